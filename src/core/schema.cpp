@@ -1,0 +1,78 @@
+#include "core/schema.h"
+
+#include <cctype>
+#include <charconv>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+namespace pricepipe {
+
+void append_rfc3339(std::string& out, Timestamp t) {
+  fmt::format_to(std::back_inserter(out), "{:%Y-%m-%dT%H:%M:%SZ}", t.time);
+}
+
+std::string_view to_string(FieldType type) {
+  switch (type) {
+    case FieldType::string: return "string";
+    case FieldType::integer: return "integer";
+    case FieldType::number: return "number";
+    case FieldType::boolean: return "boolean";
+    case FieldType::timestamp: return "timestamp";
+    case FieldType::string_list: return "string[]";
+    case FieldType::integer_list: return "integer[]";
+  }
+  return "unknown";
+}
+
+std::optional<Timestamp> parse_rfc3339(std::string_view text) {
+  // YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)
+  auto number = [&](std::size_t at, std::size_t len, int& out) {
+    if (at + len > text.size()) return false;
+    auto [ptr, ec] = std::from_chars(text.data() + at, text.data() + at + len, out);
+    return ec == std::errc() && ptr == text.data() + at + len;
+  };
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  if (text.size() < 20 || text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != ' ') ||
+      text[13] != ':' || text[16] != ':') {
+    return std::nullopt;
+  }
+  if (!number(0, 4, y) || !number(5, 2, mo) || !number(8, 2, d) || !number(11, 2, h) || !number(14, 2, mi) ||
+      !number(17, 2, s)) {
+    return std::nullopt;
+  }
+  std::size_t at = 19;
+  if (at < text.size() && text[at] == '.') {
+    ++at;
+    while (at < text.size() && std::isdigit(static_cast<unsigned char>(text[at]))) ++at;
+  }
+  std::chrono::seconds offset{0};
+  if (at < text.size() && text[at] == 'Z' && at + 1 == text.size()) {
+    // UTC
+  } else if (at + 6 == text.size() && (text[at] == '+' || text[at] == '-') && text[at + 3] == ':') {
+    int oh = 0, om = 0;
+    if (!number(at + 1, 2, oh) || !number(at + 4, 2, om)) return std::nullopt;
+    offset = std::chrono::hours(oh) + std::chrono::minutes(om);
+    if (text[at] == '-') offset = -offset;
+  } else {
+    return std::nullopt;
+  }
+  const std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(static_cast<unsigned>(mo)),
+                                        std::chrono::day(static_cast<unsigned>(d))};
+  if (!ymd.ok() || h > 23 || mi > 59 || s > 60) return std::nullopt;
+  const auto time = std::chrono::sys_days(ymd) + std::chrono::hours(h) + std::chrono::minutes(mi) +
+                    std::chrono::seconds(s) - offset;
+  return Timestamp{std::chrono::time_point_cast<std::chrono::seconds>(time)};
+}
+
+namespace detail {
+
+void write_value(JsonWriter& w, Timestamp v) {
+  std::string s;
+  append_rfc3339(s, v);
+  w.string(s);
+}
+
+}  // namespace detail
+
+}  // namespace pricepipe

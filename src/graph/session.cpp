@@ -1,0 +1,79 @@
+#include "graph/session.h"
+
+#include <spdlog/spdlog.h>
+
+#include "config/aws_config.h"
+#include "net/sigv4.h"
+
+namespace pricepipe::graph {
+
+namespace {
+
+std::string first_set(const Environment& env, std::initializer_list<std::string> names) {
+  for (const auto& name : names) {
+    if (auto v = non_empty(env, name)) return *v;
+  }
+  return {};
+}
+
+bool truthy(const std::optional<std::string>& v) { return v && (*v == "true" || *v == "1" || *v == "TRUE"); }
+
+}  // namespace
+
+Session::Session(SessionOptions options) : options_(std::move(options)) {
+  const Environment& env = options_.env;
+  const config::NetworkSettings& net = options_.network;
+
+  const config::AwsProfile profile_config = config::load_profile(config::profile_name(net.profile, env), env);
+
+  default_region_ = !net.region.empty() ? net.region : first_set(env, {"AWS_REGION", "AWS_DEFAULT_REGION"});
+  if (default_region_.empty()) default_region_ = profile_config.value("region").value_or("us-east-1");
+
+  net::EndpointOptions endpoints;
+  endpoints.endpoint_url = net.endpoint_url;
+  if (!truthy(env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"))) {
+    for (const char* service : {"ec2", "pricing"}) {
+      endpoints.service_urls[service] = first_set(env, {net::EndpointResolver::env_var_for(service)});
+    }
+    endpoints.shared_url = first_set(env, {"AWS_ENDPOINT_URL"});
+    if (endpoints.shared_url.empty()) endpoints.shared_url = profile_config.value("endpoint_url").value_or("");
+  }
+  endpoints_ = std::make_unique<net::EndpointResolver>(std::move(endpoints));
+
+  net::CurlLoopOptions curl;
+  curl.max_concurrency = static_cast<std::size_t>(net.max_concurrency);
+  curl.connect_timeout = std::chrono::milliseconds(static_cast<long>(net.connect_timeout_s * 1000));
+  curl.read_timeout = std::chrono::milliseconds(static_cast<long>(net.read_timeout_s * 1000));
+  curl.ca_file = net.ca_bundle;
+  loop_ = std::make_unique<net::CurlLoop>(curl);
+
+  net::CredentialOptions credential_options;
+  credential_options.profile = net.profile;
+  credential_options.env = env;
+  credentials_ = std::make_unique<net::CredentialCache>(credential_options, *loop_);
+
+  net::FetcherOptions fetch;
+  fetch.max_attempts = net.max_attempts;
+  fetch.retry_deadline = std::chrono::milliseconds(static_cast<long>(net.retry_deadline_s * 1000));
+  fetch.max_pages_in_flight = static_cast<std::size_t>(net.max_pages_in_flight);
+  fetch.rate_limits = net::default_rate_limits();
+  net::CredentialCache* credentials = credentials_.get();
+  auto sign = [credentials](net::HttpRequest& http, const net::ApiRequest& api) -> Result<void> {
+    net::sign(http, credentials->get(), net::SigningScope{api.signing_region(), api.service},
+              std::chrono::system_clock::now());
+    return {};
+  };
+  fetcher_ = std::make_unique<net::Fetcher>(*loop_, *endpoints_, sign, fetch, metrics_);
+}
+
+Session::~Session() {
+  // The fetcher's callbacks run on the loop; stop it first.
+  fetcher_.reset();
+  loop_.reset();
+}
+
+std::string Session::ec2_endpoint_description() const {
+  return endpoints_->custom("ec2") ? endpoints_->base_url("ec2", default_region_) : "AWS";
+}
+
+}  // namespace pricepipe::graph

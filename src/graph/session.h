@@ -1,0 +1,53 @@
+// A session: what every run shares — the curl loop, endpoints, credentials,
+// the fetcher and the metrics — built once from the settings.
+//
+// Contract: construct on the main thread (credential providers may block on
+// HTTP); then `fetcher()` is used by graph runs, one at a time. Destruction
+// stops the fetcher before the curl loop.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "config/settings.h"
+#include "core/metrics.h"
+#include "net/credentials.h"
+#include "net/curl_loop.h"
+#include "net/endpoints.h"
+#include "net/fetcher.h"
+
+namespace pricepipe::graph {
+
+struct SessionOptions {
+  config::NetworkSettings network;
+  Environment env = process_environment();
+};
+
+class Session {
+ public:
+  explicit Session(SessionOptions options);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  net::Fetcher& fetcher() { return *fetcher_; }
+  Metrics& metrics() { return metrics_; }
+  net::CurlLoop& loop() { return *loop_; }
+
+  /// --region, AWS_REGION, AWS_DEFAULT_REGION, the profile's region, else us-east-1.
+  const std::string& default_region() const { return default_region_; }
+
+  /// "AWS" or the custom endpoint EC2 calls go to, for the run summary.
+  std::string ec2_endpoint_description() const;
+
+ private:
+  SessionOptions options_;
+  Metrics metrics_;
+  std::string default_region_;
+  std::unique_ptr<net::CurlLoop> loop_;
+  std::unique_ptr<net::EndpointResolver> endpoints_;
+  std::unique_ptr<net::CredentialCache> credentials_;
+  std::unique_ptr<net::Fetcher> fetcher_;
+};
+
+}  // namespace pricepipe::graph

@@ -1,0 +1,27 @@
+// A request to an AWS API before it is signed: what the sources produce and
+// what the fetcher, the cache and error messages speak about.
+#pragma once
+
+#include <string>
+
+#include "net/http.h"
+
+namespace pricepipe::net {
+
+struct ApiRequest {
+  std::string service;          ///< endpoint and signing name: `ec2`, `pricing`
+  std::string region;           ///< the region the data is about
+  std::string endpoint_region;  ///< the regional endpoint called and signed for; empty means `region`
+  std::string action;           ///< `DescribeInstanceTypes`, `GetProducts`, ...
+  std::string method = "POST";
+  std::string path = "/";
+  Headers headers;              ///< protocol headers (Content-Type, X-Amz-Target)
+  std::string body;
+  /// An absolute URL for public, unsigned fetches (bulk price files). When
+  /// set, no endpoint is resolved and nothing is signed.
+  std::string url;
+
+  const std::string& signing_region() const { return endpoint_region.empty() ? region : endpoint_region; }
+};
+
+}  // namespace pricepipe::net

@@ -1,0 +1,77 @@
+// AWS credentials and the provider chain, resolved like the AWS CLI.
+//
+// Contract: `resolve_credentials` walks the chain in botocore's order —
+// environment, shared credentials file, `credential_process`, static keys in
+// the shared config file, container credentials, IMDSv2 — and returns the
+// first credentials found, or throws FatalError(credentials) listing every
+// provider tried and why each gave nothing. An explicit `--profile` skips the
+// environment's keys, as in the CLI. Providers that speak HTTP use the given
+// HttpClient, so they share the one curl loop. Secrets live in `Secret` and
+// never reach a message or a log.
+//
+// `CredentialCache` is thread-safe. `get()` never blocks on the network:
+// credentials with an expiration are refreshed on a background thread
+// during the last minutes of their validity, so signing on the fetch thread
+// always has a current key.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "core/environment.h"
+#include "core/error.h"
+#include "core/secret.h"
+#include "net/http.h"
+
+namespace pricepipe::net {
+
+struct Credentials {
+  std::string access_key_id;
+  Secret secret_access_key;
+  Secret session_token;  ///< empty for long-term keys
+  std::optional<std::chrono::system_clock::time_point> expiration;
+  std::string provider;  ///< which provider yielded them, e.g. "environment", "credential_process"
+};
+
+struct CredentialOptions {
+  std::string profile;  ///< --profile; empty means AWS_PROFILE, then "default"
+  Environment env = process_environment();
+};
+
+/// The first credentials the chain yields; throws FatalError(credentials) otherwise.
+Credentials resolve_credentials(const CredentialOptions& options, HttpClient& http);
+
+class CredentialCache {
+ public:
+  /// Resolves at once (may block on HTTP); throws like resolve_credentials.
+  CredentialCache(CredentialOptions options, HttpClient& http);
+  ~CredentialCache();
+  CredentialCache(const CredentialCache&) = delete;
+  CredentialCache& operator=(const CredentialCache&) = delete;
+
+  /// Current credentials; never blocks on the network.
+  Credentials get() const;
+
+ private:
+  void refresh_loop();
+
+  CredentialOptions options_;
+  HttpClient& http_;
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  Credentials current_;
+  bool stopping_ = false;
+  std::thread refresher_;
+};
+
+/// Parses the `{AccessKeyId, SecretAccessKey, Token|SessionToken, Expiration}`
+/// JSON that container, IMDS and credential_process providers return.
+Result<Credentials> parse_credentials_json(std::string_view json, const std::string& provider);
+
+}  // namespace pricepipe::net

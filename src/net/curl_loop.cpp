@@ -1,0 +1,372 @@
+#include "net/curl_loop.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <atomic>
+#include <future>
+#include <queue>
+#include <unordered_map>
+
+#include <spdlog/spdlog.h>
+
+namespace pricepipe::net {
+
+namespace {
+
+// curl_global_init is not thread-safe; do it once per process.
+void global_init_once() {
+  static const bool done = [] {
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+      throw FatalError(ErrorCode::internal, "curl_global_init failed");
+    }
+    return true;
+  }();
+  (void)done;
+}
+
+Error transport_error(CURLcode code, const char* errbuf, const HttpRequest& request) {
+  std::string detail = errbuf != nullptr && errbuf[0] != '\0' ? errbuf : curl_easy_strerror(code);
+  ErrorCode kind = ErrorCode::network;
+  if (code == CURLE_OPERATION_TIMEDOUT) kind = ErrorCode::timeout;
+  // The URL names the endpoint; it never carries credentials (they are in headers).
+  auto parsed = parse_url(request.url);
+  std::string where = parsed.ok() ? parsed.value().scheme + "://" + parsed.value().host +
+                                        (parsed.value().port.empty() ? "" : ":" + parsed.value().port)
+                                  : request.url;
+  return Error(kind, where + ": " + detail);
+}
+
+struct Transfer {
+  std::uint64_t id = 0;
+  HttpRequest request;
+  CurlLoop::Callback done;
+  CurlLoop::Clock::time_point queued_at;
+  CURL* easy = nullptr;
+  curl_slist* headers = nullptr;
+  HttpResponse response;
+  bool sink_aborted = false;
+  char errbuf[CURL_ERROR_SIZE] = {};
+};
+
+struct Timer {
+  CurlLoop::Clock::time_point when;
+  std::uint64_t seq;
+  std::function<void()> fn;
+  bool operator>(const Timer& other) const {
+    return when != other.when ? when > other.when : seq > other.seq;
+  }
+};
+
+size_t on_body(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const size_t n = size * count;
+  if (t->request.body_sink) {
+    long status = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (status >= 200 && status < 300) {
+      switch (t->request.body_sink(status, std::string_view(data, n))) {
+        case BodyAction::proceed:
+          return n;
+        case BodyAction::pause:
+          // The chunk is consumed; stop receiving until resume().
+          curl_easy_pause(t->easy, CURLPAUSE_RECV);
+          return n;
+        case BodyAction::abort:
+          t->sink_aborted = true;
+          return 0;
+      }
+    }
+  }
+  t->response.body.append(data, n);
+  return n;
+}
+
+size_t on_header(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  std::string_view line(data, size * count);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+  if (line.substr(0, 5) == "HTTP/") {
+    // A new status line (after 100-continue or on HTTP/2): start over.
+    t->response.headers.clear();
+    return size * count;
+  }
+  const auto colon = line.find(':');
+  if (colon == std::string_view::npos) return size * count;
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  t->response.headers.emplace_back(std::string(line.substr(0, colon)), std::string(value));
+  return size * count;
+}
+
+}  // namespace
+
+struct CurlLoop::Impl {
+  CurlLoopOptions options;
+  CURLM* multi = nullptr;
+  std::thread thread;
+  std::thread::id loop_thread_id;
+
+  std::mutex mutex;  // guards incoming, incoming_timers, timer_seq, next_id, stopping
+  std::vector<std::unique_ptr<Transfer>> incoming;
+  std::vector<Timer> incoming_timers;
+  std::uint64_t next_id = 1;
+  std::uint64_t timer_seq = 0;
+  bool stopping = false;
+
+  // Loop-thread only.
+  std::deque<std::unique_ptr<Transfer>> waiting;
+  std::unordered_map<CURL*, std::unique_ptr<Transfer>> running;
+  std::unordered_map<std::uint64_t, CURL*> running_by_id;
+  std::vector<CURL*> idle_handles;
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers;
+  std::atomic<std::uint64_t> started{0};
+
+  explicit Impl(CurlLoopOptions opts) : options(std::move(opts)) {
+    global_init_once();
+    multi = curl_multi_init();
+    if (multi == nullptr) throw FatalError(ErrorCode::internal, "curl_multi_init failed");
+    curl_multi_setopt(multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(options.max_concurrency));
+    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, static_cast<long>(options.max_concurrency * 2));
+    thread = std::thread([this] { run(); });
+  }
+
+  ~Impl() {
+    {
+      std::lock_guard lock(mutex);
+      stopping = true;
+    }
+    curl_multi_wakeup(multi);
+    thread.join();
+    for (CURL* easy : idle_handles) curl_easy_cleanup(easy);
+    curl_multi_cleanup(multi);
+  }
+
+  void wake() { curl_multi_wakeup(multi); }
+
+  CURL* take_handle() {
+    if (!idle_handles.empty()) {
+      CURL* easy = idle_handles.back();
+      idle_handles.pop_back();
+      curl_easy_reset(easy);
+      return easy;
+    }
+    return curl_easy_init();
+  }
+
+  void start(std::unique_ptr<Transfer> t) {
+    CURL* easy = take_handle();
+    if (easy == nullptr) {
+      t->done(Error(ErrorCode::internal, "curl_easy_init failed"));
+      return;
+    }
+    t->easy = easy;
+    const HttpRequest& req = t->request;
+    curl_easy_setopt(easy, CURLOPT_URL, req.url.c_str());
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+    curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (!options.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, options.ca_file.c_str());
+    curl_easy_setopt(easy, CURLOPT_USERAGENT, options.user_agent.c_str());
+    curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t->errbuf);
+    const auto connect = req.connect_timeout.count() > 0 ? req.connect_timeout : options.connect_timeout;
+    const auto read = req.read_timeout.count() > 0 ? req.read_timeout : options.read_timeout;
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect.count()));
+    // libcurl's stall detection has one-second granularity: fail when fewer
+    // than 1 byte/s arrive for the read timeout.
+    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME,
+                     std::max(1L, static_cast<long>((read.count() + 999) / 1000)));
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, t.get());
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, t.get());
+
+    if (req.method == "GET") {
+      curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+    } else if (req.method == "HEAD") {
+      curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+    } else {
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req.body.data());
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+      if (req.method != "POST") curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+    }
+    for (const auto& [name, value] : req.headers) {
+      const std::string line = name + ": " + value;
+      t->headers = curl_slist_append(t->headers, line.c_str());
+    }
+    // AWS endpoints do not need the 100-continue round trip.
+    t->headers = curl_slist_append(t->headers, "Expect:");
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->headers);
+
+    curl_multi_add_handle(multi, easy);
+    started.fetch_add(1, std::memory_order_relaxed);
+    running_by_id.emplace(t->id, easy);
+    running.emplace(easy, std::move(t));
+  }
+
+  void finish(CURL* easy, CURLcode code) {
+    auto it = running.find(easy);
+    if (it == running.end()) return;
+    std::unique_ptr<Transfer> t = std::move(it->second);
+    running.erase(it);
+    running_by_id.erase(t->id);
+    curl_multi_remove_handle(multi, easy);
+    curl_slist_free_all(t->headers);
+    t->headers = nullptr;
+    if (code == CURLE_OK) {
+      long status = 0;
+      curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+      t->response.status = status;
+    }
+    t->easy = nullptr;
+    idle_handles.push_back(easy);
+    t->response.elapsed =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t->queued_at);
+    if (code == CURLE_OK) {
+      t->done(std::move(t->response));
+    } else if (t->sink_aborted) {
+      t->done(Error(ErrorCode::cancelled, "the body's consumer stopped the transfer"));
+    } else {
+      t->done(transport_error(code, t->errbuf, t->request));
+    }
+  }
+
+  void cancel_all() {
+    Error cancelled(ErrorCode::cancelled, "the run is stopping");
+    for (auto& [easy, t] : running) {
+      curl_multi_remove_handle(multi, easy);
+      curl_slist_free_all(t->headers);
+      curl_easy_cleanup(easy);
+      t->done(cancelled);
+    }
+    running.clear();
+    running_by_id.clear();
+    for (auto& t : waiting) t->done(cancelled);
+    waiting.clear();
+    std::vector<std::unique_ptr<Transfer>> late;
+    {
+      std::lock_guard lock(mutex);
+      late.swap(incoming);
+    }
+    for (auto& t : late) t->done(cancelled);
+  }
+
+  void run() {
+    loop_thread_id = std::this_thread::get_id();
+    for (;;) {
+      std::vector<std::unique_ptr<Transfer>> arrived;
+      std::vector<Timer> new_timers;
+      bool stop = false;
+      {
+        std::lock_guard lock(mutex);
+        arrived.swap(incoming);
+        new_timers.swap(incoming_timers);
+        stop = stopping;
+      }
+      if (stop) break;
+      for (auto& t : arrived) waiting.push_back(std::move(t));
+      for (auto& timer : new_timers) timers.push(std::move(timer));
+
+      const auto now = Clock::now();
+      while (!timers.empty() && timers.top().when <= now) {
+        auto fn = timers.top().fn;
+        timers.pop();
+        fn();
+      }
+      // Timers may have submitted work; it arrives on the next pass, which
+      // the wakeup they caused guarantees.
+      while (!waiting.empty() && running.size() < options.max_concurrency) {
+        auto t = std::move(waiting.front());
+        waiting.pop_front();
+        start(std::move(t));
+      }
+
+      int still_running = 0;
+      curl_multi_perform(multi, &still_running);
+      int left = 0;
+      while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
+        if (msg->msg == CURLMSG_DONE) finish(msg->easy_handle, msg->data.result);
+      }
+      // Finishing may free slots for waiting transfers; loop again at once.
+      if (!waiting.empty() && running.size() < options.max_concurrency) continue;
+
+      long curl_timeout_ms = -1;
+      curl_multi_timeout(multi, &curl_timeout_ms);
+      long wait_ms = 1000;
+      if (curl_timeout_ms >= 0) wait_ms = std::min(wait_ms, curl_timeout_ms);
+      if (!timers.empty()) {
+        const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               timers.top().when - Clock::now())
+                               .count();
+        wait_ms = std::min<long>(wait_ms, std::max<long>(0, static_cast<long>(until) + 1));
+      }
+      curl_multi_poll(multi, nullptr, 0, static_cast<int>(wait_ms), nullptr);
+    }
+    cancel_all();
+  }
+};
+
+CurlLoop::CurlLoop(CurlLoopOptions options)
+    : options_(options), impl_(std::make_unique<Impl>(std::move(options))) {}
+
+CurlLoop::~CurlLoop() = default;
+
+std::uint64_t CurlLoop::submit(HttpRequest request, Callback done) {
+  auto t = std::make_unique<Transfer>();
+  t->request = std::move(request);
+  t->done = std::move(done);
+  t->queued_at = Clock::now();
+  std::uint64_t id = 0;
+  {
+    std::lock_guard lock(impl_->mutex);
+    id = t->id = impl_->next_id++;
+    if (!impl_->stopping) {
+      impl_->incoming.push_back(std::move(t));
+    }
+  }
+  if (t) {
+    t->done(Error(ErrorCode::cancelled, "the run is stopping"));
+    return id;
+  }
+  impl_->wake();
+  return id;
+}
+
+void CurlLoop::resume(std::uint64_t transfer) {
+  Impl* impl = impl_.get();
+  schedule(Clock::now(), [impl, transfer] {
+    auto it = impl->running_by_id.find(transfer);
+    if (it != impl->running_by_id.end()) curl_easy_pause(it->second, CURLPAUSE_CONT);
+  });
+}
+
+void CurlLoop::schedule(Clock::time_point when, std::function<void()> fn) {
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->incoming_timers.push_back(Timer{when, impl_->timer_seq++, std::move(fn)});
+  }
+  impl_->wake();
+}
+
+Result<HttpResponse> CurlLoop::send(HttpRequest request) {
+  if (std::this_thread::get_id() == impl_->loop_thread_id) {
+    return Error(ErrorCode::internal, "CurlLoop::send called from the loop thread");
+  }
+  auto promise = std::make_shared<std::promise<Result<HttpResponse>>>();
+  auto future = promise->get_future();
+  submit(std::move(request), [promise](Result<HttpResponse> r) { promise->set_value(std::move(r)); });
+  return future.get();
+}
+
+std::uint64_t CurlLoop::transfers_started() const {
+  return impl_->started.load(std::memory_order_relaxed);
+}
+
+}  // namespace pricepipe::net

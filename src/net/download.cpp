@@ -1,0 +1,84 @@
+#include "net/download.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace pricepipe::net {
+
+std::shared_ptr<Download> Download::start(CurlLoop& loop, std::string url, ChunkQueue& queue,
+                                          DownloadOptions options) {
+  std::shared_ptr<Download> d(new Download(loop, std::move(url), queue, options));
+  std::weak_ptr<Download> weak = d;
+  queue.on_drained([weak] {
+    if (auto self = weak.lock()) self->loop_.resume(self->transfer_.load());
+  });
+  d->attempt();
+  return d;
+}
+
+void Download::attempt() {
+  ++attempts_;
+  HttpRequest request;
+  request.method = "GET";
+  request.url = url_;
+  const std::uint64_t from = received_.load();
+  if (from > 0) request.headers.emplace_back("Range", fmt::format("bytes={}-", from));
+  auto self = shared_from_this();
+  request.body_sink = [self, from](long status, std::string_view chunk) {
+    // Resuming, anything but 206 would repeat bytes already delivered.
+    if (from > 0 && status != 206) {
+      self->range_ignored_ = true;
+      return BodyAction::abort;
+    }
+    self->received_.fetch_add(chunk.size());
+    return self->queue_.push(chunk) ? BodyAction::proceed : BodyAction::pause;
+  };
+  transfer_ = loop_.submit(std::move(request), [self](Result<HttpResponse> r) { self->on_done(std::move(r)); });
+}
+
+void Download::on_done(Result<HttpResponse> result) {
+  ErrorContext c;
+  c.file = url_;
+  c.offset = static_cast<std::int64_t>(received_.load());
+  c.attempts = attempts_.load();
+  if (range_ignored_) {
+    queue_.close(Error(ErrorCode::network, "the server ignored the Range request while resuming", c));
+    return;
+  }
+  if (result.ok()) {
+    const HttpResponse& response = result.value();
+    if (response.status >= 200 && response.status < 300) {
+      queue_.close();
+      return;
+    }
+    c.http_status = static_cast<int>(response.status);
+    const bool retryable = response.status >= 500 || response.status == 429;
+    if (!retryable || attempts_.load() >= options_.max_attempts) {
+      queue_.close(Error(response.status == 404 ? ErrorCode::aws_api : ErrorCode::server,
+                         fmt::format("download failed with HTTP {}", response.status), c));
+      return;
+    }
+  } else if (result.error().code() == ErrorCode::cancelled || attempts_.load() >= options_.max_attempts) {
+    Error e = result.error();
+    e.context() = c;
+    queue_.close(std::move(e));
+    return;
+  } else {
+    spdlog::warn("{}: {} at byte {}; resuming", url_, result.error().message(), received_.load());
+  }
+  // Full jitter, as for API calls.
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  const double ceiling = std::min(static_cast<double>(options_.retry_max_delay.count()),
+                                  static_cast<double>(options_.retry_base_delay.count()) *
+                                      std::pow(2.0, attempts_.load() - 1));
+  const auto delay = std::chrono::milliseconds(
+      static_cast<long>(std::uniform_real_distribution<double>(0, ceiling)(rng)));
+  auto self = shared_from_this();
+  loop_.schedule(CurlLoop::Clock::now() + delay, [self] { self->attempt(); });
+}
+
+}  // namespace pricepipe::net

@@ -1,0 +1,56 @@
+// Streaming download of a large public file (a Price List offer file) into a
+// ChunkQueue, with flow control and resumption.
+//
+// Contract: `start` returns at once; bytes arrive in the queue in order from
+// the curl loop's thread. When the queue is full the transfer pauses and
+// resumes as the consumer drains it, so memory stays at the queue's bound
+// whatever the file size. A connection that fails mid-body is retried from
+// the byte where it stopped (`Range: bytes=N-`), with backoff, up to
+// `max_attempts`; a server that ignores the range (answers 200 again) is
+// an error rather than a silent duplicate. The queue is closed exactly once:
+// cleanly at the end, or with the Error that stopped the download (naming
+// the URL and byte offset).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "net/chunk_queue.h"
+#include "net/curl_loop.h"
+
+namespace pricepipe::net {
+
+struct DownloadOptions {
+  int max_attempts = 5;
+  std::chrono::milliseconds retry_base_delay{500};
+  std::chrono::milliseconds retry_max_delay{20'000};
+};
+
+class Download : public std::enable_shared_from_this<Download> {
+ public:
+  static std::shared_ptr<Download> start(CurlLoop& loop, std::string url, ChunkQueue& queue,
+                                         DownloadOptions options = {});
+
+  std::uint64_t bytes_received() const { return received_.load(); }
+  int attempts() const { return attempts_.load(); }
+
+ private:
+  Download(CurlLoop& loop, std::string url, ChunkQueue& queue, DownloadOptions options)
+      : loop_(loop), url_(std::move(url)), queue_(queue), options_(options) {}
+  void attempt();
+  void on_done(Result<HttpResponse> result);
+
+  CurlLoop& loop_;
+  std::string url_;
+  ChunkQueue& queue_;
+  DownloadOptions options_;
+  std::atomic<std::uint64_t> received_{0};
+  std::atomic<std::uint64_t> transfer_{0};
+  std::atomic<int> attempts_{0};
+  bool range_ignored_ = false;  // set and read on the loop thread
+};
+
+}  // namespace pricepipe::net

@@ -1,0 +1,283 @@
+#include "net/fetcher.h"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <random>
+
+#include <spdlog/spdlog.h>
+
+#include "net/aws_error.h"
+
+namespace pricepipe::net {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Stream {
+  std::uint32_t id;
+  std::shared_ptr<const Paginator> source;
+  Fetcher::Emit emit;
+};
+
+// One page's request through all of its attempts.
+struct Call {
+  std::shared_ptr<Stream> stream;
+  ApiRequest request;
+  std::uint32_t index = 0;
+  int attempts = 0;
+  Clock::time_point first_attempt{};
+  std::shared_ptr<const Credit> credit;
+};
+
+}  // namespace
+
+std::map<std::string, RateLimit> default_rate_limits() {
+  // EC2: describe calls share a bucket of 100 with 20/s refill per account and
+  // region. Pricing: 10 burst, 5/s. Bulk files are static and not paced.
+  return {{"ec2", RateLimit{100, 20}}, {"pricing", RateLimit{10, 5}}};
+}
+
+struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
+  CurlLoop& loop;
+  const EndpointResolver& endpoints;
+  SignFn sign;
+  FetcherOptions options;
+  Metrics& metrics;
+  std::shared_ptr<CreditPool> credits;
+
+  // Fetch-thread state.
+  std::deque<Call> awaiting_credit;
+  std::map<std::pair<std::string, std::string>, TokenBucket> buckets;
+  std::mt19937_64 rng;
+  bool cancelled = false;
+  std::atomic<bool> pump_scheduled{false};
+
+  Impl(CurlLoop& l, const EndpointResolver& e, SignFn s, FetcherOptions o, Metrics& m)
+      : loop(l),
+        endpoints(e),
+        sign(std::move(s)),
+        options(std::move(o)),
+        metrics(m),
+        credits(CreditPool::create(options.max_pages_in_flight)),
+        rng(options.jitter_seed != 0 ? options.jitter_seed
+                                     : static_cast<std::uint64_t>(Clock::now().time_since_epoch().count())) {}
+
+  void wire_credits() {
+    std::weak_ptr<Impl> weak = weak_from_this();
+    credits->on_release([weak] {
+      if (auto self = weak.lock()) self->schedule_pump();
+    });
+  }
+
+  void schedule_pump() {
+    if (pump_scheduled.exchange(true)) return;
+    auto self = shared_from_this();
+    loop.schedule(Clock::now(), [self] {
+      self->pump_scheduled = false;
+      self->pump();
+    });
+  }
+
+  void enqueue(Call call) {
+    awaiting_credit.push_back(std::move(call));
+    pump();
+  }
+
+  // Hands credits to waiting calls, oldest first.
+  void pump() {
+    while (!awaiting_credit.empty()) {
+      if (cancelled) {
+        Call call = std::move(awaiting_credit.front());
+        awaiting_credit.pop_front();
+        fail(std::move(call), Error(ErrorCode::cancelled, "the run is stopping"));
+        continue;
+      }
+      auto credit = credits->try_acquire();
+      if (!credit) return;
+      Call call = std::move(awaiting_credit.front());
+      awaiting_credit.pop_front();
+      call.credit = std::move(credit);
+      pace(std::move(call));
+    }
+  }
+
+  void pace(Call call) {
+    const auto now = Clock::now();
+    auto when = now;
+    if (auto limit = options.rate_limits.find(call.request.service); limit != options.rate_limits.end()) {
+      auto key = std::make_pair(call.request.service, call.request.signing_region());
+      auto it = buckets.try_emplace(key, limit->second, now).first;
+      when = it->second.acquire(now);
+    }
+    if (when <= now) {
+      send(std::move(call));
+      return;
+    }
+    auto self = shared_from_this();
+    auto shared_call = std::make_shared<Call>(std::move(call));
+    loop.schedule(when, [self, shared_call] { self->send(std::move(*shared_call)); });
+  }
+
+  ErrorContext context_of(const Call& call) const {
+    ErrorContext c;
+    c.region = call.request.region;
+    c.service = call.request.service;
+    c.action = call.request.action;
+    c.attempts = call.attempts;
+    return c;
+  }
+
+  void send(Call call) {
+    if (cancelled) {
+      fail(std::move(call), Error(ErrorCode::cancelled, "the run is stopping"));
+      return;
+    }
+    HttpRequest http;
+    http.method = call.request.method;
+    http.headers = call.request.headers;
+    http.body = call.request.body;
+    if (!call.request.url.empty()) {
+      http.url = call.request.url;
+    } else {
+      http.url = endpoints.base_url(call.request.service, call.request.signing_region()) + call.request.path;
+      if (auto signed_ok = sign(http, call.request); !signed_ok.ok()) {
+        Error error = signed_ok.error();
+        ErrorContext c = context_of(call);
+        error.context() = c;
+        fail(std::move(call), std::move(error));
+        return;
+      }
+    }
+    if (call.attempts == 0) call.first_attempt = Clock::now();
+    ++call.attempts;
+    metrics.action(call.request.service, call.request.action).requests.fetch_add(1);
+    auto self = shared_from_this();
+    auto shared_call = std::make_shared<Call>(std::move(call));
+    loop.submit(std::move(http), [self, shared_call](Result<HttpResponse> result) {
+      self->on_response(std::move(*shared_call), std::move(result));
+    });
+  }
+
+  void on_response(Call call, Result<HttpResponse> result) {
+    ActionMetrics& m = metrics.action(call.request.service, call.request.action);
+    std::optional<Error> error;
+    HttpResponse response;
+    if (!result.ok()) {
+      error = std::move(result.error());
+      ErrorContext c = context_of(call);
+      error->context() = c;
+    } else {
+      response = std::move(result.value());
+      m.bytes.fetch_add(response.body.size());
+      m.record_latency(response.elapsed);
+      error = error_from_response(call.request, response);
+      if (error) error->context().attempts = call.attempts;
+    }
+
+    auto bucket = buckets.find({call.request.service, call.request.signing_region()});
+    if (!error) {
+      if (bucket != buckets.end()) bucket->second.on_success();
+      deliver(std::move(call), std::move(response));
+      return;
+    }
+    if (error->code() == ErrorCode::throttled) {
+      m.throttles.fetch_add(1);
+      if (bucket != buckets.end()) bucket->second.on_throttled();
+    }
+    if (error->code() != ErrorCode::cancelled && is_retryable(*error) && call.attempts < options.max_attempts) {
+      const auto delay = backoff(call.attempts);
+      if (Clock::now() + delay - call.first_attempt <= options.retry_deadline) {
+        m.retries.fetch_add(1);
+        spdlog::debug("{}; retrying in {} ms", error->describe(),
+                      std::chrono::duration_cast<std::chrono::milliseconds>(delay).count());
+        auto self = shared_from_this();
+        auto shared_call = std::make_shared<Call>(std::move(call));
+        loop.schedule(Clock::now() + delay, [self, shared_call] { self->pace(std::move(*shared_call)); });
+        return;
+      }
+    }
+    fail(std::move(call), std::move(*error));
+  }
+
+  // Full jitter: uniform in [0, min(cap, base * 2^(attempt-1))].
+  Clock::duration backoff(int attempt) {
+    const double base = static_cast<double>(options.retry_base_delay.count());
+    const double cap = static_cast<double>(options.retry_max_delay.count());
+    const double ceiling = std::min(cap, base * std::pow(2.0, std::min(attempt - 1, 30)));
+    std::uniform_real_distribution<double> pick(0.0, ceiling);
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, std::milli>(pick(rng)));
+  }
+
+  void deliver(Call call, HttpResponse response) {
+    auto page = std::make_shared<Page>();
+    page->stream = call.stream->id;
+    page->index = call.index;
+    page->http_status = response.status;
+    page->attempts = call.attempts;
+    page->request_id = request_id_of(response);
+    page->credit = std::move(call.credit);
+    // Ask for the next page before this one is parsed.
+    std::optional<ApiRequest> next = cancelled ? std::nullopt : call.stream->source->next(call.request, response.body);
+    page->body = std::move(response.body);
+    page->request = std::move(call.request);
+    page->last = !next.has_value();
+    if (next) {
+      Call follow;
+      follow.stream = call.stream;
+      follow.request = std::move(*next);
+      follow.index = call.index + 1;
+      enqueue(std::move(follow));
+    }
+    call.stream->emit(std::move(page));
+  }
+
+  void fail(Call call, Error error) {
+    if (error.code() != ErrorCode::cancelled) {
+      metrics.action(call.request.service, call.request.action).failures.fetch_add(1);
+    }
+    auto page = std::make_shared<Page>();
+    page->stream = call.stream->id;
+    page->index = call.index;
+    page->last = true;
+    page->attempts = call.attempts;
+    page->request_id = error.context().request_id;
+    page->http_status = error.context().http_status;
+    page->error = std::move(error);
+    page->credit = std::move(call.credit);
+    page->request = std::move(call.request);
+    call.stream->emit(std::move(page));
+  }
+};
+
+Fetcher::Fetcher(CurlLoop& loop, const EndpointResolver& endpoints, SignFn sign, FetcherOptions options,
+                 Metrics& metrics)
+    : impl_(std::make_shared<Impl>(loop, endpoints, std::move(sign), std::move(options), metrics)) {
+  impl_->wire_credits();
+}
+
+Fetcher::~Fetcher() { cancel(); }
+
+void Fetcher::start(std::uint32_t stream, std::shared_ptr<const Paginator> source, Emit emit) {
+  auto s = std::make_shared<Stream>(Stream{stream, std::move(source), std::move(emit)});
+  auto impl = impl_;
+  impl_->loop.schedule(Clock::now(), [impl, s] {
+    Call call;
+    call.stream = s;
+    call.request = s->source->first();
+    impl->enqueue(std::move(call));
+  });
+}
+
+void Fetcher::cancel() {
+  auto impl = impl_;
+  impl_->loop.schedule(Clock::now(), [impl] {
+    impl->cancelled = true;
+    impl->pump();
+  });
+}
+
+const CreditPool& Fetcher::credits() const { return *impl_->credits; }
+
+}  // namespace pricepipe::net

@@ -1,0 +1,94 @@
+// The fetch stage: paginated streams in, pages out.
+//
+// Contract: `start` is thread-safe and returns at once. Everything else
+// (credit accounting, pacing, signing, retries, asking the paginator for the
+// next page) happens on the curl loop's thread; `emit` is called there too,
+// once per page, in page order, and must only hand the page on. Every stream
+// ends with exactly one page marked `last`: its final page, or a page carrying
+// the error that stopped it. Rate limiting, retries with backoff and flow
+// control live here and nowhere else.
+//
+// Retries: throttling, 5xx, transient AWS codes, connection errors and
+// timeouts are retried with exponential backoff and full jitter until
+// `max_attempts` or `retry_deadline`. A page is emitted only once, after its
+// final answer, so a retried page never yields duplicate records.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/error.h"
+#include "core/metrics.h"
+#include "net/api_request.h"
+#include "net/credit_pool.h"
+#include "net/curl_loop.h"
+#include "net/endpoints.h"
+#include "net/paginator.h"
+#include "net/rate_limiter.h"
+
+namespace pricepipe::net {
+
+/// One answered request of a stream, or the error that ended the stream.
+struct Page {
+  std::uint32_t stream = 0;
+  std::uint32_t index = 0;  ///< 0-based position in the stream
+  bool last = false;        ///< no page of this stream follows
+  ApiRequest request;
+  std::string body;
+  std::string request_id;
+  long http_status = 0;
+  int attempts = 0;
+  std::optional<Error> error;  ///< set on a failed page; `body` is then empty
+  std::shared_ptr<const Credit> credit;
+};
+/// Owned by whoever receives it: the graph frees the body once it is parsed.
+using PagePtr = std::shared_ptr<Page>;
+
+/// Signs `http` for `api` (adds Authorization and friends). Runs on the fetch thread.
+using SignFn = std::function<Result<void>(HttpRequest& http, const ApiRequest& api)>;
+
+struct FetcherOptions {
+  int max_attempts = 8;
+  std::chrono::milliseconds retry_base_delay{200};
+  std::chrono::milliseconds retry_max_delay{20'000};
+  /// No retry starts later than this after the page's first attempt.
+  std::chrono::milliseconds retry_deadline{300'000};
+  /// Pages fetched or being fetched whose records are not yet written.
+  std::size_t max_pages_in_flight = 32;
+  /// Client-side pacing per service; a service without an entry is not paced.
+  std::map<std::string, RateLimit> rate_limits;
+  std::uint64_t jitter_seed = 0;  ///< 0: seeded from the clock
+};
+
+class Fetcher {
+ public:
+  using Emit = std::function<void(PagePtr)>;
+
+  Fetcher(CurlLoop& loop, const EndpointResolver& endpoints, SignFn sign, FetcherOptions options,
+          Metrics& metrics);
+  ~Fetcher();
+  Fetcher(const Fetcher&) = delete;
+  Fetcher& operator=(const Fetcher&) = delete;
+
+  /// Starts fetching a stream; pages go to `emit`.
+  void start(std::uint32_t stream, std::shared_ptr<const Paginator> source, Emit emit);
+
+  /// Stops sending requests; streams still running end with a cancelled page.
+  void cancel();
+
+  const CreditPool& credits() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+/// AWS's documented request-rate limits for the services pricepipe calls.
+std::map<std::string, RateLimit> default_rate_limits();
+
+}  // namespace pricepipe::net

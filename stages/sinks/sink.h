@@ -1,0 +1,40 @@
+// The sink interface: where records leave the graph.
+//
+// Contract: `prepare` is const and CPU-only; the graph calls it on many
+// threads at once to turn a batch into bytes (NDJSON, COPY rows, ...).
+// `write` is called from one thread at a time, in page order within each
+// stream, with what `prepare` returned; it may block (a slow stdout pipe or
+// database), which is how backpressure reaches the fetch loop. `finish` is
+// called once, after the last write, saying whether the run is complete.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/dataset.h"
+#include "core/error.h"
+
+namespace pricepipe::stages {
+
+/// The records of one page, with where they came from.
+struct RecordBatch {
+  Dataset dataset = Dataset::regions;
+  std::string region;
+  std::uint32_t stream = 0;
+  std::uint32_t page = 0;
+  RecordVector records;
+};
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual std::string prepare(const RecordBatch& batch) const = 0;
+  /// False when `write` uses only what `prepare` made: the graph then frees
+  /// the records early, which keeps a slow sink's backlog small.
+  virtual bool needs_records() const { return true; }
+  virtual Result<void> write(const RecordBatch& batch, std::string prepared) = 0;
+  /// `complete` is false when any stream failed or the run was stopped.
+  virtual Result<void> finish(bool complete) = 0;
+};
+
+}  // namespace pricepipe::stages

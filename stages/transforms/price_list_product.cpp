@@ -1,0 +1,248 @@
+#include "stages/transforms/price_list_product.h"
+
+#include <algorithm>
+
+#include "stages/transforms/price_attributes.h"
+
+namespace pricepipe::stages {
+
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::object;
+
+Error bad_field(std::string_view field, std::string_view expected) {
+  return Error(ErrorCode::malformed_response,
+               "malformed price list: \"" + std::string(field) + "\" is not " + std::string(expected));
+}
+
+// The string value of a field, or an Error naming it.
+Result<std::string_view> string_of(element v, std::string_view field) {
+  std::string_view s;
+  if (v.get_string().get(s) != simdjson::SUCCESS) return bad_field(field, "a string");
+  return s;
+}
+
+bool contains(const std::vector<std::string>& list, std::string_view value) {
+  return list.empty() || std::find(list.begin(), list.end(), value) != list.end();
+}
+
+constexpr double kHoursPerYear = 8760;
+
+}  // namespace
+
+bool instance_type_matches(std::string_view pattern, std::string_view type) {
+  // Iterative glob with backtracking to the last '*'.
+  std::size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
+  while (t < type.size()) {
+    if (p < pattern.size() && (pattern[p] == type[t] || pattern[p] == '?')) {
+      ++p;
+      ++t;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+bool PriceFilter::keeps(const PricedProduct& p) const {
+  if (!contains(regions, p.region) || !contains(operating_systems, p.operating_system) ||
+      !contains(tenancies, p.tenancy)) {
+    return false;
+  }
+  if (instance_types.empty()) return true;
+  return std::any_of(instance_types.begin(), instance_types.end(),
+                     [&](const std::string& pattern) { return instance_type_matches(pattern, p.instance_type); });
+}
+
+Result<std::optional<PricedProduct>> read_product(object product, const PriceFilter& filter) {
+  PricedProduct p;
+  bool compute = false;
+  std::string_view market_option = "OnDemand";
+  for (auto [key, field] : product) {
+    if (key == "sku") {
+      auto s = string_of(field, "sku");
+      if (!s.ok()) return s.error();
+      p.sku = s.value();
+    } else if (key == "productFamily") {
+      auto s = string_of(field, "productFamily");
+      if (!s.ok()) return s.error();
+      compute = s.value().starts_with("Compute Instance");
+    } else if (key == "attributes") {
+      object attributes;
+      if (field.get_object().get(attributes) != simdjson::SUCCESS) return bad_field("attributes", "an object");
+      for (auto [name, a] : attributes) {
+        std::string* target = nullptr;
+        if (name == "instanceType") target = &p.instance_type;
+        else if (name == "regionCode") target = &p.region;
+        else if (name == "operatingSystem") target = &p.operating_system;
+        else if (name == "tenancy") target = &p.tenancy;
+        else if (name == "licenseModel") target = &p.license_model;
+        else if (name == "capacitystatus") target = &p.capacity_status;
+        else if (name == "usagetype") target = &p.usage_type;
+        else if (name == "operation") target = &p.operation;
+        if (target != nullptr) {
+          auto s = string_of(a, name);
+          if (!s.ok()) return s.error();
+          *target = s.value();
+        } else if (name == "preInstalledSw") {
+          auto s = string_of(a, name);
+          if (!s.ok()) return s.error();
+          p.pre_installed_software = price::pre_installed_software(s.value());
+        } else if (name == "marketoption") {
+          auto s = string_of(a, name);
+          if (!s.ok()) return s.error();
+          market_option = s.value();
+        }
+      }
+    }
+  }
+  if (!compute || p.instance_type.empty() || p.region.empty() || market_option != "OnDemand") {
+    return std::optional<PricedProduct>();
+  }
+  p.operating_system = price::operating_system(p.operating_system);
+  p.tenancy = price::tenancy(p.tenancy);
+  p.license_model = price::license_model(p.license_model);
+  p.capacity_status = p.capacity_status.empty() ? "used" : price::capacity_status(p.capacity_status);
+  if (!filter.keeps(p)) return std::optional<PricedProduct>();
+  return std::optional<PricedProduct>(std::move(p));
+}
+
+namespace {
+
+Result<PriceDimension> read_dimension(object dimension) {
+  PriceDimension d;
+  for (auto [key, field] : dimension) {
+    if (key == "rateCode" || key == "unit" || key == "description") {
+      auto s = string_of(field, key);
+      if (!s.ok()) return s.error();
+      (key == "rateCode" ? d.rate_code : key == "unit" ? d.unit : d.description) = s.value();
+    } else if (key == "pricePerUnit") {
+      object prices;
+      if (field.get_object().get(prices) != simdjson::SUCCESS) return bad_field("pricePerUnit", "an object");
+      for (auto [currency, price] : prices) {
+        auto text = string_of(price, "pricePerUnit");
+        if (!text.ok()) return text.error();
+        auto parsed = price::parse_price(text.value());
+        if (!parsed) return bad_field("pricePerUnit." + std::string(currency), "a decimal price, got '" + std::string(text.value()) + "'");
+        // A dimension is priced in one currency; the first one listed wins.
+        if (d.currency.empty()) {
+          d.currency = currency;
+          d.price = *parsed;
+        }
+      }
+    }
+  }
+  if (d.currency.empty()) return bad_field("pricePerUnit", "a price in any currency");
+  return d;
+}
+
+Result<PriceTerm> read_term(object term) {
+  PriceTerm t;
+  for (auto [key, field] : term) {
+    if (key == "offerTermCode") {
+      auto s = string_of(field, key);
+      if (!s.ok()) return s.error();
+      t.offer_term_code = s.value();
+    } else if (key == "effectiveDate") {
+      auto s = string_of(field, key);
+      if (!s.ok()) return s.error();
+      t.effective_date = parse_rfc3339(s.value());
+      if (!t.effective_date) return bad_field("effectiveDate", "an RFC 3339 time, got '" + std::string(s.value()) + "'");
+    } else if (key == "priceDimensions") {
+      object dimensions;
+      if (field.get_object().get(dimensions) != simdjson::SUCCESS) return bad_field("priceDimensions", "an object");
+      for (auto [rate, d] : dimensions) {
+        object dimension;
+        if (d.get_object().get(dimension) != simdjson::SUCCESS) return bad_field("priceDimensions", "an object of objects");
+        auto read = read_dimension(dimension);
+        if (!read.ok()) return read.error();
+        t.dimensions.push_back(std::move(read.value()));
+      }
+    } else if (key == "termAttributes") {
+      object attributes;
+      if (field.get_object().get(attributes) != simdjson::SUCCESS) return bad_field("termAttributes", "an object");
+      for (auto [name, a] : attributes) {
+        std::string* target = name == "LeaseContractLength" ? &t.lease_contract_length
+                              : name == "OfferingClass"     ? &t.offering_class
+                              : name == "PurchaseOption"    ? &t.purchase_option
+                                                            : nullptr;
+        if (target == nullptr) continue;
+        auto s = string_of(a, name);
+        if (!s.ok()) return s.error();
+        *target = s.value();
+      }
+    }
+  }
+  return t;
+}
+
+}  // namespace
+
+Result<std::vector<PriceTerm>> read_terms(object terms) {
+  std::vector<PriceTerm> out;
+  for (auto [code, field] : terms) {
+    object term;
+    if (field.get_object().get(term) != simdjson::SUCCESS) return bad_field("terms", "an object of terms");
+    auto t = read_term(term);
+    if (!t.ok()) return t.error();
+    out.push_back(std::move(t.value()));
+  }
+  return out;
+}
+
+std::optional<OnDemandPriceRecord> on_demand_record(const PricedProduct& product, const PriceTerm& term) {
+  for (const auto& d : term.dimensions) {
+    if (d.unit != "Hrs") continue;
+    OnDemandPriceRecord r;
+    static_cast<PricedProduct&>(r) = product;
+    r.rate_code = d.rate_code;
+    r.price_per_hour = d.price;
+    r.currency = d.currency;
+    r.unit = d.unit;
+    r.effective_date = term.effective_date;
+    if (!d.description.empty()) r.description = d.description;
+    return r;
+  }
+  return std::nullopt;
+}
+
+Result<ReservedPriceRecord> reserved_record(const PricedProduct& product, const PriceTerm& term) {
+  ReservedPriceRecord r;
+  static_cast<PricedProduct&>(r) = product;
+  auto years = price::lease_years(term.lease_contract_length);
+  if (!years) {
+    return Error(ErrorCode::malformed_response, "malformed price list: reserved term " + product.sku + "." +
+                                                    term.offer_term_code + " has LeaseContractLength '" +
+                                                    term.lease_contract_length + "'");
+  }
+  if (term.purchase_option.empty() || term.offering_class.empty()) {
+    return Error(ErrorCode::malformed_response, "malformed price list: reserved term " + product.sku + "." +
+                                                    term.offer_term_code +
+                                                    " lacks PurchaseOption or OfferingClass");
+  }
+  r.offer_term_code = term.offer_term_code;
+  r.lease_years = *years;
+  r.offering_class = price::offering_class(term.offering_class);
+  r.purchase_option = price::purchase_option(term.purchase_option);
+  r.effective_date = term.effective_date;
+  for (const auto& d : term.dimensions) {
+    if (r.currency.empty()) r.currency = d.currency;
+    if (d.unit == "Quantity") {
+      r.upfront_fee = d.price;
+    } else if (d.unit == "Hrs") {
+      r.hourly = d.price;
+    }
+  }
+  r.effective_hourly = r.hourly + r.upfront_fee / (static_cast<double>(r.lease_years) * kHoursPerYear);
+  return r;
+}
+
+}  // namespace pricepipe::stages

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Fresh machine → installed, built and tested: every GoogleTest suite, the
+# fakeaws fidelity test (boto3) and the moto interop test.
+set -euo pipefail
+source "$(dirname "$0")/cmake/bootstrap.sh"
+pricepipe_install_packages
+pricepipe_build -DPRICEPIPE_BUILD_TESTS=ON
+cd "$PRICEPIPE_BUILD"
+ctest --output-on-failure --timeout 600 -j "$(nproc)" "$@"

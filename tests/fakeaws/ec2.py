@@ -1,0 +1,281 @@
+"""EC2's query protocol: Describe* actions answered in AWS's XML.
+
+Element names come from botocore's EC2 service model (each member's
+`locationName`, lists as `<item>`), so every field of the world's instance
+types is written the way EC2 writes it; members the model does not know fall
+back to lowerCamelCase.
+"""
+
+import base64
+import fnmatch
+import gzip
+import hashlib
+import json
+import os
+from xml.sax.saxutils import escape
+
+NAMESPACE = "http://ec2.amazonaws.com/doc/2016-11-15/"
+API_VERSION = "2016-11-15"
+
+
+class Ec2Error(Exception):
+    def __init__(self, status, code, message):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def error_body(code, message, request_id):
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>{escape(code)}</Code>'
+            f"<Message>{escape(message)}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>")
+
+
+def _load_model():
+    try:
+        import botocore
+    except ImportError:
+        return None
+    path = os.path.join(os.path.dirname(botocore.__file__), "data", "ec2", API_VERSION, "service-2.json.gz")
+    if not os.path.exists(path):
+        return None
+    with gzip.open(path) as f:
+        return json.load(f)["shapes"]
+
+
+class XmlSerializer:
+    """Model-driven XML for EC2 output shapes."""
+
+    def __init__(self):
+        self.shapes = _load_model()
+
+    def member_name(self, shape_name, member):
+        if self.shapes:
+            m = self.shapes.get(shape_name, {}).get("members", {}).get(member)
+            if m and "locationName" in m:
+                return m["locationName"], m["shape"]
+            if m:
+                return member[0].lower() + member[1:], m["shape"]
+        return member[0].lower() + member[1:], None
+
+    def value(self, shape_name, value, out):
+        shape = self.shapes.get(shape_name, {}) if (self.shapes and shape_name) else {}
+        kind = shape.get("type")
+        if isinstance(value, dict):
+            for member, v in value.items():
+                if v is None:
+                    continue
+                tag, child = self.member_name(shape_name, member)
+                out.append(f"<{tag}>")
+                self.value(child, v, out)
+                out.append(f"</{tag}>")
+        elif isinstance(value, list):
+            member_shape = shape.get("member", {}).get("shape") if kind == "list" else None
+            for v in value:
+                out.append("<item>")
+                self.value(member_shape, v, out)
+                out.append("</item>")
+        elif isinstance(value, bool):
+            out.append("true" if value else "false")
+        else:
+            out.append(escape(str(value)))
+
+    def item(self, shape_name, value):
+        out = []
+        self.value(shape_name, value, out)
+        return "".join(out)
+
+
+SERIALIZER = XmlSerializer()
+
+
+def _list_param(params, prefix):
+    """Name.1, Name.2 … → [values]."""
+    out = []
+    n = 1
+    while f"{prefix}.{n}" in params:
+        out.append(params[f"{prefix}.{n}"])
+        n += 1
+    return out
+
+
+def _filters(params):
+    filters = {}
+    n = 1
+    while f"Filter.{n}.Name" in params:
+        filters[params[f"Filter.{n}.Name"]] = _list_param(params, f"Filter.{n}.Value")
+        n += 1
+    return filters
+
+
+def _matches(patterns, value):
+    return any(fnmatch.fnmatchcase(value, p) for p in patterns)
+
+
+def _bool_param(params, name):
+    return params.get(name, "false").lower() == "true"
+
+
+class Pager:
+    """Opaque NextToken: the offset plus a digest of the request it belongs to."""
+
+    def __init__(self, action, region, params, minimum, maximum, default):
+        self.key = hashlib.sha256(json.dumps(
+            [action, region, sorted((k, v) for k, v in params.items() if k not in ("NextToken", "MaxResults"))]
+        ).encode()).hexdigest()[:16]
+        raw = params.get("MaxResults")
+        if raw is None:
+            self.size = default
+        else:
+            try:
+                self.size = int(raw)
+            except ValueError:
+                raise Ec2Error(400, "InvalidParameterValue", f"Value ({raw}) for parameter maxResults is invalid.")
+            if not minimum <= self.size <= maximum:
+                raise Ec2Error(400, "InvalidParameterValue",
+                               f"Value ( {raw} ) for parameter maxResults is invalid. "
+                               f"Parameter must be between {minimum} and {maximum}.")
+        token = params.get("NextToken")
+        self.offset = 0
+        if token is not None:
+            try:
+                decoded = json.loads(base64.urlsafe_b64decode(token.encode()).decode())
+                if decoded["k"] != self.key:
+                    raise ValueError
+                self.offset = int(decoded["o"])
+            except Exception:
+                raise Ec2Error(400, "InvalidParameterValue",
+                               f"Value ( {token} ) for parameter NextToken is invalid. The token is invalid.")
+
+    def page(self, items):
+        """(items of this page, 1-based page number, next token or None)."""
+        chunk = items[self.offset:self.offset + self.size]
+        end = self.offset + len(chunk)
+        token = None
+        if end < len(items):
+            token = base64.urlsafe_b64encode(json.dumps({"o": end, "k": self.key}).encode()).decode()
+        return chunk, self.offset // max(1, self.size) + 1, token
+
+
+class Ec2:
+    def __init__(self, world):
+        self.world = world
+        self.type_xml = {}  # instance type → serialized <item> body, shared by every region
+
+    def _type_item(self, name):
+        xml = self.type_xml.get(name)
+        if xml is None:
+            xml = SERIALIZER.item("InstanceTypeInfo", self.world.instance_types[name])
+            self.type_xml[name] = xml
+        return xml
+
+    def handle(self, action, region_name, params, request_id):
+        """(XML body, 1-based page number) for an action in a region."""
+        if params.get("Version") != API_VERSION:
+            raise Ec2Error(400, "InvalidParameterValue" if "Version" in params else "MissingParameter",
+                           "The request must contain the parameter Version" if "Version" not in params
+                           else f"Value ({params['Version']}) for parameter Version is invalid.")
+        handler = {
+            "DescribeRegions": self.describe_regions,
+            "DescribeAvailabilityZones": self.describe_availability_zones,
+            "DescribeInstanceTypes": self.describe_instance_types,
+            "DescribeInstanceTypeOfferings": self.describe_instance_type_offerings,
+        }.get(action)
+        if handler is None:
+            raise Ec2Error(400, "InvalidAction", f"The action {action} is not valid for this web service.")
+        region = self.world.region(region_name)
+        if region is None:
+            raise Ec2Error(401, "AuthFailure", "AWS was not able to validate the provided access credentials")
+        if not region.enabled:
+            # What EC2 answers for a region the account has not enabled.
+            raise Ec2Error(401, "AuthFailure", "AWS was not able to validate the provided access credentials")
+        return handler(region, params, request_id)
+
+    @staticmethod
+    def _envelope(action, inner, request_id, token=None):
+        tail = f"<nextToken>{escape(token)}</nextToken>" if token else ""
+        return (f'<?xml version="1.0" encoding="UTF-8"?>\n<{action}Response xmlns="{NAMESPACE}">'
+                f"<requestId>{request_id}</requestId>{inner}{tail}</{action}Response>")
+
+    def describe_regions(self, region, params, request_id):
+        wanted = _list_param(params, "RegionName")
+        filters = _filters(params)
+        include_all = _bool_param(params, "AllRegions")
+        items = []
+        for r in self.world.regions.values():
+            if not include_all and not r.enabled:
+                continue
+            if wanted and r.name not in wanted:
+                continue
+            if "region-name" in filters and not _matches(filters["region-name"], r.name):
+                continue
+            if "opt-in-status" in filters and r.opt_in_status not in filters["opt-in-status"]:
+                continue
+            items.append(f"<item><regionName>{r.name}</regionName><regionEndpoint>ec2.{r.name}.amazonaws.com"
+                         f"</regionEndpoint><optInStatus>{r.opt_in_status}</optInStatus></item>")
+        return self._envelope("DescribeRegions", f"<regionInfo>{''.join(items)}</regionInfo>", request_id), 1
+
+    def describe_availability_zones(self, region, params, request_id):
+        wanted = set(_list_param(params, "ZoneName"))
+        filters = _filters(params)
+        items = []
+        for zone, zone_id in region.zones:
+            if wanted and zone not in wanted:
+                continue
+            if "zone-name" in filters and not _matches(filters["zone-name"], zone):
+                continue
+            items.append(f"<item><zoneName>{zone}</zoneName><zoneId>{zone_id}</zoneId><zoneState>available</zoneState>"
+                         f"<regionName>{region.name}</regionName><groupName>{region.name}</groupName>"
+                         f"<optInStatus>opt-in-not-required</optInStatus><networkBorderGroup>{region.name}"
+                         f"</networkBorderGroup><zoneType>availability-zone</zoneType><messageSet/></item>")
+        return self._envelope("DescribeAvailabilityZones", f"<availabilityZoneInfo>{''.join(items)}</availabilityZoneInfo>",
+                              request_id), 1
+
+    def describe_instance_types(self, region, params, request_id):
+        pager = Pager("DescribeInstanceTypes", region.name, params, 5, 100, 100)
+        wanted = _list_param(params, "InstanceType")
+        filters = _filters(params)
+        names = []
+        for name in region.instance_types:
+            info = self.world.instance_types[name]
+            if wanted and name not in wanted:
+                continue
+            if "instance-type" in filters and not _matches(filters["instance-type"], name):
+                continue
+            if "current-generation" in filters and str(info.get("CurrentGeneration", False)).lower() not in filters["current-generation"]:
+                continue
+            if "processor-info.supported-architecture" in filters and not set(
+                    info.get("ProcessorInfo", {}).get("SupportedArchitectures", [])) & set(filters["processor-info.supported-architecture"]):
+                continue
+            names.append(name)
+        if wanted:
+            unknown = [t for t in wanted if t not in self.world.instance_types]
+            if unknown:
+                raise Ec2Error(400, "InvalidInstanceType", f"The following supplied instance types do not exist: [{', '.join(unknown)}]")
+        chunk, page, token = pager.page(names)
+        items = "".join(f"<item>{self._type_item(n)}</item>" for n in chunk)
+        return self._envelope("DescribeInstanceTypes", f"<instanceTypeSet>{items}</instanceTypeSet>", request_id, token), page
+
+    def describe_instance_type_offerings(self, region, params, request_id):
+        pager = Pager("DescribeInstanceTypeOfferings", region.name, params, 5, 1000, 1000)
+        location_type = params.get("LocationType", "region")
+        filters = _filters(params)
+        rows = []
+        if location_type == "region":
+            rows = [(t, region.name) for t in region.instance_types]
+        elif location_type in ("availability-zone", "availability-zone-id"):
+            ids = dict(region.zones)
+            for zone, types in region.offerings.items():
+                location = zone if location_type == "availability-zone" else ids[zone]
+                rows.extend((t, location) for t in types)
+        else:
+            raise Ec2Error(400, "InvalidParameterValue", f"Value ({location_type}) for parameter locationType is invalid.")
+        if "instance-type" in filters:
+            rows = [r for r in rows if _matches(filters["instance-type"], r[0])]
+        if "location" in filters:
+            rows = [r for r in rows if _matches(filters["location"], r[1])]
+        chunk, page, token = pager.page(rows)
+        items = "".join(f"<item><instanceType>{t}</instanceType><locationType>{location_type}</locationType>"
+                        f"<location>{loc}</location></item>" for t, loc in chunk)
+        return self._envelope("DescribeInstanceTypeOfferings", f"<instanceTypeOfferingSet>{items}</instanceTypeOfferingSet>",
+                              request_id, token), page

@@ -1,0 +1,71 @@
+#include "tests/support/fakeaws.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+
+#include "net/curl_loop.h"
+
+namespace pricepipe::testing {
+
+FakeAws::FakeAws(std::vector<std::string> args) {
+  dir_ = temp_dir("fakeaws");
+  const std::string port_file = dir_ + "/port";
+  ProcessOptions options;
+  options.argv = {"python3", source_dir() + "/tests/fakeaws/fakeaws.py", "--host", "127.0.0.1", "--port", "0",
+                  "--port-file", port_file};
+  options.argv.insert(options.argv.end(), args.begin(), args.end());
+  process_ = std::make_unique<BackgroundProcess>(options, dir_ + "/stderr.log");
+
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::ifstream in(port_file);
+    std::string port;
+    if (in >> port && !port.empty()) {
+      url_ = "http://127.0.0.1:" + port;
+      return;
+    }
+    if (!process_->running()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::ifstream log(dir_ + "/stderr.log");
+  std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  throw std::runtime_error("fakeaws did not start: " + text);
+}
+
+FakeAws::~FakeAws() = default;
+
+std::string FakeAws::control(const std::string& method, const std::string& path, const std::string& body) {
+  static net::CurlLoop loop(net::CurlLoopOptions{});
+  net::HttpRequest request;
+  request.method = method;
+  request.url = url_ + path;
+  request.body = body;
+  request.headers = {{"Content-Type", "application/json"}};
+  auto response = loop.send(std::move(request));
+  if (!response.ok()) throw std::runtime_error("fakeaws control " + path + ": " + response.error().describe());
+  if (response.value().status >= 300) {
+    throw std::runtime_error("fakeaws control " + path + ": HTTP " + std::to_string(response.value().status) + " " +
+                             response.value().body);
+  }
+  return response.value().body;
+}
+
+void FakeAws::set_faults(const std::string& json) { control("POST", "/_fakeaws/faults", json); }
+void FakeAws::clear_faults() { control("DELETE", "/_fakeaws/faults"); }
+std::string FakeAws::requests() { return control("GET", "/_fakeaws/requests"); }
+void FakeAws::clear_requests() { control("DELETE", "/_fakeaws/requests"); }
+std::string FakeAws::world() { return control("GET", "/_fakeaws/world"); }
+
+std::map<std::string, std::string> FakeAws::client_env() const {
+  return {{"AWS_ACCESS_KEY_ID", kAccessKey},
+          {"AWS_SECRET_ACCESS_KEY", kSecretKey},
+          {"AWS_ENDPOINT_URL", url_},
+          {"AWS_EC2_METADATA_DISABLED", "true"},
+          {"AWS_CONFIG_FILE", "/nonexistent/pricepipe-test-config"},
+          {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/pricepipe-test-credentials"}};
+}
+
+}  // namespace pricepipe::testing

@@ -1,0 +1,47 @@
+// tests/fakeaws, the local AWS endpoint, as a fixture for C++ tests: starts
+// the server on a free loopback port, talks to its control API, stops it.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/support/process.h"
+
+namespace pricepipe::testing {
+
+class FakeAws {
+ public:
+  /// Credentials the server accepts by default.
+  static constexpr const char* kAccessKey = "AKIDFAKEAWS";
+  static constexpr const char* kSecretKey = "fakeaws-secret-key";
+
+  /// `args`: extra fakeaws flags, e.g. {"--synthetic"} or {"--throttle-burst", "5"}.
+  explicit FakeAws(std::vector<std::string> args = {});
+  ~FakeAws();
+
+  /// http://127.0.0.1:PORT
+  const std::string& url() const { return url_; }
+
+  /// POST /_fakeaws/faults with a JSON body such as {"faults":[...]}.
+  void set_faults(const std::string& json);
+  void clear_faults();
+  /// GET /_fakeaws/requests: a JSON array of every API request seen.
+  std::string requests();
+  void clear_requests();
+  /// GET /_fakeaws/world: regions, their opt-in status, instance types and offerings.
+  std::string world();
+
+  /// Environment for a pricepipe child process pointed at this server.
+  std::map<std::string, std::string> client_env() const;
+
+ private:
+  std::string control(const std::string& method, const std::string& path, const std::string& body = "");
+
+  std::string dir_;
+  std::string url_;
+  std::unique_ptr<BackgroundProcess> process_;
+};
+
+}  // namespace pricepipe::testing

@@ -1,0 +1,66 @@
+// Child processes for tests: spawn with arguments and environment, feed
+// stdin, collect stdout/stderr, wait with a timeout, read peak memory.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pricepipe::testing {
+
+struct ProcessResult {
+  int exit_code = -1;  ///< -1 when killed by a signal
+  int signal = 0;
+  std::string out;
+  std::string err;
+  /// The child's peak resident set (VmHWM of its own address space, sampled
+  /// while it runs: ru_maxrss would also count the test process's memory,
+  /// which a posix_spawn child shares until exec).
+  long peak_rss_kib = 0;
+};
+
+struct ProcessOptions {
+  std::vector<std::string> argv;
+  /// Variables set on top of the inherited environment; an empty value unsets.
+  std::map<std::string, std::string> env;
+  bool clear_aws_env = true;  ///< drop AWS_* and PRICEPIPE_* from the inherited environment
+  std::string stdin_data;
+  std::chrono::seconds timeout{120};
+  /// A slow reader: read stdout at most `read_chunk` bytes at a time, pausing between reads.
+  std::size_t read_chunk = 65536;
+  std::chrono::microseconds read_pause{0};
+};
+
+/// Runs a process to completion.
+ProcessResult run_process(const ProcessOptions& options);
+
+/// A process running in the background; killed (SIGTERM, then SIGKILL) when destroyed.
+class BackgroundProcess {
+ public:
+  explicit BackgroundProcess(const ProcessOptions& options, const std::string& stderr_path = "");
+  ~BackgroundProcess();
+  BackgroundProcess(const BackgroundProcess&) = delete;
+  BackgroundProcess& operator=(const BackgroundProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  bool running();
+  void stop();
+
+ private:
+  pid_t pid_ = -1;
+};
+
+/// The project's source directory (tests read fixtures and scripts from it).
+std::string source_dir();
+/// The built pricepipe binary.
+std::string pricepipe_binary();
+/// ../shared/data/aws, or $PRICEPIPE_AWS_DATA; empty when absent.
+std::string aws_data_dir();
+/// A fresh temporary directory, removed at exit.
+std::string temp_dir(const std::string& prefix);
+
+}  // namespace pricepipe::testing

@@ -1,0 +1,257 @@
+// The fetch stage against a scripted local server: pagination order,
+// next-page-before-parse, retries without duplicates, give-up rules,
+// credit-based flow control and cancellation.
+#include "net/fetcher.h"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "tests/support/tiny_http_server.h"
+
+namespace pricepipe::net {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::TinyHttpServer;
+using testing::TinyReply;
+using testing::TinyRequest;
+
+// Page K is requested with body "page=K"; the server's answer body is "K".
+class CountingPaginator final : public Paginator {
+ public:
+  CountingPaginator(int pages, std::vector<std::string>* log, std::mutex* mutex)
+      : pages_(pages), log_(log), mutex_(mutex) {}
+
+  ApiRequest first() const override { return request(0); }
+
+  std::optional<ApiRequest> next(const ApiRequest&, std::string_view body) const override {
+    const int k = std::stoi(std::string(body));
+    {
+      std::lock_guard lock(*mutex_);
+      log_->push_back("next " + std::to_string(k));
+    }
+    if (k + 1 >= pages_) return std::nullopt;
+    return request(k + 1);
+  }
+
+ private:
+  ApiRequest request(int k) const {
+    ApiRequest r;
+    r.service = "test";
+    r.region = "xx-test-1";
+    r.action = "List";
+    r.body = "page=" + std::to_string(k);
+    return r;
+  }
+
+  int pages_;
+  std::vector<std::string>* log_;
+  std::mutex* mutex_;
+};
+
+// Collects the pages of one or more streams and waits for their last pages.
+class Collector {
+ public:
+  Fetcher::Emit emit_for(bool keep_pages = false) {
+    return [this, keep_pages](PagePtr page) {
+      std::lock_guard lock(mutex);
+      log.push_back("emit " + std::to_string(page->index));
+      pages.push_back(page->error ? "error" : page->body);
+      errors.push_back(page->error);
+      attempts.push_back(page->attempts);
+      if (keep_pages) held.push_back(page);
+      if (page->last) ++finished;
+      cv.notify_all();
+    };
+  }
+
+  void wait_finished(int streams) {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(cv.wait_for(lock, 30s, [&] { return finished >= streams; })) << "streams did not finish";
+  }
+
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::vector<std::string> log;
+  std::vector<std::string> pages;
+  std::vector<std::optional<Error>> errors;
+  std::vector<int> attempts;
+  std::vector<PagePtr> held;
+  int finished = 0;
+};
+
+struct Harness {
+  explicit Harness(TinyHttpServer::Handler handler, FetcherOptions options = fast_options())
+      : server(std::move(handler)),
+        endpoints(EndpointOptions{server.url().substr(0, server.url().size() - 1), {}, ""}),
+        fetcher(loop, endpoints, [](HttpRequest&, const ApiRequest&) { return Result<void>(); }, options, metrics) {}
+
+  static FetcherOptions fast_options() {
+    FetcherOptions o;
+    o.retry_base_delay = 1ms;
+    o.retry_max_delay = 5ms;
+    o.jitter_seed = 42;
+    return o;
+  }
+
+  TinyHttpServer server;
+  CurlLoop loop;
+  EndpointResolver endpoints;
+  Metrics metrics;
+  Fetcher fetcher;
+};
+
+TinyReply page_reply(const TinyRequest& r) {
+  TinyReply reply;
+  reply.body = r.body.substr(5);
+  return reply;
+}
+
+TEST(Fetcher, EmitsEveryPageInOrderAndAsksForTheNextBeforeEmitting) {
+  Harness h(page_reply);
+  Collector c;
+  h.fetcher.start(0, std::make_shared<CountingPaginator>(5, &c.log, &c.mutex), c.emit_for());
+  c.wait_finished(1);
+  EXPECT_EQ(c.pages, (std::vector<std::string>{"0", "1", "2", "3", "4"}));
+  // The next request is known (and queued) before the current page is handed on.
+  EXPECT_EQ(c.log, (std::vector<std::string>{"next 0", "emit 0", "next 1", "emit 1", "next 2", "emit 2", "next 3",
+                                             "emit 3", "next 4", "emit 4"}));
+  EXPECT_EQ(h.metrics.action("test", "List").requests.load(), 5u);
+}
+
+TEST(Fetcher, RetriesThrottlingAndServerErrorsWithoutDuplicatePages) {
+  std::mutex m;
+  std::map<std::string, int> seen;
+  Harness h([&](const TinyRequest& r) {
+    int n;
+    {
+      std::lock_guard lock(m);
+      n = ++seen[r.body];
+    }
+    TinyReply reply;
+    if (r.body == "page=1" && n <= 2) {
+      reply.status = 503;
+      reply.body = "<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded."
+                   "</Message></Error></Errors><RequestID>t-1</RequestID></Response>";
+    } else if (r.body == "page=2" && n == 1) {
+      reply.body = "2";
+      reply.truncate = true;  // the connection dies mid-body
+    } else if (r.body == "page=3" && n == 1) {
+      reply.status = 500;
+      reply.body = "<Response><Errors><Error><Code>InternalError</Code><Message>x</Message></Error></Errors></Response>";
+    } else {
+      reply.body = r.body.substr(5);
+    }
+    return reply;
+  });
+  Collector c;
+  h.fetcher.start(0, std::make_shared<CountingPaginator>(5, &c.log, &c.mutex), c.emit_for());
+  c.wait_finished(1);
+  EXPECT_EQ(c.pages, (std::vector<std::string>{"0", "1", "2", "3", "4"}));
+  EXPECT_EQ(c.attempts, (std::vector<int>{1, 3, 2, 2, 1}));
+  const ActionMetrics& am = h.metrics.action("test", "List");
+  EXPECT_EQ(am.retries.load(), 4u);
+  EXPECT_EQ(am.throttles.load(), 2u);
+  EXPECT_EQ(am.failures.load(), 0u);
+  EXPECT_EQ(am.requests.load(), 9u);
+}
+
+TEST(Fetcher, ClientErrorsEndTheStreamAtOnce) {
+  Harness h([](const TinyRequest& r) {
+    TinyReply reply;
+    if (r.body == "page=1") {
+      reply.status = 400;
+      reply.body = "<Response><Errors><Error><Code>InvalidParameterValue</Code><Message>bad</Message></Error></Errors>"
+                   "<RequestID>req-400</RequestID></Response>";
+    } else {
+      reply.body = r.body.substr(5);
+    }
+    return reply;
+  });
+  Collector c;
+  h.fetcher.start(7, std::make_shared<CountingPaginator>(5, &c.log, &c.mutex), c.emit_for());
+  c.wait_finished(1);
+  ASSERT_EQ(c.pages.size(), 2u);
+  ASSERT_TRUE(c.errors[1].has_value());
+  const Error& e = *c.errors[1];
+  EXPECT_EQ(e.context().aws_code, "InvalidParameterValue");
+  EXPECT_EQ(e.context().request_id, "req-400");
+  EXPECT_EQ(e.context().region, "xx-test-1");
+  EXPECT_EQ(e.context().action, "List");
+  EXPECT_EQ(c.attempts[1], 1);
+}
+
+TEST(Fetcher, GivesUpAfterMaxAttempts) {
+  FetcherOptions options = Harness::fast_options();
+  options.max_attempts = 3;
+  Harness h(
+      [](const TinyRequest&) {
+        TinyReply reply;
+        reply.status = 503;
+        reply.body = "<Response><Errors><Error><Code>Unavailable</Code><Message>down</Message></Error></Errors></Response>";
+        return reply;
+      },
+      options);
+  Collector c;
+  h.fetcher.start(0, std::make_shared<CountingPaginator>(2, &c.log, &c.mutex), c.emit_for());
+  c.wait_finished(1);
+  ASSERT_EQ(c.pages.size(), 1u);
+  ASSERT_TRUE(c.errors[0].has_value());
+  EXPECT_EQ(c.errors[0]->code(), ErrorCode::server);
+  EXPECT_EQ(c.attempts[0], 3);
+  EXPECT_NE(c.errors[0]->describe().find("after 3 attempts"), std::string::npos) << c.errors[0]->describe();
+  EXPECT_EQ(h.metrics.action("test", "List").failures.load(), 1u);
+}
+
+TEST(Fetcher, HeldPagesStopTheFetchingUntilTheirCreditsReturn) {
+  FetcherOptions options = Harness::fast_options();
+  options.max_pages_in_flight = 2;
+  Harness h(page_reply, options);
+  Collector c;
+  h.fetcher.start(0, std::make_shared<CountingPaginator>(6, &c.log, &c.mutex), c.emit_for(/*keep_pages=*/true));
+  {
+    std::unique_lock lock(c.mutex);
+    ASSERT_TRUE(c.cv.wait_for(lock, 10s, [&] { return c.pages.size() == 2; }));
+  }
+  std::this_thread::sleep_for(200ms);  // give a misbehaving fetcher time to run ahead
+  EXPECT_EQ(h.server.requests(), 2) << "no request may go out while both credits are held";
+  EXPECT_EQ(h.fetcher.credits().in_use(), 2u);
+  {
+    std::lock_guard lock(c.mutex);
+    c.held.clear();  // the sink wrote them: credits return
+  }
+  // Release every page as it arrives from now on.
+  for (;;) {
+    std::unique_lock lock(c.mutex);
+    c.held.clear();
+    if (c.finished == 1) break;
+    c.cv.wait_for(lock, 100ms);
+  }
+  EXPECT_EQ(c.pages.size(), 6u);
+  EXPECT_LE(h.fetcher.credits().high_water(), 2u);
+}
+
+TEST(Fetcher, CancelEndsEveryStream) {
+  Harness h([](const TinyRequest& r) {
+    TinyReply reply;
+    reply.body = r.body.substr(5);
+    reply.delay = 20ms;
+    return reply;
+  });
+  Collector c;
+  for (std::uint32_t s = 0; s < 5; ++s) {
+    h.fetcher.start(s, std::make_shared<CountingPaginator>(1000, &c.log, &c.mutex), c.emit_for());
+  }
+  std::this_thread::sleep_for(100ms);
+  h.fetcher.cancel();
+  c.wait_finished(5);
+  std::lock_guard lock(c.mutex);
+  EXPECT_LT(c.pages.size(), 5u * 1000u);
+}
+
+}  // namespace
+}  // namespace pricepipe::net
