@@ -409,8 +409,8 @@ Credentials resolve_credentials(const CredentialOptions& options, HttpClient& ht
   throw FatalError(ErrorCode::credentials, "no AWS credentials found; tried: " + list);
 }
 
-CredentialCache::CredentialCache(CredentialOptions options, HttpClient& http)
-    : options_(std::move(options)), http_(http), current_(resolve_credentials(options_, http_)) {
+CredentialCache::CredentialCache(CredentialOptions options, HttpClient& http, RefreshTiming timing)
+    : options_(std::move(options)), http_(http), timing_(timing), current_(resolve_credentials(options_, http_)) {
   spdlog::debug("credentials from {} (access key {})", current_.provider, current_.access_key_id);
   if (current_.expiration) refresher_ = std::thread([this] { refresh_loop(); });
 }
@@ -430,11 +430,12 @@ Credentials CredentialCache::get() const {
 }
 
 void CredentialCache::refresh_loop() {
-  constexpr auto kWindow = std::chrono::minutes(5);
   std::unique_lock lock(mutex_);
   while (!stopping_ && current_.expiration) {
-    // Never sooner than 30 s from now, even for credentials already inside the window.
-    const auto due = std::max<Clock::time_point>(*current_.expiration - kWindow, Clock::now() + std::chrono::seconds(30));
+    // Never sooner than min_delay from now, even for credentials already inside the window.
+    const auto due = std::max<Clock::time_point>(
+        *current_.expiration - std::chrono::duration_cast<Clock::duration>(timing_.window),
+        Clock::now() + std::chrono::duration_cast<Clock::duration>(timing_.min_delay));
     if (cv_.wait_until(lock, due, [this] { return stopping_; })) return;
     lock.unlock();
     try {
@@ -443,9 +444,9 @@ void CredentialCache::refresh_loop() {
       current_ = std::move(fresh);
       spdlog::debug("credentials refreshed from {}", current_.provider);
     } catch (const FatalError& e) {
-      spdlog::warn("refreshing credentials failed: {}; retrying in 30 s", e.what());
+      spdlog::warn("refreshing credentials failed: {}; retrying", e.what());
       lock.lock();
-      if (cv_.wait_for(lock, std::chrono::seconds(30), [this] { return stopping_; })) return;
+      if (cv_.wait_for(lock, timing_.min_delay, [this] { return stopping_; })) return;
     }
   }
 }

@@ -47,10 +47,16 @@ struct CredentialOptions {
 /// The first credentials the chain yields; throws FatalError(credentials) otherwise.
 Credentials resolve_credentials(const CredentialOptions& options, HttpClient& http);
 
+/// When expiring credentials are refreshed.
+struct RefreshTiming {
+  std::chrono::milliseconds window{std::chrono::minutes(5)};     ///< refresh this long before expiry
+  std::chrono::milliseconds min_delay{std::chrono::seconds(30)};  ///< but never sooner than this after the last try
+};
+
 class CredentialCache {
  public:
   /// Resolves at once (may block on HTTP); throws like resolve_credentials.
-  CredentialCache(CredentialOptions options, HttpClient& http);
+  CredentialCache(CredentialOptions options, HttpClient& http, RefreshTiming timing = {});
   ~CredentialCache();
   CredentialCache(const CredentialCache&) = delete;
   CredentialCache& operator=(const CredentialCache&) = delete;
@@ -63,6 +69,7 @@ class CredentialCache {
 
   CredentialOptions options_;
   HttpClient& http_;
+  RefreshTiming timing_;
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   Credentials current_;

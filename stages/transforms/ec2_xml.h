@@ -38,7 +38,10 @@ class Reader {
   std::optional<std::string> failure_;
 };
 
-/// The `<item>` children of a list element.
-inline auto items(pugi::xml_node list) { return list.children("item"); }
+/// The members of a list element: `<item>` almost everywhere, `<member>` in
+/// a few shapes (InferenceAcceleratorInfo's accelerators), so any element child.
+/// (The parser keeps neither whitespace-only text nor comments, so every
+/// child is an element.)
+inline auto items(pugi::xml_node list) { return list.children(); }
 
 }  // namespace pricepipe::stages::xml

@@ -70,11 +70,15 @@ class XmlSerializer:
                 self.value(child, v, out)
                 out.append(f"</{tag}>")
         elif isinstance(value, list):
-            member_shape = shape.get("member", {}).get("shape") if kind == "list" else None
+            member = shape.get("member", {}) if kind == "list" else {}
+            member_shape = member.get("shape")
+            # As botocore reads EC2 lists: the member's locationName, else
+            # "member" (a few shapes, e.g. InferenceDeviceInfoList, say so).
+            tag = member.get("locationName", "member") if member else "item"
             for v in value:
-                out.append("<item>")
+                out.append(f"<{tag}>")
                 self.value(member_shape, v, out)
-                out.append("</item>")
+                out.append(f"</{tag}>")
         elif isinstance(value, bool):
             out.append("true" if value else "false")
         else:
