@@ -97,10 +97,10 @@ def _opt_in_status(region, not_opted_in):
     return "opt-in-not-required"
 
 
-def load(data_dir=None, synthetic=False, not_opted_in=DEFAULT_NOT_OPTED_IN):
+def load(data_dir=None, synthetic=False, not_opted_in=DEFAULT_NOT_OPTED_IN, synthetic_regions=8):
     data_dir = data_dir or default_data_dir()
     if synthetic or not os.path.isdir(os.path.join(data_dir, "instance_type_offerings")):
-        return synthetic_world(not_opted_in)
+        return synthetic_world(not_opted_in, synthetic_regions)
     with open(os.path.join(data_dir, "instance_types.json")) as f:
         types = json.load(f)
     descriptions = {}
@@ -172,10 +172,12 @@ def _synthetic_type(name, vcpus, mib, arch="x86_64", **extra):
     return {k: v for k, v in info.items() if v is not None}
 
 
-def synthetic_types():
-    return {t["InstanceType"]: t for t in [
+def base_types():
+    return [
         _synthetic_type("t3.micro", 2, 1024),
         _synthetic_type("t4g.small", 2, 2048, arch="arm64"),
+        _synthetic_type("m5.large", 2, 8192),
+        _synthetic_type("c5.xlarge", 4, 8192),
         _synthetic_type("m7g.large", 2, 8192, arch="arm64"),
         _synthetic_type("m7i.xlarge", 4, 16384),
         _synthetic_type("c7i.2xlarge", 8, 16384),
@@ -196,26 +198,45 @@ def synthetic_types():
         _synthetic_type("f1.2xlarge", 8, 124928,
                         FpgaInfo={"Fpgas": [{"Name": "Virtex UltraScale (VU9P)", "Manufacturer": "Xilinx", "Count": 1,
                                              "MemoryInfo": {"SizeInMiB": 65536}}], "TotalFpgaMemoryInMiB": 65536}),
-    ]}
+    ]
 
 
-def synthetic_world(not_opted_in=DEFAULT_NOT_OPTED_IN):
-    types = synthetic_types()
-    regions = {}
-    layout = {
-        "af-south-1": ("Africa (Cape Town)", 3),
-        "eu-west-1": ("Europe (Ireland)", 3),
-        "us-east-1": ("US East (N. Virginia)", 6),
-        "us-west-2": ("US West (Oregon)", 4),
-    }
+def synthetic_types(variants=40):
+    """The base types, plus `variants` made-up families of each (m7gv3.large …)
+    so that regions need several pages, as real ones do."""
+    out = {}
+    for base in base_types():
+        out[base["InstanceType"]] = base
+        family, _, size = base["InstanceType"].partition(".")
+        for v in range(1, variants):
+            t = json.loads(json.dumps(base))
+            t["InstanceType"] = f"{family}v{v}.{size}"
+            t["MemoryInfo"]["SizeInMiB"] = base["MemoryInfo"]["SizeInMiB"] * (1 + v % 4)
+            out[t["InstanceType"]] = t
+    return out
+
+
+# Real region codes, so pricepipe's tables know them; opt-in ones included.
+SYNTHETIC_REGIONS = [
+    "us-east-1", "us-west-2", "eu-west-1", "af-south-1", "ap-northeast-1", "ap-east-1", "eu-central-1", "sa-east-1",
+    "us-east-2", "us-west-1", "ca-central-1", "eu-west-2", "eu-west-3", "eu-north-1", "eu-south-1", "ap-south-1",
+    "ap-southeast-1", "ap-southeast-2", "ap-northeast-2", "ap-northeast-3", "me-central-1", "ap-south-2",
+    "ap-southeast-3", "eu-central-2", "ca-west-1", "il-central-1", "me-south-1", "ap-southeast-4", "eu-south-2",
+    "ap-southeast-5",
+]
+
+
+def synthetic_world(not_opted_in=DEFAULT_NOT_OPTED_IN, regions=8, variants=40):
+    types = synthetic_types(variants)
     names = sorted(types)
-    for name, (description, zone_count) in sorted(layout.items()):
-        region = Region(name, description, _opt_in_status(name, not_opted_in))
-        # Every region and zone lacks a few types, differently, as real ones do.
+    world_regions = {}
+    for name in sorted(SYNTHETIC_REGIONS[:regions]):
+        region = Region(name, name, _opt_in_status(name, not_opted_in))
+        # Every region and zone lacks some types, differently, as real ones do.
         available = [t for t in names if stable_hash(name, t) % 6 != 0]
-        zone_names = [f"{name}{chr(ord('a') + i)}" for i in range(zone_count)]
+        zone_names = [f"{name}{chr(ord('a') + i)}" for i in range(3 + stable_hash(name) % 3)]
         region.zones = _zone_ids(name, zone_names)
         region.offerings = {z: [t for t in available if stable_hash(z, t) % 5 != 0] for z in zone_names}
         region.instance_types = sorted({t for types_in_zone in region.offerings.values() for t in types_in_zone})
-        regions[name] = region
-    return World(regions, types, "synthetic")
+        world_regions[name] = region
+    return World(world_regions, types, f"synthetic ({regions} regions)")

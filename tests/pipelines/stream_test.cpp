@@ -243,7 +243,8 @@ TEST(StreamErrors, KeepGoingStreamsTheRestAndReportsFailedRegions) {
 // peak no higher than a third of it, both read slowly with the same pool
 // (8 pages, which 8 regions already keep full).
 TEST(StreamBackpressure, SlowReaderKeepsMemoryFlat) {
-  FakeAws fake;
+  // A synthetic world of 30 regions, the same whether or not the shared data is present.
+  FakeAws fake({"--synthetic", "--synthetic-regions", "30"});
   const World world = load_world(fake);
   ASSERT_GE(world.enabled_regions.size(), 24u);
   std::string few;

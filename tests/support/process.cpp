@@ -193,7 +193,7 @@ std::string pricepipe_binary() { return PRICEPIPE_BINARY; }
 
 std::string aws_data_dir() {
   if (const char* dir = std::getenv("PRICEPIPE_AWS_DATA"); dir != nullptr && *dir != '\0') {
-    return std::filesystem::exists(dir) ? std::string(dir) : std::string();
+    return std::filesystem::exists(std::filesystem::path(dir) / "instance_types.json") ? std::string(dir) : std::string();
   }
   const auto dir = std::filesystem::path(source_dir()) / ".." / "shared" / "data" / "aws";
   return std::filesystem::exists(dir) ? std::filesystem::canonical(dir).string() : std::string();
