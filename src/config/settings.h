@@ -40,7 +40,8 @@ struct NetworkSettings {
     v(&S::endpoint_url, "--endpoint-url", "",
       "Send every AWS API call to this URL instead of AWS (e.g. a local endpoint). "
       "AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_EC2 work as in the AWS SDKs. http:// only to loopback.");
-    v(&S::ca_bundle, "--ca-bundle", "AWS_CA_BUNDLE", "Extra PEM CA bundle to trust. Verification itself cannot be turned off.");
+    v(&S::ca_bundle, "--ca-bundle", "AWS_CA_BUNDLE",
+      "PEM CA bundle to verify servers with, instead of the system's. Verification itself cannot be turned off.");
     v(&S::connect_timeout_s, "--connect-timeout", "PRICEPIPE_CONNECT_TIMEOUT", "Seconds to wait for a connection.");
     v(&S::read_timeout_s, "--read-timeout", "PRICEPIPE_READ_TIMEOUT",
       "Seconds without receiving data before a transfer fails (and is retried).");

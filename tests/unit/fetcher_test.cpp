@@ -207,6 +207,30 @@ TEST(Fetcher, GivesUpAfterMaxAttempts) {
   EXPECT_EQ(h.metrics.action("test", "List").failures.load(), 1u);
 }
 
+TEST(Fetcher, NoRetryStartsAfterTheDeadline) {
+  FetcherOptions options = Harness::fast_options();
+  options.max_attempts = 50;
+  options.retry_base_delay = 20ms;
+  options.retry_max_delay = 20ms;
+  options.retry_deadline = 100ms;
+  Harness h(
+      [](const TinyRequest&) {
+        TinyReply reply;
+        reply.status = 503;
+        reply.body = "<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>slow down</Message></Error></Errors></Response>";
+        return reply;
+      },
+      options);
+  Collector c;
+  h.fetcher.start(0, std::make_shared<CountingPaginator>(2, &c.log, &c.mutex), c.emit_for());
+  c.wait_finished(1);
+  ASSERT_TRUE(c.errors[0].has_value());
+  EXPECT_EQ(c.errors[0]->code(), ErrorCode::throttled);
+  // Full jitter averages 10 ms per wait, so 100 ms allows far fewer than 50 attempts.
+  EXPECT_LT(c.attempts[0], 50);
+  EXPECT_GT(c.attempts[0], 1);
+}
+
 TEST(Fetcher, HeldPagesStopTheFetchingUntilTheirCreditsReturn) {
   FetcherOptions options = Harness::fast_options();
   options.max_pages_in_flight = 2;
