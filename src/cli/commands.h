@@ -8,6 +8,11 @@
 #include <CLI/CLI.hpp>
 
 #include "config/settings.h"
+#include "core/dataset.h"
+#include "graph/price_list.h"
+#include "graph/run_report.h"
+#include "graph/session.h"
+#include "stages/dataset_stages.h"
 
 namespace pricepipe::cli {
 
@@ -19,11 +24,25 @@ class StreamCommand {
   int run(const config::NetworkSettings& network);
 
  private:
+  bool use_bulk(Dataset dataset, std::size_t regions) const;
+  int run_api(const config::NetworkSettings& network, Dataset dataset, const stages::SourceOptions& sources);
+  int run_bulk(const config::NetworkSettings& network, Dataset dataset, const std::vector<std::string>& regions,
+               stages::SourceOptions sources);
+  /// The summary line, failures and exit code of a run.
+  int finish(Dataset dataset, const graph::RunReport& report, graph::Session& session, std::size_t regions,
+             const std::string& source);
+
   CLI::App* cmd_;
   std::string dataset_;
   std::string regions_;
   bool include_disabled_ = false;
   std::vector<std::string> instance_types_;
+  std::vector<std::string> operating_systems_;
+  std::vector<std::string> tenancies_;
+  std::string price_source_ = "auto";
+  std::string price_list_url_ = graph::kDefaultPriceListUrl;
+  std::vector<std::string> offer_files_;
+  std::string pricing_region_ = "us-east-1";
   bool keep_going_ = false;
 };
 

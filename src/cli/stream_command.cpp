@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include <fmt/format.h>
@@ -8,7 +9,9 @@
 #include "cli/commands.h"
 #include "core/dataset.h"
 #include "core/region_info.h"
+#include "graph/offer_graph.h"
 #include "graph/plan.h"
+#include "graph/price_list.h"
 #include "graph/session.h"
 #include "graph/stream_graph.h"
 #include "stages/sinks/ndjson_sink.h"
@@ -47,21 +50,69 @@ StreamCommand::StreamCommand(CLI::App& parent) {
       ->required()
       ->check(CLI::IsMember(dataset_names()));
   cmd_->add_option("--regions", regions_,
-                   "'all' (every region enabled for the account, from DescribeRegions) or a comma-separated "
-                   "list. Default: the --region.");
+                   "'all' or a comma-separated list. For EC2 datasets 'all' is every region enabled for the account "
+                   "(DescribeRegions); for price datasets, every region of the Price List. Default: the --region.");
   cmd_->add_flag("--include-disabled-regions", include_disabled_,
                  "With --regions all, also query regions that are not enabled for the account (they fail).");
   cmd_->add_option("--instance-types", instance_types_,
                    "Only these instance types; names or patterns such as 'm7g.*' (comma-separated).")
       ->delimiter(',');
+  cmd_->add_option("--os", operating_systems_,
+                   "Price datasets: only these operating systems (linux, windows, rhel, rhel-ha, suse, ubuntu-pro).")
+      ->delimiter(',');
+  cmd_->add_option("--tenancy", tenancies_, "Price datasets: only these tenancies (shared, dedicated, host).")
+      ->delimiter(',');
+  cmd_->add_option("--price-source", price_source_,
+                   "Where prices come from: 'api' (Pricing GetProducts, signed), 'bulk' (the public Price List offer "
+                   "files, streamed) or 'auto' (the API for a few exact types in a few regions, else bulk). "
+                   "savings-plans-rates are bulk only.")
+      ->check(CLI::IsMember({"auto", "api", "bulk"}));
+  cmd_->add_option("--price-list-url", price_list_url_, "Base URL of the bulk Price List.")
+      ->envname("PRICEPIPE_PRICE_LIST_URL");
+  cmd_->add_option("--offer-file", offer_files_,
+                   "Read these local offer files instead of downloading (implies --price-source bulk).");
+  cmd_->add_option("--pricing-region", pricing_region_,
+                   "Pricing API endpoint region: us-east-1, eu-central-1 or ap-south-1.")
+      ->check(CLI::IsMember({"us-east-1", "eu-central-1", "ap-south-1", "cn-northwest-1"}));
   cmd_->add_flag("--keep-going", keep_going_,
                  "Stream what can be fetched when some regions fail; list the failures at the end and exit 7.");
 }
 
+bool StreamCommand::use_bulk(Dataset dataset, std::size_t regions) const {
+  if (dataset == Dataset::savings_plans_rates || !offer_files_.empty() || price_source_ == "bulk") return true;
+  if (price_source_ == "api") return false;
+  // auto: a handful of exact lookups is cheaper through the API; anything
+  // broader downloads less in total through the offer files.
+  const bool exact = !instance_types_.empty() &&
+                     std::none_of(instance_types_.begin(), instance_types_.end(),
+                                  [](const std::string& t) { return t.find_first_of("*?") != std::string::npos; });
+  return !(exact && regions > 0 && regions * instance_types_.size() <= 8);
+}
+
 int StreamCommand::run(const config::NetworkSettings& network) {
   const Dataset dataset = *dataset_from_name(dataset_);
-  graph::Session session(graph::SessionOptions{network});
+  if (dataset == Dataset::savings_plans_rates && price_source_ == "api") {
+    throw FatalError(ErrorCode::usage, "savings-plans-rates come only from the bulk Price List (--price-source bulk)");
+  }
+  stages::SourceOptions sources;
+  sources.instance_types = instance_types_;
+  sources.prices.instance_types = instance_types_;
+  sources.prices.operating_systems = operating_systems_;
+  sources.prices.tenancies = tenancies_;
+  sources.pricing_region = pricing_region_;
 
+  if (info(dataset).priced) {
+    const bool all = regions_ == "all";
+    std::vector<std::string> listed;
+    if (!regions_.empty() && !all) listed = graph::parse_region_selection(regions_).regions;
+    if (use_bulk(dataset, all ? 0 : std::max<std::size_t>(1, listed.size()))) return run_bulk(network, dataset, listed, sources);
+  }
+  return run_api(network, dataset, sources);
+}
+
+int StreamCommand::run_api(const config::NetworkSettings& network, Dataset dataset,
+                           const stages::SourceOptions& sources) {
+  graph::Session session(graph::SessionOptions{network});
   std::vector<std::string> regions;
   if (info(dataset).regional) {
     graph::RegionSelection selection = regions_.empty() ? graph::RegionSelection{false, false, {session.default_region()}}
@@ -69,20 +120,51 @@ int StreamCommand::run(const config::NetworkSettings& network) {
     selection.include_disabled = include_disabled_;
     regions = graph::resolve_regions(session, selection);
   }
-  stages::SourceOptions source_options;
-  source_options.instance_types = instance_types_;
-  auto jobs = graph::plan_streams(dataset, regions, session.default_region(), source_options);
+  auto jobs = graph::plan_streams(dataset, regions, session.default_region(), sources);
 
   stages::NdjsonSink sink(STDOUT_FILENO);
   graph::GraphOptions graph_options;
   graph_options.keep_going = keep_going_;
-  graph_options.sources = source_options;
+  graph_options.sources = sources;
   graph::StreamGraph graph(session.fetcher(), graph_options);
   const graph::RunReport report = graph.run(jobs, sink);
+  const std::string service = info(dataset).priced ? "pricing" : "ec2";
+  return finish(dataset, report, session, regions.size(), "endpoint " + session.endpoint_description(service));
+}
 
+int StreamCommand::run_bulk(const config::NetworkSettings& network, Dataset dataset,
+                            const std::vector<std::string>& regions, stages::SourceOptions sources) {
+  graph::SessionOptions options{network};
+  options.sign_requests = false;  // the Price List is public
+  graph::Session session(options);
+  std::vector<graph::OfferFileJob> jobs;
+  if (!offer_files_.empty()) {
+    // Local files may cover many regions: the region list filters records.
+    sources.prices.regions = regions;
+    for (const auto& path : offer_files_) {
+      jobs.push_back(graph::OfferFileJob{dataset, "", path, graph::file_reader(path), sources.prices});
+    }
+  } else {
+    const std::vector<std::string> wanted =
+        regions_.empty() ? std::vector<std::string>{session.default_region()} : regions;
+    for (const auto& file : graph::resolve_offer_files(session.loop(), price_list_url_, dataset, wanted)) {
+      jobs.push_back(graph::OfferFileJob{dataset, file.region, file.url,
+                                         graph::download_reader(session.loop(), file.url, session.metrics()), sources.prices});
+    }
+  }
+  stages::NdjsonSink sink(STDOUT_FILENO);
+  graph::OfferGraphOptions graph_options;
+  graph_options.keep_going = keep_going_;
+  const graph::RunReport report = graph::OfferGraph(graph_options).run(jobs, sink);
+  return finish(dataset, report, session, jobs.size(),
+                offer_files_.empty() ? "price list " + price_list_url_ : "offer files");
+}
+
+int StreamCommand::finish(Dataset dataset, const graph::RunReport& report, graph::Session& session,
+                          std::size_t regions, const std::string& source) {
   std::string summary = session.metrics().summary_line(dataset_, report.records());
-  if (info(dataset).regional) summary += fmt::format(" · {} regions", regions.size());
-  summary += " · endpoint " + session.ec2_endpoint_description();
+  if (info(dataset).regional) summary += fmt::format(" · {} {}", regions, offer_files_.empty() ? "regions" : "files");
+  summary += " · " + source;
   std::fprintf(stderr, "pricepipe: %s\n", summary.c_str());
 
   if (report.complete()) return static_cast<int>(ExitCode::ok);

@@ -9,7 +9,34 @@
 namespace pricepipe {
 
 void append_rfc3339(std::string& out, Timestamp t) {
-  fmt::format_to(std::back_inserter(out), "{:%Y-%m-%dT%H:%M:%SZ}", t.time);
+  // By hand: fmt's chrono formatting showed in profiles of price streams.
+  const auto days = std::chrono::floor<std::chrono::days>(t.time);
+  const std::chrono::year_month_day ymd{days};
+  const std::chrono::hh_mm_ss hms{t.time - days};
+  char buf[21];
+  auto two = [&](char* at, unsigned v) {
+    at[0] = static_cast<char>('0' + v / 10);
+    at[1] = static_cast<char>('0' + v % 10);
+  };
+  const int year = static_cast<int>(ymd.year());
+  if (year < 0 || year > 9999) {
+    fmt::format_to(std::back_inserter(out), "{:%Y-%m-%dT%H:%M:%SZ}", t.time);
+    return;
+  }
+  two(buf, static_cast<unsigned>(year / 100));
+  two(buf + 2, static_cast<unsigned>(year % 100));
+  buf[4] = '-';
+  two(buf + 5, static_cast<unsigned>(ymd.month()));
+  buf[7] = '-';
+  two(buf + 8, static_cast<unsigned>(ymd.day()));
+  buf[10] = 'T';
+  two(buf + 11, static_cast<unsigned>(hms.hours().count()));
+  buf[13] = ':';
+  two(buf + 14, static_cast<unsigned>(hms.minutes().count()));
+  buf[16] = ':';
+  two(buf + 17, static_cast<unsigned>(hms.seconds().count()));
+  buf[19] = 'Z';
+  out.append(buf, 20);
 }
 
 std::string_view to_string(FieldType type) {
@@ -69,6 +96,7 @@ namespace detail {
 
 void write_value(JsonWriter& w, Timestamp v) {
   std::string s;
+  s.reserve(24);
   append_rfc3339(s, v);
   w.string(s);
 }

@@ -70,9 +70,22 @@ std::vector<StreamJob> plan_streams(Dataset dataset, const std::vector<std::stri
     jobs.push_back(StreamJob{dataset, default_region, stages::make_source(dataset, default_region, options)});
     return jobs;
   }
-  jobs.reserve(regions.size());
+  // The Pricing API matches one value per field: exact instance types get a
+  // stream each, so the server filters instead of us paging through a region.
+  const auto& types = options.prices.instance_types;
+  const bool per_type = info(dataset).priced && types.size() > 1 &&
+                        std::none_of(types.begin(), types.end(),
+                                     [](const std::string& t) { return t.find_first_of("*?") != std::string::npos; });
   for (const auto& region : regions) {
-    jobs.push_back(StreamJob{dataset, region, stages::make_source(dataset, region, options)});
+    if (!per_type) {
+      jobs.push_back(StreamJob{dataset, region, stages::make_source(dataset, region, options)});
+      continue;
+    }
+    for (const auto& type : types) {
+      stages::SourceOptions one = options;
+      one.prices.instance_types = {type};
+      jobs.push_back(StreamJob{dataset, region, stages::make_source(dataset, region, one)});
+    }
   }
   return jobs;
 }

@@ -47,10 +47,12 @@ Session::Session(SessionOptions options) : options_(std::move(options)) {
   curl.ca_file = net.ca_bundle;
   loop_ = std::make_unique<net::CurlLoop>(curl);
 
-  net::CredentialOptions credential_options;
-  credential_options.profile = net.profile;
-  credential_options.env = env;
-  credentials_ = std::make_unique<net::CredentialCache>(credential_options, *loop_);
+  if (options_.sign_requests) {
+    net::CredentialOptions credential_options;
+    credential_options.profile = net.profile;
+    credential_options.env = env;
+    credentials_ = std::make_unique<net::CredentialCache>(credential_options, *loop_);
+  }
 
   net::FetcherOptions fetch;
   fetch.max_attempts = net.max_attempts;
@@ -59,6 +61,9 @@ Session::Session(SessionOptions options) : options_(std::move(options)) {
   fetch.rate_limits = net::default_rate_limits();
   net::CredentialCache* credentials = credentials_.get();
   auto sign = [credentials](net::HttpRequest& http, const net::ApiRequest& api) -> Result<void> {
+    if (credentials == nullptr) {
+      return Error(ErrorCode::internal, "a signed request in a run that resolved no credentials");
+    }
     net::sign(http, credentials->get(), net::SigningScope{api.signing_region(), api.service},
               std::chrono::system_clock::now());
     return {};
@@ -72,8 +77,8 @@ Session::~Session() {
   loop_.reset();
 }
 
-std::string Session::ec2_endpoint_description() const {
-  return endpoints_->custom("ec2") ? endpoints_->base_url("ec2", default_region_) : "AWS";
+std::string Session::endpoint_description(const std::string& service) const {
+  return endpoints_->custom(service) ? endpoints_->base_url(service, default_region_) : "AWS";
 }
 
 }  // namespace pricepipe::graph

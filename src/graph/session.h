@@ -21,6 +21,9 @@ namespace pricepipe::graph {
 struct SessionOptions {
   config::NetworkSettings network;
   Environment env = process_environment();
+  /// False for runs that only read the public bulk Price List: no credential
+  /// lookup, and nothing is signed.
+  bool sign_requests = true;
 };
 
 class Session {
@@ -37,8 +40,8 @@ class Session {
   /// --region, AWS_REGION, AWS_DEFAULT_REGION, the profile's region, else us-east-1.
   const std::string& default_region() const { return default_region_; }
 
-  /// "AWS" or the custom endpoint EC2 calls go to, for the run summary.
-  std::string ec2_endpoint_description() const;
+  /// "AWS" or the custom endpoint `service` calls go to, for the run summary.
+  std::string endpoint_description(const std::string& service) const;
 
  private:
   SessionOptions options_;

@@ -22,6 +22,11 @@ std::shared_ptr<Download> Download::start(CurlLoop& loop, std::string url, Chunk
 
 void Download::attempt() {
   ++attempts_;
+  if (options_.metrics != nullptr) {
+    auto& m = options_.metrics->action("price-list", "GetOfferFile");
+    m.requests.fetch_add(1);
+    if (attempts_.load() > 1) m.retries.fetch_add(1);
+  }
   HttpRequest request;
   request.method = "GET";
   request.url = url_;
@@ -29,15 +34,23 @@ void Download::attempt() {
   if (from > 0) request.headers.emplace_back("Range", fmt::format("bytes={}-", from));
   auto self = shared_from_this();
   request.body_sink = [self, from](long status, std::string_view chunk) {
+    if (self->cancelled_) return BodyAction::abort;
     // Resuming, anything but 206 would repeat bytes already delivered.
     if (from > 0 && status != 206) {
       self->range_ignored_ = true;
       return BodyAction::abort;
     }
     self->received_.fetch_add(chunk.size());
+    if (self->options_.metrics != nullptr) self->options_.metrics->action("price-list", "GetOfferFile").bytes.fetch_add(chunk.size());
     return self->queue_.push(chunk) ? BodyAction::proceed : BodyAction::pause;
   };
   transfer_ = loop_.submit(std::move(request), [self](Result<HttpResponse> r) { self->on_done(std::move(r)); });
+}
+
+void Download::cancel() {
+  cancelled_ = true;
+  // A paused transfer must run once more to notice.
+  loop_.resume(transfer_.load());
 }
 
 void Download::on_done(Result<HttpResponse> result) {
@@ -45,8 +58,18 @@ void Download::on_done(Result<HttpResponse> result) {
   c.file = url_;
   c.offset = static_cast<std::int64_t>(received_.load());
   c.attempts = attempts_.load();
+  auto fail = [&](Error e) {
+    if (options_.metrics != nullptr && e.code() != ErrorCode::cancelled) {
+      options_.metrics->action("price-list", "GetOfferFile").failures.fetch_add(1);
+    }
+    queue_.close(std::move(e));
+  };
+  if (cancelled_) {
+    fail(Error(ErrorCode::cancelled, "the download was stopped", c));
+    return;
+  }
   if (range_ignored_) {
-    queue_.close(Error(ErrorCode::network, "the server ignored the Range request while resuming", c));
+    fail(Error(ErrorCode::network, "the server ignored the Range request while resuming", c));
     return;
   }
   if (result.ok()) {
@@ -58,14 +81,14 @@ void Download::on_done(Result<HttpResponse> result) {
     c.http_status = static_cast<int>(response.status);
     const bool retryable = response.status >= 500 || response.status == 429;
     if (!retryable || attempts_.load() >= options_.max_attempts) {
-      queue_.close(Error(response.status == 404 ? ErrorCode::aws_api : ErrorCode::server,
-                         fmt::format("download failed with HTTP {}", response.status), c));
+      fail(Error(response.status == 404 ? ErrorCode::aws_api : ErrorCode::server,
+                 fmt::format("download failed with HTTP {}", response.status), c));
       return;
     }
   } else if (result.error().code() == ErrorCode::cancelled || attempts_.load() >= options_.max_attempts) {
     Error e = result.error();
     e.context() = c;
-    queue_.close(std::move(e));
+    fail(std::move(e));
     return;
   } else {
     spdlog::warn("{}: {} at byte {}; resuming", url_, result.error().message(), received_.load());

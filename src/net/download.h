@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 
+#include "core/metrics.h"
 #include "net/chunk_queue.h"
 #include "net/curl_loop.h"
 
@@ -25,6 +26,8 @@ namespace pricepipe::net {
 
 struct DownloadOptions {
   int max_attempts = 5;
+  /// Counted as service `price-list`, action `GetOfferFile`, when set.
+  Metrics* metrics = nullptr;
   std::chrono::milliseconds retry_base_delay{500};
   std::chrono::milliseconds retry_max_delay{20'000};
 };
@@ -33,6 +36,10 @@ class Download : public std::enable_shared_from_this<Download> {
  public:
   static std::shared_ptr<Download> start(CurlLoop& loop, std::string url, ChunkQueue& queue,
                                          DownloadOptions options = {});
+
+  /// Stops the download: the transfer is aborted and the queue closed with
+  /// ErrorCode::cancelled. The consumer should drain the queue to its end.
+  void cancel();
 
   std::uint64_t bytes_received() const { return received_.load(); }
   int attempts() const { return attempts_.load(); }
@@ -50,6 +57,7 @@ class Download : public std::enable_shared_from_this<Download> {
   std::atomic<std::uint64_t> received_{0};
   std::atomic<std::uint64_t> transfer_{0};
   std::atomic<int> attempts_{0};
+  std::atomic<bool> cancelled_{false};
   bool range_ignored_ = false;  // set and read on the loop thread
 };
 

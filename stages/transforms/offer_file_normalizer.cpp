@@ -74,6 +74,7 @@ namespace {
 
 // EC2 products: `{"SKU": {product}, ...}`.
 Result<RecordVector> ec2_products(object entries, OfferFileState& state) {
+  ProductTable::Inserter inserter(state.products);
   for (auto [sku, entry] : entries) {
     object product;
     if (entry.get_object().get(product) != simdjson::SUCCESS) {
@@ -81,7 +82,7 @@ Result<RecordVector> ec2_products(object entries, OfferFileState& state) {
     }
     auto p = read_product(product, state.filter);
     if (!p.ok()) return p.error();
-    if (p.value()) state.products.insert(*p.value());
+    if (p.value()) inserter.insert(*p.value());
   }
   return RecordVector(std::vector<OnDemandPriceRecord>{});
 }
@@ -100,9 +101,13 @@ Result<RecordVector> ec2_terms(object entries, OfferFileState& state) {
     if (!product) continue;
     auto read = read_terms(terms);
     if (!read.ok()) return read.error();
-    for (const PriceTerm& term : read.value()) {
+    const auto& terms_read = read.value();
+    for (std::size_t t = 0; t < terms_read.size(); ++t) {
+      const PriceTerm& term = terms_read[t];
       if constexpr (std::is_same_v<Record, OnDemandPriceRecord>) {
-        if (auto r = on_demand_record(*product, term)) {
+        // The product is copied into every record but the last, which takes it.
+        auto r = t + 1 == terms_read.size() ? on_demand_record(std::move(*product), term) : on_demand_record(*product, term);
+        if (r) {
           r->source = "bulk";
           r->published_at = state.published_at;
           out.push_back(std::move(*r));

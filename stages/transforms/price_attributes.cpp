@@ -65,10 +65,25 @@ std::string operating_system(std::string_view label) {
   return slug(label);
 }
 
-std::string tenancy(std::string_view label) { return slug(label); }
-std::string license_model(std::string_view label) { return slug(label); }
-std::string capacity_status(std::string_view label) { return slug(label); }
-std::string purchase_option(std::string_view label) { return slug(label); }
+// The labels every product repeats, without slugging them each time.
+constexpr std::array<Label, 11> kCommon = {{
+    {"Shared", "shared"},
+    {"Dedicated", "dedicated"},
+    {"Host", "host"},
+    {"No License required", "no-license-required"},
+    {"Bring your own license", "bring-your-own-license"},
+    {"Used", "used"},
+    {"UnusedCapacityReservation", "unused-capacity-reservation"},
+    {"AllocatedCapacityReservation", "allocated-capacity-reservation"},
+    {"No Upfront", "no-upfront"},
+    {"Partial Upfront", "partial-upfront"},
+    {"All Upfront", "all-upfront"},
+}};
+
+std::string tenancy(std::string_view label) { return lookup(kCommon, label).value_or(slug(label)); }
+std::string license_model(std::string_view label) { return lookup(kCommon, label).value_or(slug(label)); }
+std::string capacity_status(std::string_view label) { return lookup(kCommon, label).value_or(slug(label)); }
+std::string purchase_option(std::string_view label) { return lookup(kCommon, label).value_or(slug(label)); }
 std::string offering_class(std::string_view label) { return slug(label); }
 
 std::optional<std::string> pre_installed_software(std::string_view label) {

@@ -199,10 +199,14 @@ Result<std::vector<PriceTerm>> read_terms(object terms) {
 }
 
 std::optional<OnDemandPriceRecord> on_demand_record(const PricedProduct& product, const PriceTerm& term) {
+  return on_demand_record(PricedProduct(product), term);
+}
+
+std::optional<OnDemandPriceRecord> on_demand_record(PricedProduct&& product, const PriceTerm& term) {
   for (const auto& d : term.dimensions) {
     if (d.unit != "Hrs") continue;
     OnDemandPriceRecord r;
-    static_cast<PricedProduct&>(r) = product;
+    static_cast<PricedProduct&>(r) = std::move(product);
     r.rate_code = d.rate_code;
     r.price_per_hour = d.price;
     r.currency = d.currency;

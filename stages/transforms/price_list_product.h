@@ -62,6 +62,8 @@ Result<std::vector<PriceTerm>> read_terms(simdjson::dom::object terms);
 /// The on-demand record of a product and a term's hourly dimension; nullopt
 /// when the term has no hourly price.
 std::optional<OnDemandPriceRecord> on_demand_record(const PricedProduct& product, const PriceTerm& term);
+/// The same, taking the product over (a SKU's only on-demand term).
+std::optional<OnDemandPriceRecord> on_demand_record(PricedProduct&& product, const PriceTerm& term);
 
 /// The reserved record of a product and a term (upfront "Quantity" plus
 /// hourly "Hrs" dimensions); an Error when the term's attributes are missing.

@@ -1,36 +1,120 @@
 #include "stages/transforms/product_table.h"
 
+#include <array>
 #include <cstring>
+#include <deque>
 #include <functional>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
 
 namespace pricepipe::stages {
 
 namespace {
 
 constexpr std::size_t kShards = 64;
-constexpr std::size_t kPoolShards = 16;
-constexpr std::uint32_t kNone = 0xFFFFFFFF;
+constexpr std::uint16_t kNone = 0xFFFF;
 
-// SKUs are 16 characters; anything up to 24 fits the inline key.
-using SkuKey = std::array<char, 24>;
-
-struct SkuHash {
-  std::size_t operator()(const SkuKey& k) const { return std::hash<std::string_view>{}(std::string_view(k.data(), k.size())); }
+// A 16-character SKU of [0-9A-Z] packed at 6 bits a character into 12
+// bytes; 0 means "empty slot". Other SKUs go to a plain map.
+struct __attribute__((packed, aligned(4))) PackedSku {
+  std::uint64_t high = 0;
+  std::uint32_t low = 0;
+  bool operator==(const PackedSku&) const = default;
+  bool empty() const { return high == 0 && low == 0; }
 };
 
-bool to_key(std::string_view sku, SkuKey& key) {
-  if (sku.size() > key.size()) return false;
-  key.fill('\0');
-  std::memcpy(key.data(), sku.data(), sku.size());
-  return true;
+// In base 37 (0 reserved): 37^11 fits 64 bits and 37^5 fits 32.
+std::optional<PackedSku> pack(std::string_view sku) {
+  if (sku.size() != 16) return std::nullopt;
+  PackedSku out;
+  for (std::size_t i = 0; i < sku.size(); ++i) {
+    const char c = sku[i];
+    unsigned v;
+    if (c >= '0' && c <= '9') {
+      v = static_cast<unsigned>(c - '0') + 1;
+    } else if (c >= 'A' && c <= 'Z') {
+      v = static_cast<unsigned>(c - 'A') + 11;
+    } else {
+      return std::nullopt;
+    }
+    if (i < 11) {
+      out.high = out.high * 37 + v;
+    } else {
+      out.low = out.low * 37 + v;
+    }
+  }
+  return out;
 }
 
-std::size_t shard_of(std::string_view sku) { return std::hash<std::string_view>{}(sku) % kShards; }
+std::size_t hash_of(const PackedSku& k) {
+  std::uint64_t h = k.high * 0x9E3779B97F4A7C15ULL ^ (static_cast<std::uint64_t>(k.low) + 0x632BE59BD9B4E019ULL);
+  h ^= h >> 29;
+  h *= 0xBF58476D1CE4E5B9ULL;
+  return static_cast<std::size_t>(h ^ (h >> 32));
+}
 
-// Ids of a product's strings in the pool.
+// A product as ids: 2 bytes per low-cardinality field. The usage type is
+// split at ':' into an interned head (`EUW1-BoxUsage`, a handful per
+// region) when its tail is the instance type, as it nearly always is;
+// otherwise the whole string is interned. 20 bytes; a slot with its key, 32.
+constexpr std::uint32_t kUsageHead = 0x80000000;
+
 struct Entry {
-  std::uint32_t region, instance_type, operating_system, tenancy, license_model, pre_installed_software,
-      capacity_status, usage_type, operation;
+  std::uint32_t usage = 0;  // kUsageHead | head id, or the whole usage type's id
+  std::uint16_t region = 0, instance_type = 0, operating_system = 0, tenancy = 0, license_model = 0,
+                pre_installed_software = kNone, capacity_status = 0, operation = 0;
+};
+
+struct Slot {
+  PackedSku key;
+  Entry entry;
+};
+static_assert(sizeof(Slot) == 32);
+
+// Open addressing with linear probing; grows by half so a large table
+// wastes little memory.
+class FlatMap {
+ public:
+  void insert(const PackedSku& key, const Entry& e) {
+    if ((size_ + 1) * 5 > slots_.size() * 4) grow();
+    Slot& s = slots_[index_of(key)];
+    if (s.key.empty()) ++size_;
+    s = Slot{key, e};
+  }
+
+  const Entry* find(const PackedSku& key) const {
+    if (slots_.empty()) return nullptr;
+    const Slot& s = slots_[index_of(key)];
+    return s.key.empty() ? nullptr : &s.entry;
+  }
+
+  std::size_t size() const { return size_; }
+
+ private:
+  std::size_t index_of(const PackedSku& key) const {
+    const std::size_t n = slots_.size();
+    // Lemire's multiply-shift maps the hash onto [0, n) without a division.
+    __extension__ using u128 = unsigned __int128;
+    std::size_t i = static_cast<std::size_t>((static_cast<u128>(hash_of(key)) * n) >> 64);
+    while (!slots_[i].key.empty() && !(slots_[i].key == key)) i = i + 1 == n ? 0 : i + 1;
+    return i;
+  }
+
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.empty() ? 64 : old.size() + old.size() / 2, Slot{});
+    for (const Slot& s : old) {
+      if (!s.key.empty()) slots_[index_of(s.key)] = s;
+    }
+  }
+
+  std::vector<Slot> slots_;
+  std::size_t size_ = 0;
 };
 
 }  // namespace
@@ -38,65 +122,86 @@ struct Entry {
 class ProductTable::StringPool {
  public:
   std::uint32_t intern(std::string_view s) {
-    const std::size_t h = std::hash<std::string_view>{}(s);
-    Part& part = parts_[h % kPoolShards];
-    std::lock_guard lock(part.mutex);
-    if (auto it = part.ids.find(s); it != part.ids.end()) return it->second;
-    const auto index = static_cast<std::uint32_t>(part.strings.size());
-    part.strings.emplace_back(s);
-    const std::uint32_t id = static_cast<std::uint32_t>(h % kPoolShards) << 28 | index;
-    part.ids.emplace(part.strings.back(), id);
+    std::lock_guard lock(mutex_);
+    if (auto it = ids_.find(s); it != ids_.end()) return it->second;
+    const auto id = static_cast<std::uint32_t>(strings_.size());
+    strings_.emplace_back(s);
+    ids_.emplace(strings_.back(), id);
     return id;
   }
 
-  const std::string& get(std::uint32_t id) const { return parts_[id >> 28].strings[id & 0x0FFFFFFF]; }
+  /// Reads happen only after every insert (the table's two phases).
+  const std::string& get(std::uint32_t id) const { return strings_[id]; }
 
  private:
-  struct Part {
-    std::mutex mutex;
-    std::unordered_map<std::string_view, std::uint32_t> ids;  // views into `strings`, which never move
-    std::deque<std::string> strings;
-  };
-  std::array<Part, kPoolShards> parts_;
+  std::mutex mutex_;
+  std::unordered_map<std::string_view, std::uint32_t> ids_;  // views into `strings_`, which never move
+  std::deque<std::string> strings_;
 };
 
 struct ProductTable::Shard {
-  mutable std::mutex mutex;
-  std::unordered_map<SkuKey, Entry, SkuHash> entries;
-  std::unordered_map<std::string, Entry> long_keys;  // SKUs longer than SkuKey, if AWS ever makes them
+  std::mutex mutex;
+  FlatMap entries;
+  std::unordered_map<std::string, Entry> other_keys;  // SKUs that do not pack
 };
 
 ProductTable::ProductTable() : strings_(std::make_unique<StringPool>()), shards_(std::make_unique<Shard[]>(kShards)) {}
 ProductTable::~ProductTable() = default;
 
-void ProductTable::insert(const PricedProduct& p) {
-  Entry e{strings_->intern(p.region),
-          strings_->intern(p.instance_type),
-          strings_->intern(p.operating_system),
-          strings_->intern(p.tenancy),
-          strings_->intern(p.license_model),
-          p.pre_installed_software ? strings_->intern(*p.pre_installed_software) : kNone,
-          strings_->intern(p.capacity_status),
-          strings_->intern(p.usage_type),
-          strings_->intern(p.operation)};
-  Shard& shard = shards_[shard_of(p.sku)];
-  std::lock_guard lock(shard.mutex);
-  SkuKey key;
-  if (to_key(p.sku, key)) {
-    shard.entries.insert_or_assign(key, e);
+std::uint32_t ProductTable::Inserter::intern(const std::string& s) {
+  // Most values repeat within a segment ("Shared", "Linux", the region):
+  // answer those without touching the shared pool's lock.
+  if (auto it = local_.find(s); it != local_.end()) return it->second;
+  const std::uint32_t id = table_.strings_->intern(s);
+  local_.emplace(s, id);
+  return id;
+}
+
+std::uint16_t ProductTable::Inserter::small(const std::string& s) {
+  const std::uint32_t id = intern(s);
+  if (id >= kNone) {
+    throw FatalError(ErrorCode::malformed_response,
+                     fmt::format("the offer file has more than {} distinct attribute values (at '{}')", kNone, s));
+  }
+  return static_cast<std::uint16_t>(id);
+}
+
+void ProductTable::Inserter::insert(const PricedProduct& p) {
+  Entry e;
+  e.region = small(p.region);
+  e.instance_type = small(p.instance_type);
+  e.operating_system = small(p.operating_system);
+  e.tenancy = small(p.tenancy);
+  e.license_model = small(p.license_model);
+  if (p.pre_installed_software) e.pre_installed_software = small(*p.pre_installed_software);
+  e.capacity_status = small(p.capacity_status);
+  e.operation = small(p.operation);
+  const auto colon = p.usage_type.find(':');
+  if (colon != std::string::npos && std::string_view(p.usage_type).substr(colon + 1) == p.instance_type) {
+    e.usage = kUsageHead | intern(p.usage_type.substr(0, colon));
   } else {
-    shard.long_keys.insert_or_assign(p.sku, e);
+    e.usage = intern(p.usage_type);
+  }
+  const auto packed = pack(p.sku);
+  Shard& shard = table_.shards_[packed ? hash_of(*packed) % kShards : std::hash<std::string>{}(p.sku) % kShards];
+  std::lock_guard lock(shard.mutex);
+  if (packed) {
+    shard.entries.insert(*packed, e);
+  } else {
+    shard.other_keys.insert_or_assign(p.sku, e);
   }
 }
 
+void ProductTable::insert(const PricedProduct& product) { Inserter(*this).insert(product); }
+
 std::optional<PricedProduct> ProductTable::find(std::string_view sku) const {
-  const Shard& shard = shards_[shard_of(sku)];
-  std::lock_guard lock(shard.mutex);
+  // No lock: lookups only start once inserting is over (see the header).
+  const auto packed = pack(sku);
+  const Shard& shard = shards_[packed ? hash_of(*packed) % kShards : std::hash<std::string_view>{}(sku) % kShards];
   const Entry* e = nullptr;
-  SkuKey key;
-  if (to_key(sku, key)) {
-    if (auto it = shard.entries.find(key); it != shard.entries.end()) e = &it->second;
-  } else if (auto it = shard.long_keys.find(std::string(sku)); it != shard.long_keys.end()) {
+  if (packed) {
+    e = shard.entries.find(*packed);
+  } else if (auto it = shard.other_keys.find(std::string(sku)); it != shard.other_keys.end()) {
     e = &it->second;
   }
   if (e == nullptr) return std::nullopt;
@@ -109,8 +214,12 @@ std::optional<PricedProduct> ProductTable::find(std::string_view sku) const {
   p.license_model = strings_->get(e->license_model);
   if (e->pre_installed_software != kNone) p.pre_installed_software = strings_->get(e->pre_installed_software);
   p.capacity_status = strings_->get(e->capacity_status);
-  p.usage_type = strings_->get(e->usage_type);
   p.operation = strings_->get(e->operation);
+  if (e->usage & kUsageHead) {
+    p.usage_type = strings_->get(e->usage & ~kUsageHead) + ":" + p.instance_type;
+  } else {
+    p.usage_type = strings_->get(e->usage);
+  }
   return p;
 }
 
@@ -118,7 +227,7 @@ std::size_t ProductTable::size() const {
   std::size_t n = 0;
   for (std::size_t i = 0; i < kShards; ++i) {
     std::lock_guard lock(shards_[i].mutex);
-    n += shards_[i].entries.size() + shards_[i].long_keys.size();
+    n += shards_[i].entries.size() + shards_[i].other_keys.size();
   }
   return n;
 }

@@ -1,10 +1,11 @@
 // The products of an offer file, kept compact until their terms arrive.
 //
 // An offer file lists every product before any term, so the products a run
-// keeps must be held while the terms stream by. Each product is stored as a
-// fixed-size key and nine ids into a pool of interned strings (instance
-// types, operating systems, usage types repeat across thousands of SKUs), a
-// few dozen bytes per SKU instead of a few hundred.
+// keeps must be held while the terms stream by. Each product is a 32-byte
+// slot: the SKU packed into 12 bytes and ids into a pool of interned strings
+// (instance types, operating systems, usage types repeat across thousands of
+// SKUs) — about 45 bytes per SKU with the table's slack, instead of several
+// hundred, so a multi-GB all-regions file fits in a small, flat budget.
 //
 // Contract: two phases. `insert` is thread-safe and runs while products are
 // parsed; `find` is thread-safe for readers once inserting is over (the
@@ -12,7 +13,6 @@
 // segment is absorbed).
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -32,6 +32,20 @@ class ProductTable {
   ~ProductTable();
   ProductTable(const ProductTable&) = delete;
   ProductTable& operator=(const ProductTable&) = delete;
+
+  /// Inserts many products from one thread, remembering the ids of the
+  /// strings it has interned so repeated values skip the shared pool.
+  class Inserter {
+   public:
+    explicit Inserter(ProductTable& table) : table_(table) {}
+    void insert(const PricedProduct& product);
+
+   private:
+    std::uint32_t intern(const std::string& s);
+    std::uint16_t small(const std::string& s);  ///< an id that fits 16 bits, or FatalError
+    ProductTable& table_;
+    std::unordered_map<std::string, std::uint32_t> local_;
+  };
 
   void insert(const PricedProduct& product);
   std::optional<PricedProduct> find(std::string_view sku) const;

@@ -21,7 +21,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import bulk  # noqa: E402
 import ec2  # noqa: E402
+import pricing  # noqa: E402
+import pricing_api  # noqa: E402
 import sigv4  # noqa: E402
 import world as world_module  # noqa: E402
 
@@ -55,6 +58,7 @@ class Fault:
             raise ValueError(f"unknown fault kind {self.kind!r}; one of {sorted(self.KINDS)}")
         self.action = spec.get("action")
         self.region = spec.get("region")
+        self.path = spec.get("path")  # bulk files: matches when the path starts with this
         self.page = spec.get("page")
         self.status = int(spec.get("status", 500))
         self.code = spec.get("code", "InternalError")
@@ -62,16 +66,22 @@ class Fault:
         self.count = int(spec.get("count", 1))
         self.latency_ms = int(spec.get("latency_ms", 200))
 
-    def matches(self, action, region, page):
+    def matches(self, action, region, page, path=None):
         return (self.count > 0 and (self.action is None or self.action == action)
                 and (self.region is None or self.region == region)
-                and (self.page is None or self.page == page))
+                and (self.page is None or self.page == page)
+                and (self.path is None or (path or "").startswith(self.path)))
 
 
 class State:
     def __init__(self, args, world):
         self.world = world
         self.ec2 = ec2.Ec2(world)
+        self.prices = pricing.PriceWorld(world, args.data_dir or world_module.default_data_dir())
+        self.pricing = pricing_api.PricingApi(self.prices)
+        self.bulk = bulk.BulkPriceList(self.prices)
+        self.pricing_burst = args.pricing_throttle_burst
+        self.pricing_rate = args.pricing_throttle_rate
         self.credentials = {}
         for entry in args.credentials or [f"{DEFAULT_ACCESS_KEY}:{DEFAULT_SECRET_KEY}"]:
             parts = entry.split(":")
@@ -86,17 +96,20 @@ class State:
         self.requests = []
         self.request_log = open(args.request_log, "a", buffering=1) if args.request_log else None
 
-    def take_token(self, account, region):
+    def take_token(self, account, service, region):
         with self.lock:
-            bucket = self.buckets.get((account, region))
+            key = (account, service, region)
+            bucket = self.buckets.get(key)
             if bucket is None:
-                bucket = self.buckets[(account, region)] = TokenBucket(self.burst, self.rate)
+                # Pricing has one account-wide limit; EC2 one per region.
+                burst, rate = (self.pricing_burst, self.pricing_rate) if service == "pricing" else (self.burst, self.rate)
+                bucket = self.buckets[key] = TokenBucket(burst, rate)
             return bucket.take()
 
-    def take_fault(self, action, region, page):
+    def take_fault(self, action, region, page, path=None):
         with self.lock:
             for fault in self.faults:
-                if fault.matches(action, region, page):
+                if fault.matches(action, region, page, path):
                     fault.count -= 1
                     return fault
         return None
@@ -166,6 +179,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         if state.latency_ms:
             time.sleep(state.latency_ms / 1000)
+        if method == "GET" and (url.path.startswith("/offers/") or url.path.startswith("/savingsPlan/")):
+            self.bulk_file(url.path)
+            return
         self.api(method, url, body)
 
     # --- control API ----------------------------------------------------
@@ -204,42 +220,66 @@ class Handler(BaseHTTPRequestHandler):
     def api(self, method, url, body):
         state = self.server.state
         request_id = str(uuid.uuid4())
+        target = self.headers.get("X-Amz-Target")
         content_type = self.headers.get("Content-Type", "")
-        if method == "POST" and "x-www-form-urlencoded" in content_type:
-            params = dict(urllib.parse.parse_qsl(body.decode(), keep_blank_values=True))
+        if target:
+            params = {}
+            action = target.rsplit(".", 1)[-1]
         else:
-            params = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
-        action = params.get("Action", "")
+            if method == "POST" and "x-www-form-urlencoded" in content_type:
+                params = dict(urllib.parse.parse_qsl(body.decode(), keep_blank_values=True))
+            else:
+                params = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
+            action = params.get("Action", "")
         entry = {"time": time.time(), "method": method, "action": action,
                  "params": {k: v for k, v in params.items() if k not in ("Action", "Version")}}
+        json_protocol = bool(target)
 
         def fail(status, code, message, region=None, service=None):
             entry.update(status=status, code=code, region=region, service=service, request_id=request_id)
             state.log(entry)
-            self.send(status, ec2.error_body(code, message, request_id), request_id=request_id)
+            if json_protocol:
+                self.send(status, pricing_api.error_body(code, message), "application/x-amz-json-1.1",
+                          request_id=request_id, extra=[("X-Amzn-ErrorType", f"{code}:http://internal.amazon.com/coral/")])
+            else:
+                self.send(status, ec2.error_body(code, message, request_id), request_id=request_id)
 
-        akid, region, service = DEFAULT_ACCESS_KEY, "us-east-1", "ec2"
+        akid, region, service = DEFAULT_ACCESS_KEY, "us-east-1", "pricing" if json_protocol else "ec2"
         if state.verify_signature:
             headers = list(self.headers.items())
             try:
                 akid, region, service = sigv4.verify(method, url.path, url.query, headers, body, state.credentials)
             except sigv4.SigV4Error as e:
-                fail(e.status, e.code, e.message)
+                if json_protocol:
+                    # JSON services name these differently from EC2.
+                    code = {"AuthFailure": "UnrecognizedClientException",
+                            "SignatureDoesNotMatch": "InvalidSignatureException"}.get(e.code, e.code)
+                    fail(400 if code != "UnrecognizedClientException" else 403, code, e.message)
+                else:
+                    fail(e.status, e.code, e.message)
                 return
         else:
             auth = self.headers.get("Authorization", "")
             scope = auth.split("Credential=")[1].split(",")[0].split("/") if "Credential=" in auth else []
             if len(scope) >= 4:
                 akid, region, service = scope[0], scope[2], scope[3]
-        if service != "ec2":
-            fail(400, "InvalidAction", f"fakeaws does not serve the service {service!r}", region, service)
+        if service not in ("ec2", "pricing") or (service == "pricing") != json_protocol:
+            fail(400, "InvalidAction", f"fakeaws does not serve {service!r} this way", region, service)
             return
-        if not state.take_token(akid, region):
-            fail(503, "RequestLimitExceeded", "Request limit exceeded.", region, service)
+        if not state.take_token(akid, service, region):
+            if json_protocol:
+                fail(400, "ThrottlingException", "Rate exceeded", region, service)
+            else:
+                fail(503, "RequestLimitExceeded", "Request limit exceeded.", region, service)
             return
         try:
-            xml, page = state.ec2.handle(action, region, params, request_id)
-        except ec2.Ec2Error as e:
+            if json_protocol:
+                answer, page = state.pricing.handle(target, body)
+                content = "application/x-amz-json-1.1"
+            else:
+                answer, page = state.ec2.handle(action, region, params, request_id)
+                content = "text/xml;charset=UTF-8"
+        except (ec2.Ec2Error, pricing_api.PricingError) as e:
             fail(e.status, e.code, e.message, region, service)
             return
         entry.update(region=region, service=service, page=page, request_id=request_id)
@@ -247,7 +287,10 @@ class Handler(BaseHTTPRequestHandler):
         if fault is not None:
             entry["fault"] = fault.kind
             if fault.kind == "throttle":
-                fail(503, "RequestLimitExceeded", "Request limit exceeded.", region, service)
+                if json_protocol:
+                    fail(400, "ThrottlingException", "Rate exceeded", region, service)
+                else:
+                    fail(503, "RequestLimitExceeded", "Request limit exceeded.", region, service)
                 return
             if fault.kind == "error":
                 fail(fault.status, fault.code, fault.message, region, service)
@@ -260,29 +303,76 @@ class Handler(BaseHTTPRequestHandler):
             if fault.kind == "latency":
                 time.sleep(fault.latency_ms / 1000)
             if fault.kind == "malformed":
-                xml = xml[: len(xml) // 2] + "</broken"
+                answer = answer[: len(answer) // 2] + ("</broken" if not json_protocol else "}}]")
             if fault.kind in ("truncated", "slow-body"):
-                data = xml.encode()
-                entry.update(status=200, bytes=len(data))
+                entry.update(status=200, bytes=len(answer))
                 state.log(entry)
-                self.send_response(200)
-                self.send_header("Content-Type", "text/xml;charset=UTF-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.send_header("x-amzn-RequestId", request_id)
-                self.end_headers()
-                if fault.kind == "truncated":
-                    self.wfile.write(data[: len(data) // 2])
-                    self.wfile.flush()
-                    self.hang_up()
-                    return
-                for i in range(0, len(data), 1024):
-                    self.wfile.write(data[i:i + 1024])
-                    self.wfile.flush()
-                    time.sleep(fault.latency_ms / 1000 / max(1, len(data) // 1024))
+                self.send_partial(answer.encode(), content, request_id, fault)
                 return
-        entry.update(status=200, bytes=len(xml))
+        entry.update(status=200, bytes=len(answer))
         state.log(entry)
-        self.send(200, xml, request_id=request_id)
+        self.send(200, answer, content, request_id=request_id)
+
+    def send_partial(self, data, content_type, request_id, fault, status=200, extra=()):
+        """A truncated body (Content-Length promises more, then the connection closes) or a slow one."""
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        if request_id:
+            self.send_header("x-amzn-RequestId", request_id)
+        for k, v in extra:
+            self.send_header(k, v)
+        self.end_headers()
+        if fault.kind == "truncated":
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self.hang_up()
+            return
+        step = max(1024, len(data) // 100)
+        for i in range(0, len(data), step):
+            self.wfile.write(data[i:i + step])
+            self.wfile.flush()
+            time.sleep(fault.latency_ms / 1000 / 100)
+
+    # --- bulk Price List ------------------------------------------------
+
+    def bulk_file(self, path):
+        state = self.server.state
+        entry = {"time": time.time(), "method": "GET", "action": "GetOfferFile", "path": path, "service": "pricing-bulk"}
+        data = state.bulk.document(path)
+        if data is None:
+            entry.update(status=404)
+            state.log(entry)
+            self.send(404, "<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>",
+                      "application/xml")
+            return
+        start = 0
+        status = 200
+        extra = [("Accept-Ranges", "bytes"), ("ETag", '"' + pricing.sku(path, str(len(data))) + '"')]
+        spec = self.headers.get("Range", "")
+        if spec.startswith("bytes="):
+            first, _, last = spec[len("bytes="):].partition("-")
+            start = int(first or 0)
+            if start >= len(data):
+                entry.update(status=416)
+                state.log(entry)
+                self.send(416, "", "application/json")
+                return
+            status = 206
+            extra.append(("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}"))
+        body = data[start:]
+        fault = state.take_fault("GetOfferFile", None, None, path)
+        entry.update(status=status, bytes=len(body), range_start=start, fault=fault.kind if fault else None)
+        state.log(entry)
+        if fault is not None and fault.kind in ("truncated", "slow-body"):
+            self.send_partial(body, "application/json", None, fault, status, extra)
+            return
+        if fault is not None and fault.kind == "malformed":
+            body = body[: len(body) // 2] + b"#broken"
+        if fault is not None and fault.kind == "error":
+            self.send(fault.status, "<Error><Code>" + fault.code + "</Code></Error>", "application/xml")
+            return
+        self.send(status, body, "application/json", extra=extra)
 
 
 class Server(ThreadingHTTPServer):
@@ -304,6 +394,8 @@ def parse_args(argv):
     p.add_argument("--no-verify-signature", action="store_true")
     p.add_argument("--throttle-burst", type=float, default=100, help="token bucket size per account and region")
     p.add_argument("--throttle-rate", type=float, default=20, help="token refill per second")
+    p.add_argument("--pricing-throttle-burst", type=float, default=10, help="Pricing API token bucket size per account")
+    p.add_argument("--pricing-throttle-rate", type=float, default=5, help="Pricing API refill per second")
     p.add_argument("--latency-ms", type=int, default=0, help="added to every API answer")
     p.add_argument("--not-opted-in", default=",".join(world_module.DEFAULT_NOT_OPTED_IN),
                    help="comma-separated regions the account has not enabled")

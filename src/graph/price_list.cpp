@@ -1,0 +1,127 @@
+#include "graph/price_list.h"
+
+#include <algorithm>
+#include <map>
+
+#include <simdjson.h>
+
+#include "net/chunk_queue.h"
+#include "net/download.h"
+
+namespace pricepipe::graph {
+
+namespace {
+
+[[noreturn]] void index_error(const std::string& url, const std::string& what) {
+  ErrorContext c;
+  c.file = url;
+  throw FatalError(Error(ErrorCode::malformed_response, "price list index: " + what, c));
+}
+
+std::string absolute(const std::string& base_url, std::string_view path) {
+  if (path.starts_with("http://") || path.starts_with("https://")) return std::string(path);
+  std::string base = base_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base + (path.starts_with("/") ? "" : "/") + std::string(path);
+}
+
+// Fetches a small JSON document whole.
+std::string fetch(net::CurlLoop& loop, const std::string& url) {
+  net::HttpRequest request;
+  request.url = url;
+  auto r = loop.send(request);
+  if (!r.ok()) {
+    Error e = r.error();
+    e.context().file = url;
+    throw FatalError(std::move(e));
+  }
+  if (r.value().status != 200) {
+    ErrorContext c;
+    c.file = url;
+    c.http_status = static_cast<int>(r.value().status);
+    throw FatalError(Error(r.value().status == 404 ? ErrorCode::aws_api : ErrorCode::server,
+                           "price list index: HTTP " + std::to_string(r.value().status), c));
+  }
+  return std::move(r.value().body);
+}
+
+}  // namespace
+
+std::vector<OfferFile> resolve_offer_files(net::CurlLoop& loop, const std::string& base_url, Dataset dataset,
+                                           const std::vector<std::string>& regions) {
+  simdjson::dom::parser parser;
+  const bool savings_plans = dataset == Dataset::savings_plans_rates;
+
+  const std::string offers_url = absolute(base_url, "/offers/v1.0/aws/index.json");
+  const std::string offers = fetch(loop, offers_url);
+  std::string_view region_index_path;
+  simdjson::dom::element doc;
+  if (parser.parse(offers).get(doc) != simdjson::SUCCESS ||
+      doc["offers"]["AmazonEC2"][savings_plans ? "currentSavingsPlanIndexUrl" : "currentRegionIndexUrl"]
+              .get_string()
+              .get(region_index_path) != simdjson::SUCCESS) {
+    index_error(offers_url, std::string("no offers.AmazonEC2.") +
+                                (savings_plans ? "currentSavingsPlanIndexUrl" : "currentRegionIndexUrl"));
+  }
+  const std::string index_url = absolute(base_url, region_index_path);
+  const std::string index = fetch(loop, index_url);
+  if (parser.parse(index).get(doc) != simdjson::SUCCESS) index_error(index_url, "not JSON");
+
+  // EC2: regions{code: {currentVersionUrl}}; Savings Plans: regions[{regionCode, versionUrl}].
+  std::map<std::string, std::string> by_region;
+  if (savings_plans) {
+    simdjson::dom::array list;
+    if (doc["regions"].get_array().get(list) != simdjson::SUCCESS) index_error(index_url, "no regions array");
+    for (simdjson::dom::element r : list) {
+      std::string_view code, url;
+      if (r["regionCode"].get_string().get(code) != simdjson::SUCCESS ||
+          r["versionUrl"].get_string().get(url) != simdjson::SUCCESS) {
+        index_error(index_url, "a region lacks regionCode or versionUrl");
+      }
+      by_region[std::string(code)] = absolute(base_url, url);
+    }
+  } else {
+    simdjson::dom::object map;
+    if (doc["regions"].get_object().get(map) != simdjson::SUCCESS) index_error(index_url, "no regions object");
+    for (auto [code, r] : map) {
+      std::string_view url;
+      if (r["currentVersionUrl"].get_string().get(url) != simdjson::SUCCESS) {
+        index_error(index_url, "region " + std::string(code) + " lacks currentVersionUrl");
+      }
+      by_region[std::string(code)] = absolute(base_url, url);
+    }
+  }
+  std::vector<OfferFile> out;
+  if (regions.empty()) {
+    for (auto& [code, url] : by_region) out.push_back({code, url});
+    return out;
+  }
+  for (const auto& code : regions) {
+    auto it = by_region.find(code);
+    if (it == by_region.end()) index_error(index_url, "the price list has no file for region " + code);
+    out.push_back({code, it->second});
+  }
+  return out;
+}
+
+ByteReader download_reader(net::CurlLoop& loop, std::string url, Metrics& metrics) {
+  return [&loop, &metrics, url = std::move(url)](
+             const std::function<Result<void>(std::string_view)>& consume) -> Result<void> {
+    // 16 MB in flight at most: the download pauses while the splitter waits.
+    net::ChunkQueue queue(16 << 20, 4 << 20);
+    net::DownloadOptions options;
+    options.metrics = &metrics;
+    auto download = net::Download::start(loop, url, queue, options);
+    Result<void> result;
+    while (auto chunk = queue.pop()) {
+      if (!result.ok()) continue;  // drain what is left after a failure
+      result = consume(*chunk);
+      if (!result.ok()) download->cancel();
+    }
+    if (!result.ok()) return result;
+    if (auto error = queue.error()) return *error;
+    return {};
+  };
+}
+
+}  // namespace pricepipe::graph
