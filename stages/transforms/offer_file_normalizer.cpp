@@ -80,9 +80,10 @@ Result<RecordVector> ec2_products(object entries, OfferFileState& state) {
     if (entry.get_object().get(product) != simdjson::SUCCESS) {
       return Error(ErrorCode::malformed_response, "malformed price list: product " + std::string(sku) + " is not an object");
     }
-    auto p = read_product(product, state.filter);
-    if (!p.ok()) return p.error();
-    if (p.value()) inserter.insert(*p.value());
+    ProductFields fields;
+    auto instance = read_product_fields(product, fields);
+    if (!instance.ok()) return instance.error();
+    if (instance.value()) inserter.insert(fields, state.filter);
   }
   return RecordVector(std::vector<OnDemandPriceRecord>{});
 }

@@ -53,24 +53,28 @@ bool instance_type_matches(std::string_view pattern, std::string_view type) {
 }
 
 bool PriceFilter::keeps(const PricedProduct& p) const {
-  if (!contains(regions, p.region) || !contains(operating_systems, p.operating_system) ||
-      !contains(tenancies, p.tenancy)) {
+  return keeps_product(p.region, p.instance_type, p.operating_system, p.tenancy);
+}
+
+bool PriceFilter::keeps_product(std::string_view region, std::string_view instance_type,
+                                std::string_view operating_system, std::string_view tenancy) const {
+  if (!contains(regions, region) || !contains(operating_systems, operating_system) || !contains(tenancies, tenancy)) {
     return false;
   }
   if (instance_types.empty()) return true;
   return std::any_of(instance_types.begin(), instance_types.end(),
-                     [&](const std::string& pattern) { return instance_type_matches(pattern, p.instance_type); });
+                     [&](const std::string& pattern) { return instance_type_matches(pattern, instance_type); });
 }
 
-Result<std::optional<PricedProduct>> read_product(object product, const PriceFilter& filter) {
-  PricedProduct p;
+Result<bool> read_product_fields(object product, ProductFields& f) {
   bool compute = false;
   std::string_view market_option = "OnDemand";
+  f = ProductFields{};
   for (auto [key, field] : product) {
     if (key == "sku") {
       auto s = string_of(field, "sku");
       if (!s.ok()) return s.error();
-      p.sku = s.value();
+      f.sku = s.value();
     } else if (key == "productFamily") {
       auto s = string_of(field, "productFamily");
       if (!s.ok()) return s.error();
@@ -79,38 +83,58 @@ Result<std::optional<PricedProduct>> read_product(object product, const PriceFil
       object attributes;
       if (field.get_object().get(attributes) != simdjson::SUCCESS) return bad_field("attributes", "an object");
       for (auto [name, a] : attributes) {
-        std::string* target = nullptr;
-        if (name == "instanceType") target = &p.instance_type;
-        else if (name == "regionCode") target = &p.region;
-        else if (name == "operatingSystem") target = &p.operating_system;
-        else if (name == "tenancy") target = &p.tenancy;
-        else if (name == "licenseModel") target = &p.license_model;
-        else if (name == "capacitystatus") target = &p.capacity_status;
-        else if (name == "usagetype") target = &p.usage_type;
-        else if (name == "operation") target = &p.operation;
-        if (target != nullptr) {
-          auto s = string_of(a, name);
-          if (!s.ok()) return s.error();
-          *target = s.value();
-        } else if (name == "preInstalledSw") {
-          auto s = string_of(a, name);
-          if (!s.ok()) return s.error();
-          p.pre_installed_software = price::pre_installed_software(s.value());
-        } else if (name == "marketoption") {
-          auto s = string_of(a, name);
-          if (!s.ok()) return s.error();
-          market_option = s.value();
+        // About 40 attributes per product, 10 wanted: dispatch on length first.
+        std::string_view* target = nullptr;
+        switch (name.size()) {
+          case 7: if (name == "tenancy") target = &f.tenancy; break;
+          case 9:
+            if (name == "usagetype") target = &f.usage_type;
+            else if (name == "operation") target = &f.operation;
+            break;
+          case 10: if (name == "regionCode") target = &f.region; break;
+          case 12:
+            if (name == "instanceType") target = &f.instance_type;
+            else if (name == "licenseModel") target = &f.license_model;
+            else if (name == "marketoption") target = &market_option;
+            break;
+          case 14:
+            if (name == "capacitystatus") target = &f.capacity_status;
+            else if (name == "preInstalledSw") target = &f.pre_installed_software;
+            break;
+          case 15: if (name == "operatingSystem") target = &f.operating_system; break;
+          default: break;
         }
+        if (target == nullptr) continue;
+        auto s = string_of(a, name);
+        if (!s.ok()) return s.error();
+        *target = s.value();
       }
     }
   }
-  if (!compute || p.instance_type.empty() || p.region.empty() || market_option != "OnDemand") {
-    return std::optional<PricedProduct>();
-  }
-  p.operating_system = price::operating_system(p.operating_system);
-  p.tenancy = price::tenancy(p.tenancy);
-  p.license_model = price::license_model(p.license_model);
-  p.capacity_status = p.capacity_status.empty() ? "used" : price::capacity_status(p.capacity_status);
+  return compute && !f.instance_type.empty() && !f.region.empty() && market_option == "OnDemand";
+}
+
+PricedProduct normalize_product(const ProductFields& f) {
+  PricedProduct p;
+  p.sku = f.sku;
+  p.region = f.region;
+  p.instance_type = f.instance_type;
+  p.operating_system = price::operating_system(f.operating_system);
+  p.tenancy = price::tenancy(f.tenancy);
+  p.license_model = price::license_model(f.license_model);
+  p.pre_installed_software = price::pre_installed_software(f.pre_installed_software);
+  p.capacity_status = f.capacity_status.empty() ? "used" : price::capacity_status(f.capacity_status);
+  p.usage_type = f.usage_type;
+  p.operation = f.operation;
+  return p;
+}
+
+Result<std::optional<PricedProduct>> read_product(object product, const PriceFilter& filter) {
+  ProductFields fields;
+  auto instance = read_product_fields(product, fields);
+  if (!instance.ok()) return instance.error();
+  if (!instance.value()) return std::optional<PricedProduct>();
+  PricedProduct p = normalize_product(fields);
   if (!filter.keeps(p)) return std::optional<PricedProduct>();
   return std::optional<PricedProduct>(std::move(p));
 }

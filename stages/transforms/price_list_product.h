@@ -29,10 +29,28 @@ struct PriceFilter {
   std::vector<std::string> tenancies;        ///< slugs: shared, dedicated, host
 
   bool keeps(const PricedProduct& p) const;
+  /// The same test on normalized values.
+  bool keeps_product(std::string_view region, std::string_view instance_type, std::string_view operating_system,
+                     std::string_view tenancy) const;
 };
 
 /// True when `instance_type` matches `pattern` (`*` matches any run of characters).
 bool instance_type_matches(std::string_view pattern, std::string_view instance_type);
+
+/// A product's fields as the Price List spells them, viewing the parsed
+/// document (valid while it is).
+struct ProductFields {
+  std::string_view sku, region, instance_type, operating_system, tenancy, license_model, capacity_status,
+      usage_type, operation;
+  std::string_view pre_installed_software;  ///< empty when absent
+};
+
+/// Reads a product object's fields; false when it is not an on-demand EC2
+/// compute instance (storage, IPs, ... are in the same files).
+Result<bool> read_product_fields(simdjson::dom::object product, ProductFields& out);
+
+/// The fields normalized (`Linux` → `linux`, `NA` → null, ...).
+PricedProduct normalize_product(const ProductFields& fields);
 
 /// Reads a product object. nullopt: not an EC2 compute instance, or filtered out.
 Result<std::optional<PricedProduct>> read_product(simdjson::dom::object product, const PriceFilter& filter);

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "stages/transforms/price_attributes.h"
 
 namespace pricepipe::stages {
 
@@ -166,30 +167,83 @@ std::uint16_t ProductTable::Inserter::small(const std::string& s) {
   return static_cast<std::uint16_t>(id);
 }
 
-void ProductTable::Inserter::insert(const PricedProduct& p) {
+void ProductTable::Inserter::store(std::string_view sku, std::uint16_t region, std::uint16_t type, std::uint16_t os,
+                                   std::uint16_t tenancy, std::uint16_t license, std::uint16_t software,
+                                   std::uint16_t capacity, std::uint16_t operation, std::uint32_t usage) {
   Entry e;
-  e.region = small(p.region);
-  e.instance_type = small(p.instance_type);
-  e.operating_system = small(p.operating_system);
-  e.tenancy = small(p.tenancy);
-  e.license_model = small(p.license_model);
-  if (p.pre_installed_software) e.pre_installed_software = small(*p.pre_installed_software);
-  e.capacity_status = small(p.capacity_status);
-  e.operation = small(p.operation);
-  const auto colon = p.usage_type.find(':');
-  if (colon != std::string::npos && std::string_view(p.usage_type).substr(colon + 1) == p.instance_type) {
-    e.usage = kUsageHead | intern(p.usage_type.substr(0, colon));
-  } else {
-    e.usage = intern(p.usage_type);
-  }
-  const auto packed = pack(p.sku);
-  Shard& shard = table_.shards_[packed ? hash_of(*packed) % kShards : std::hash<std::string>{}(p.sku) % kShards];
+  e.region = region;
+  e.instance_type = type;
+  e.operating_system = os;
+  e.tenancy = tenancy;
+  e.license_model = license;
+  e.pre_installed_software = software;
+  e.capacity_status = capacity;
+  e.operation = operation;
+  e.usage = usage;
+  const auto packed = pack(sku);
+  Shard& shard = table_.shards_[packed ? hash_of(*packed) % kShards : std::hash<std::string_view>{}(sku) % kShards];
   std::lock_guard lock(shard.mutex);
   if (packed) {
     shard.entries.insert(*packed, e);
   } else {
-    shard.other_keys.insert_or_assign(p.sku, e);
+    shard.other_keys.insert_or_assign(std::string(sku), e);
   }
+}
+
+void ProductTable::Inserter::insert(const PricedProduct& p) {
+  const auto colon = p.usage_type.find(':');
+  const bool split = colon != std::string::npos && std::string_view(p.usage_type).substr(colon + 1) == p.instance_type;
+  store(p.sku, small(p.region), small(p.instance_type), small(p.operating_system), small(p.tenancy),
+        small(p.license_model), p.pre_installed_software ? small(*p.pre_installed_software) : kNone,
+        small(p.capacity_status), small(p.operation),
+        split ? kUsageHead | intern(p.usage_type.substr(0, colon)) : intern(p.usage_type));
+}
+
+const ProductTable::Inserter::Value& ProductTable::Inserter::value(Kind kind, std::string_view raw) {
+  auto& cache = raw_[kind];
+  if (auto it = cache.find(std::string(raw)); it != cache.end()) return it->second;
+  std::string text;
+  switch (kind) {
+    case kOs: text = price::operating_system(raw); break;
+    case kTenancy: text = price::tenancy(raw); break;
+    case kLicense: text = price::license_model(raw); break;
+    case kCapacity: text = raw.empty() ? "used" : price::capacity_status(raw); break;
+    case kSoftware: text = price::pre_installed_software(raw).value_or(""); break;
+    default: text = raw; break;
+  }
+  std::uint32_t id = 0;
+  if (kind == kUsage) {
+    id = intern(text);
+  } else if (!(kind == kSoftware && text.empty())) {
+    id = small(text);
+  } else {
+    id = kNone;
+  }
+  return cache.emplace(std::string(raw), Value{id, std::move(text)}).first->second;
+}
+
+bool ProductTable::Inserter::insert(const ProductFields& f, const PriceFilter& filter) {
+  const Value& region = value(kRegion, f.region);
+  const Value& type = value(kType, f.instance_type);
+  const Value& os = value(kOs, f.operating_system);
+  const Value& tenancy = value(kTenancy, f.tenancy);
+  if (!filter.keeps_product(region.text, type.text, os.text, tenancy.text)) return false;
+  const Value& license = value(kLicense, f.license_model);
+  const Value& software = value(kSoftware, f.pre_installed_software);
+  const Value& capacity = value(kCapacity, f.capacity_status);
+  const Value& operation = value(kOperation, f.operation);
+  std::uint32_t usage = 0;
+  const auto colon = f.usage_type.find(':');
+  if (colon != std::string_view::npos && f.usage_type.substr(colon + 1) == f.instance_type) {
+    usage = kUsageHead | value(kUsage, f.usage_type.substr(0, colon)).id;
+  } else {
+    usage = value(kUsage, f.usage_type).id;
+  }
+  store(f.sku, static_cast<std::uint16_t>(region.id), static_cast<std::uint16_t>(type.id),
+        static_cast<std::uint16_t>(os.id), static_cast<std::uint16_t>(tenancy.id),
+        static_cast<std::uint16_t>(license.id), static_cast<std::uint16_t>(software.id),
+        static_cast<std::uint16_t>(capacity.id), static_cast<std::uint16_t>(operation.id), usage);
+  return true;
 }
 
 void ProductTable::insert(const PricedProduct& product) { Inserter(*this).insert(product); }

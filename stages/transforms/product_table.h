@@ -13,6 +13,7 @@
 // segment is absorbed).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -23,6 +24,7 @@
 #include <unordered_map>
 
 #include "core/records/price.h"
+#include "stages/transforms/price_list_product.h"
 
 namespace pricepipe::stages {
 
@@ -39,12 +41,27 @@ class ProductTable {
    public:
     explicit Inserter(ProductTable& table) : table_(table) {}
     void insert(const PricedProduct& product);
+    /// Normalizes, filters and inserts raw fields, caching each label's
+    /// normalized form: the hot path of offer files. False when filtered out.
+    bool insert(const ProductFields& fields, const PriceFilter& filter);
 
    private:
+    struct Value {
+      std::uint32_t id;
+      std::string text;  ///< normalized
+    };
+    enum Kind { kRegion, kType, kOs, kTenancy, kLicense, kSoftware, kCapacity, kOperation, kUsage, kKinds };
+
     std::uint32_t intern(const std::string& s);
     std::uint16_t small(const std::string& s);  ///< an id that fits 16 bits, or FatalError
+    const Value& value(Kind kind, std::string_view raw);
+    void store(std::string_view sku, std::uint16_t region, std::uint16_t type, std::uint16_t os, std::uint16_t tenancy,
+               std::uint16_t license, std::uint16_t software, std::uint16_t capacity, std::uint16_t operation,
+               std::uint32_t usage);
+
     ProductTable& table_;
     std::unordered_map<std::string, std::uint32_t> local_;
+    std::array<std::unordered_map<std::string, Value>, kKinds> raw_;
   };
 
   void insert(const PricedProduct& product);
