@@ -1,8 +1,7 @@
 #include "stages/transforms/json_section_splitter.h"
 
 #include "stages/transforms/json_error_locator.h"
-
-#include <immintrin.h>
+#include "stages/transforms/json_simd.h"
 
 #include <algorithm>
 #include <cstring>
@@ -13,6 +12,10 @@
 namespace pricepipe::stages {
 
 namespace {
+
+using simd::eq_mask;
+using simd::escaped_bytes;
+using simd::prefix_xor;
 
 constexpr std::size_t kLookbehind = 4096;
 // No entry of a Price List file comes near this; a segment that grows past it
@@ -28,34 +31,6 @@ struct BlockState {
   std::uint64_t prev_escaped = 0;    // 1 when the previous block ended with an unfinished escape
 };
 
-// Which bytes are escaped by a backslash (the byte after an odd run of
-// backslashes). Runs are split into those starting on even and odd bit
-// positions; adding the run starts to the runs carries through each run and
-// tells its parity.
-std::uint64_t escaped_bytes(std::uint64_t backslash, std::uint64_t& prev_escaped) {
-  backslash &= ~prev_escaped;
-  const std::uint64_t follows_escape = backslash << 1 | prev_escaped;
-  constexpr std::uint64_t kEven = 0x5555555555555555ULL;
-  const std::uint64_t odd_starts = backslash & ~kEven & ~follows_escape;
-  std::uint64_t even_sequences = 0;
-  prev_escaped = __builtin_add_overflow(odd_starts, backslash, &even_sequences) ? 1 : 0;
-  const std::uint64_t invert = even_sequences << 1;
-  return (kEven ^ invert) & follows_escape;
-}
-
-__attribute__((target("avx2,pclmul"))) std::uint64_t prefix_xor(std::uint64_t bits) {
-  const __m128i all_ones = _mm_set1_epi8(static_cast<char>(0xFF));
-  const __m128i r = _mm_clmulepi64_si128(_mm_set_epi64x(0, static_cast<long long>(bits)), all_ones, 0);
-  return static_cast<std::uint64_t>(_mm_cvtsi128_si64(r));
-}
-
-__attribute__((target("avx2"))) std::uint64_t eq_mask(const __m256i lo, const __m256i hi, char c) {
-  const __m256i v = _mm256_set1_epi8(c);
-  const auto a = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, v)));
-  const auto b = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, v)));
-  return static_cast<std::uint64_t>(a) | (static_cast<std::uint64_t>(b) << 32);
-}
-
 // Brackets outside strings in one 64-byte block.
 __attribute__((target("avx2,pclmul"))) std::uint64_t bracket_mask(const char* p, BlockState& s) {
   const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
@@ -64,15 +39,8 @@ __attribute__((target("avx2,pclmul"))) std::uint64_t bracket_mask(const char* p,
   const std::uint64_t quotes = eq_mask(lo, hi, '"') & ~escaped_bytes(backslash, s.prev_escaped);
   const std::uint64_t in_string = prefix_xor(quotes) ^ s.prev_in_string;
   s.prev_in_string = static_cast<std::uint64_t>(static_cast<std::int64_t>(in_string) >> 63);
-  // { = 0x7B, } = 0x7D, [ = 0x5B, ] = 0x5D: equal after clearing bit 1, and
-  // with bit 5 cleared they are 0x59/0x5B; compare both forms directly.
   const std::uint64_t brackets = eq_mask(lo, hi, '{') | eq_mask(lo, hi, '}') | eq_mask(lo, hi, '[') | eq_mask(lo, hi, ']');
   return brackets & ~in_string;
-}
-
-bool cpu_has_avx2_pclmul() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("pclmul");
-  return has;
 }
 
 }  // namespace
@@ -81,7 +49,7 @@ struct JsonSectionSplitter::Impl {
   std::vector<std::vector<std::string>> sections;
   std::size_t segment_bytes;
   Emit emit;
-  bool scalar = !cpu_has_avx2_pclmul();
+  bool scalar = !simd::cpu_has_avx2_pclmul();
 
   // Scanner state, carried across chunks.
   BlockState block;

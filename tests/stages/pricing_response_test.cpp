@@ -1,6 +1,9 @@
 // GetProducts pages through the parse and normalize stages.
 #include <gtest/gtest.h>
 
+#include <simdjson.h>
+
+#include "core/json_writer.h"
 #include "stages/dataset_stages.h"
 
 namespace pricepipe::stages {
@@ -58,6 +61,38 @@ TEST(PricingResponse, TheFilterAppliesToItems) {
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r.value().size(), 1u);
   EXPECT_EQ(r.value()[0].sku, "SKUB");
+}
+
+// The envelope reader drops the backslashes of items whose only escapes are
+// quotes and fully unescapes the others; both must give the item's exact text.
+TEST(PricingResponse, ItemsComeBackExactlyWhateverTheirEscapes) {
+  const std::vector<std::string> items = {
+      R"({"a":"plain","b":[1,2,{"c":"d"}]})",
+      R"({"description":"quote \"inside\", backslash \\ and \u00e9 \ud83d\ude00 \n\t\/"})",
+      std::string(61, ' ') + R"({"edge":"x"})",  // escapes straddling 64-byte blocks
+      std::string(62, ' ') + R"({"edge":"y"})",
+      std::string(63, ' ') + R"({"edge":"z"})",
+  };
+  std::string body = R"({ "NextToken" : "t\"k", "Unknown": {"x":[1, "]"]}, "FormatVersion":"aws_v1", "PriceList" : [ )";
+  std::vector<std::string> expected;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    std::string escaped;
+    JsonWriter w(escaped);
+    w.string(items[i]);
+    body += (i ? " , " : "") + escaped;
+    // What a JSON parser reads back from the escaped form.
+    simdjson::dom::parser parser;
+    std::string_view decoded = parser.parse("[" + escaped + "]").get_array().at(0).get_string();
+    expected.emplace_back(decoded);
+  }
+  body += " ] }";
+  auto doc = PricingResponseParser().process(page_of(body));
+  ASSERT_TRUE(doc.ok()) << doc.error().describe();
+  ASSERT_EQ(doc.value().items.size(), items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    EXPECT_EQ(doc.value().items[i], expected[i]) << i;
+    EXPECT_GE(doc.value().items[i].capacity(), doc.value().items[i].size() + simdjson::SIMDJSON_PADDING);
+  }
 }
 
 TEST(PricingResponse, BrokenPagesNameTheRequestAndWhere) {
