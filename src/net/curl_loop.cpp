@@ -183,6 +183,8 @@ struct CurlLoop::Impl {
     curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME,
                      std::max(1L, static_cast<long>((read.count() + 999) / 1000)));
+    // Streamed bodies are large: bigger reads mean fewer callbacks and chunks.
+    if (req.body_sink) curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, 512L * 1024);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, t.get());
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
