@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 #include <tbb/flow_graph.h>
 
+#include "graph/in_order.h"
 #include "net/credit_pool.h"
 #include "stages/transforms/json_section_splitter.h"
 #include "stages/transforms/offer_file_normalizer.h"
@@ -251,8 +252,6 @@ RunReport OfferGraph::run(const std::vector<OfferFileJob>& jobs, stages::Sink& s
     return m;
   });
 
-  std::map<std::uint32_t, std::uint64_t> next_sequence;
-  std::map<std::pair<std::uint32_t, std::uint64_t>, MessagePtr> early;
   auto stop = [&] {
     if (stopping.exchange(true)) return;
     report.cancelled = true;
@@ -296,22 +295,14 @@ RunReport OfferGraph::run(const std::vector<OfferFileJob>& jobs, stages::Sink& s
     outcome.records += rows;
   };
 
+  InOrder<MessagePtr> in_order;
   tbb::flow::function_node<MessagePtr> write(g, tbb::flow::serial, [&](MessagePtr m) {
     const std::uint32_t job = m->job;
-    std::uint64_t& expected = next_sequence[job];
-    if (m->sequence != expected) {
-      early.emplace(std::make_pair(job, m->sequence), std::move(m));
-      return;
-    }
-    consume(*m);
-    m.reset();
-    ++expected;
-    for (auto it = early.find({job, expected}); it != early.end(); it = early.find({job, expected})) {
-      MessagePtr next = std::move(it->second);
-      early.erase(it);
+    const std::uint64_t sequence = m->sequence;
+    in_order.push(job, sequence, std::move(m), [&](MessagePtr& next) {
       consume(*next);
-      ++expected;
-    }
+      next.reset();  // return its credit now
+    });
   });
 
   tbb::flow::make_edge(read, parse);

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <tbb/flow_graph.h>
 
+#include "graph/in_order.h"
 #include "stages/dataset_stages.h"
 
 namespace pricepipe::graph {
@@ -104,8 +105,6 @@ RunReport StreamGraph::run(const std::vector<StreamJob>& jobs, stages::Sink& sin
   });
 
   // Serial: sink writes, per-stream ordering and the failure policy.
-  std::map<std::uint32_t, std::uint32_t> next_page;
-  std::map<std::pair<std::uint32_t, std::uint32_t>, MessagePtr> early;
   bool stopped = false;
 
   auto stop = [&] {
@@ -139,22 +138,14 @@ RunReport StreamGraph::run(const std::vector<StreamJob>& jobs, stages::Sink& sin
     outcome.records += rows;
   };
 
+  InOrder<MessagePtr> in_order;
   tbb::flow::function_node<MessagePtr> write(g, tbb::flow::serial, [&](MessagePtr m) {
     const std::uint32_t stream = m->page->stream;
-    std::uint32_t& expected = next_page[stream];
-    if (m->page->index != expected) {
-      early.emplace(std::make_pair(stream, m->page->index), std::move(m));
-      return;
-    }
-    consume(*m);
-    m.reset();
-    ++expected;
-    for (auto it = early.find({stream, expected}); it != early.end(); it = early.find({stream, expected})) {
-      MessagePtr next = std::move(it->second);
-      early.erase(it);
+    const std::uint32_t index = m->page->index;
+    in_order.push(stream, index, std::move(m), [&](MessagePtr& next) {
       consume(*next);
-      ++expected;
-    }
+      next.reset();  // return its credit now
+    });
   });
 
   tbb::flow::make_edge(fetch, parse);

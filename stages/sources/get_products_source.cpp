@@ -1,54 +1,9 @@
 #include "stages/sources/get_products_source.h"
 
 #include "core/json_writer.h"
+#include "stages/transforms/json_string.h"
 
 namespace pricepipe::stages {
-
-namespace {
-
-// Decodes a JSON string body (without its quotes); tokens are ASCII but may
-// carry escaped slashes or quotes.
-std::optional<std::string> json_unescape(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '\\') {
-      out.push_back(in[i]);
-      continue;
-    }
-    if (++i >= in.size()) return std::nullopt;
-    switch (in[i]) {
-      case '"': out.push_back('"'); break;
-      case '\\': out.push_back('\\'); break;
-      case '/': out.push_back('/'); break;
-      case 'n': out.push_back('\n'); break;
-      case 't': out.push_back('\t'); break;
-      case 'r': out.push_back('\r'); break;
-      case 'b': out.push_back('\b'); break;
-      case 'f': out.push_back('\f'); break;
-      case 'u': {
-        if (i + 4 >= in.size()) return std::nullopt;
-        unsigned code = 0;
-        for (int k = 1; k <= 4; ++k) {
-          const char c = in[i + static_cast<std::size_t>(k)];
-          code <<= 4;
-          if (c >= '0' && c <= '9') code |= static_cast<unsigned>(c - '0');
-          else if (c >= 'a' && c <= 'f') code |= static_cast<unsigned>(c - 'a' + 10);
-          else if (c >= 'A' && c <= 'F') code |= static_cast<unsigned>(c - 'A' + 10);
-          else return std::nullopt;
-        }
-        if (code >= 0x80) return std::nullopt;  // tokens are ASCII
-        out.push_back(static_cast<char>(code));
-        i += 4;
-        break;
-      }
-      default: return std::nullopt;
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 bool is_pricing_endpoint_region(std::string_view region) {
   return region == "us-east-1" || region == "eu-central-1" || region == "ap-south-1" || region == "cn-northwest-1";
@@ -125,8 +80,8 @@ std::optional<std::string> GetProductsSource::scan_next_token(std::string_view b
   const std::size_t start = ++i;
   while (i < body.size() && body[i] != '"') i += body[i] == '\\' ? 2 : 1;
   if (i >= body.size()) return std::nullopt;
-  auto token = json_unescape(body.substr(start, i - start));
-  if (!token || token->empty()) return std::nullopt;
+  std::string token;
+  if (!json_unescape(body.substr(start, i - start), token) || token.empty()) return std::nullopt;
   return token;
 }
 
