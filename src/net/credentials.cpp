@@ -6,10 +6,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -32,30 +36,60 @@ struct Attempt {
   std::string provider;
   std::string why;
 };
+using Tried = std::vector<Attempt>;
 
-[[noreturn]] void provider_failed(const std::string& provider, const std::string& why) {
-  throw FatalError(ErrorCode::credentials, "credentials from " + provider + " failed: " + why);
+[[noreturn]] void provider_failed(std::string_view provider, std::string_view why) {
+  throw FatalError(ErrorCode::credentials, fmt::format("credentials from {} failed: {}", provider, why));
 }
 
-bool is_true(const std::optional<std::string>& v) {
-  if (!v) return false;
-  std::string s = *v;
+[[noreturn]] void bad_setting(std::string_view source, std::string_view why) {
+  throw FatalError(ErrorCode::usage, fmt::format("{}: {}", source, why));
+}
+
+std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s == "true" || s == "1";
+  return s;
 }
 
-std::optional<Credentials> from_environment(const Environment& env, std::vector<Attempt>& tried) {
+Result<Credentials> credentials_from_object(simdjson::dom::object doc, const std::string& provider) {
+  std::string_view key, secret, token, expiration, code;
+  if (doc["Code"].get_string().get(code) == simdjson::SUCCESS && code != "Success") {
+    return Error(ErrorCode::credentials, "the answer's Code is " + std::string(code));
+  }
+  if (doc["AccessKeyId"].get_string().get(key) != simdjson::SUCCESS || key.empty()) {
+    return Error(ErrorCode::credentials, "the answer has no AccessKeyId");
+  }
+  if (doc["SecretAccessKey"].get_string().get(secret) != simdjson::SUCCESS || secret.empty()) {
+    return Error(ErrorCode::credentials, "the answer has no SecretAccessKey");
+  }
+  Credentials c;
+  c.access_key_id = key;
+  c.secret_access_key = Secret(std::string(secret));
+  if (doc["SessionToken"].get_string().get(token) == simdjson::SUCCESS ||
+      doc["Token"].get_string().get(token) == simdjson::SUCCESS) {
+    c.session_token = Secret(std::string(token));
+  }
+  if (doc["Expiration"].get_string().get(expiration) == simdjson::SUCCESS) {
+    auto when = parse_rfc3339(expiration);
+    if (!when) return Error(ErrorCode::credentials, "the answer's Expiration is not an RFC 3339 time");
+    c.expiration = when->time;
+  }
+  c.provider = provider;
+  return c;
+}
+
+std::optional<Credentials> from_environment(const Environment& env, Tried& tried) {
+  // Like botocore's EnvProvider: no key means nothing here, a key without a
+  // secret is an error.
   auto key = non_empty(env, "AWS_ACCESS_KEY_ID");
-  auto secret = non_empty(env, "AWS_SECRET_ACCESS_KEY");
-  if (!key && !secret) {
-    tried.push_back({"environment", "AWS_ACCESS_KEY_ID not set"});
+  if (!key) {
+    tried.push_back({"environment", non_empty(env, "AWS_SECRET_ACCESS_KEY")
+                                        ? "AWS_ACCESS_KEY_ID not set, though AWS_SECRET_ACCESS_KEY is"
+                                        : "AWS_ACCESS_KEY_ID not set"});
     return std::nullopt;
   }
-  if (!key || !secret) {
-    provider_failed("the environment", std::string(key ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID") +
-                                           " is not set but " + (key ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY") +
-                                           " is");
-  }
+  auto secret = non_empty(env, "AWS_SECRET_ACCESS_KEY");
+  if (!secret) provider_failed("the environment", "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
   Credentials c;
   c.access_key_id = *key;
   c.secret_access_key = Secret(*secret);
@@ -68,90 +102,126 @@ std::optional<Credentials> from_environment(const Environment& env, std::vector<
   return c;
 }
 
-std::optional<Credentials> static_keys(const config::AwsProfile& profile, const std::string& provider,
-                                       std::vector<Attempt>& tried, const std::string& where) {
-  if (!profile.exists()) {
-    tried.push_back({where, "no profile " + profile.name});
+// Where botocore would assume a role, federate a web identity or use SSO, a
+// different identity from a later provider would be a silent surprise.
+void refuse_unsupported(const config::AwsProfile& profile, const Environment& env, bool env_allowed) {
+  const std::string hint = fmt::format(
+      "; pricepipe does not support it: export credentials with the AWS CLI instead, e.g. "
+      "eval \"$(aws configure export-credentials --profile {} --format env)\"",
+      profile.name);
+  auto refuse = [](const std::string& what) { throw FatalError(ErrorCode::credentials, what); };
+  if (profile.value("web_identity_token_file")) {
+    refuse(fmt::format("profile {} uses web identity federation (web_identity_token_file at {}){}", profile.name,
+                       profile.where("web_identity_token_file"), hint));
+  }
+  if (profile.value("role_arn")) {
+    refuse(fmt::format("profile {} assumes a role (role_arn at {}){}", profile.name, profile.where("role_arn"), hint));
+  }
+  if (env_allowed && non_empty(env, "AWS_WEB_IDENTITY_TOKEN_FILE")) {
+    refuse(
+        "AWS_WEB_IDENTITY_TOKEN_FILE asks for web identity federation (EKS IAM roles for service accounts), which "
+        "pricepipe does not support: use EKS Pod Identity (container credentials), or export credentials with "
+        "eval \"$(aws configure export-credentials --format env)\"");
+  }
+  for (const char* key : {"sso_session", "sso_start_url", "sso_account_id"}) {
+    if (profile.value(key)) {
+      refuse(fmt::format("profile {} uses IAM Identity Center ({} at {}){}", profile.name, key, profile.where(key), hint));
+    }
+  }
+}
+
+enum class FileKind { credentials, config };
+
+std::optional<Credentials> static_keys(const config::AwsConfigFile& file, FileKind kind, const std::string& profile,
+                                       Tried& tried) {
+  const bool credentials_file = kind == FileKind::credentials;
+  const std::string label = fmt::format("{} {}", credentials_file ? "shared credentials file" : "shared config file",
+                                        file.path);
+  const std::string section = credentials_file || profile == "default" ? "[" + profile + "]"
+                                                                        : "[profile " + profile + "]";
+  if (!file.found) {
+    tried.push_back({label, "not found"});
     return std::nullopt;
   }
-  auto key = profile.value("aws_access_key_id");
-  auto secret = profile.value("aws_secret_access_key");
-  if (!key && !secret) {
-    tried.push_back({where, "profile " + profile.name + " has no aws_access_key_id"});
+  auto it = file.profiles.find(profile);
+  if (it == file.profiles.end()) {
+    tried.push_back({label, "no " + section + " section"});
     return std::nullopt;
   }
-  if (!key || !secret) {
-    provider_failed(where, "profile " + profile.name + " has only one of aws_access_key_id and aws_secret_access_key");
+  const config::Settings& values = it->second.values;
+  auto get = [&](const char* key) -> const config::ConfigValue* {
+    auto v = values.find(key);
+    return v == values.end() || v->second.value.empty() ? nullptr : &v->second;
+  };
+  const config::ConfigValue* key = get("aws_access_key_id");
+  if (key == nullptr) {
+    tried.push_back({label, section + " has no aws_access_key_id"});
+    return std::nullopt;
+  }
+  const config::ConfigValue* secret = get("aws_secret_access_key");
+  if (secret == nullptr) {
+    provider_failed(label, fmt::format("{} has aws_access_key_id (line {}) but no aws_secret_access_key", section,
+                                       key->line));
   }
   Credentials c;
-  c.access_key_id = *key;
-  c.secret_access_key = Secret(*secret);
-  if (auto token = profile.value("aws_session_token")) {
-    c.session_token = Secret(*token);
-  } else if (auto legacy = profile.value("aws_security_token")) {
-    c.session_token = Secret(*legacy);
+  c.access_key_id = key->value;
+  c.secret_access_key = Secret(secret->value);
+  if (const auto* token = get("aws_session_token")) {
+    c.session_token = Secret(token->value);
+  } else if (const auto* legacy = get("aws_security_token")) {
+    c.session_token = Secret(legacy->value);
   }
-  c.provider = provider;
+  c.provider = credentials_file ? "shared-credentials-file" : "shared-config-file";
   return c;
 }
 
-// POSIX shell word splitting without a shell, as botocore does for credential_process.
-std::vector<std::string> shell_split(const std::string& command) {
-  std::vector<std::string> words;
-  std::string word;
-  bool in_word = false;
-  char quote = 0;
-  for (std::size_t i = 0; i < command.size(); ++i) {
-    const char c = command[i];
-    if (quote == '\'') {
-      if (c == '\'') {
-        quote = 0;
-      } else {
-        word.push_back(c);
-      }
-    } else if (quote == '"') {
-      if (c == '"') {
-        quote = 0;
-      } else if (c == '\\' && i + 1 < command.size() && std::strchr("\"\\$`", command[i + 1]) != nullptr) {
-        word.push_back(command[++i]);
-      } else {
-        word.push_back(c);
-      }
-    } else if (c == '\'' || c == '"') {
-      quote = c;
-      in_word = true;
-    } else if (c == '\\' && i + 1 < command.size()) {
-      word.push_back(command[++i]);
-      in_word = true;
-    } else if (c == ' ' || c == '\t' || c == '\n') {
-      if (in_word) words.push_back(std::move(word));
-      word.clear();
-      in_word = false;
-    } else {
-      word.push_back(c);
-      in_word = true;
-    }
+// An owned file descriptor.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  Fd& operator=(Fd&& other) noexcept {
+    reset();
+    fd_ = std::exchange(other.fd_, -1);
+    return *this;
   }
-  if (quote != 0) throw FatalError(ErrorCode::usage, "credential_process: unterminated quote");
-  if (in_word) words.push_back(std::move(word));
-  return words;
-}
+  ~Fd() { reset(); }
+  int get() const { return fd_; }
+  void reset() {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+struct Pipe {
+  Fd read;
+  Fd write;
+};
 
 struct ProcessOutput {
-  int status = -1;
+  int status = -1;  ///< exit status, or 128 + signal
   std::string out;
   std::string err;
 };
 
-ProcessOutput run_command(const std::vector<std::string>& argv) {
-  int out_pipe[2], err_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
-    provider_failed("credential_process", "cannot create a pipe");
-  }
+// Runs argv (PATH searched, no shell, stdin inherited so a tool may prompt
+// for MFA), collecting stdout and stderr.
+ProcessOutput run_command(const std::vector<std::string>& argv, std::string_view label) {
+  auto make_pipe = [&] {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) provider_failed(label, fmt::format("cannot create a pipe: {}", std::strerror(errno)));
+    return Pipe{Fd(fds[0]), Fd(fds[1])};
+  };
+  Pipe out = make_pipe();
+  Pipe err = make_pipe();
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, out.write.get(), STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, err.write.get(), STDERR_FILENO);
   std::vector<std::string> args = argv;
   std::vector<char*> cargs;
   for (auto& a : args) cargs.push_back(a.data());
@@ -159,97 +229,107 @@ ProcessOutput run_command(const std::vector<std::string>& argv) {
   pid_t pid = -1;
   const int rc = posix_spawnp(&pid, cargs[0], &actions, nullptr, cargs.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
-  close(out_pipe[1]);
-  close(err_pipe[1]);
+  out.write.reset();
+  err.write.reset();
+  if (rc != 0) provider_failed(label, fmt::format("cannot run '{}': {}", argv[0], std::strerror(rc)));
+
+  // Drain both pipes together so the child never blocks on a full one.
+  constexpr std::size_t kMaxOutput = 1 << 20;
   ProcessOutput result;
-  if (rc != 0) {
-    close(out_pipe[0]);
-    close(err_pipe[0]);
-    provider_failed("credential_process", "cannot run '" + argv[0] + "': " + std::strerror(rc));
-  }
-  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-  int open_fds = 2;
+  pollfd fds[2] = {{out.read.get(), POLLIN, 0}, {err.read.get(), POLLIN, 0}};
+  std::string* sinks[2] = {&result.out, &result.err};
+  int open = 2;
   char buf[4096];
-  while (open_fds > 0) {
-    if (poll(fds, 2, -1) < 0 && errno != EINTR) break;
-    for (auto& p : fds) {
-      if (p.fd < 0 || p.revents == 0) continue;
-      const ssize_t n = read(p.fd, buf, sizeof buf);
+  while (open > 0) {
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      const ssize_t n = read(fds[i].fd, buf, sizeof buf);
       if (n > 0) {
-        std::string& target = p.fd == out_pipe[0] ? result.out : result.err;
-        if (target.size() < (1 << 20)) target.append(buf, static_cast<std::size_t>(n));
-      } else {
-        close(p.fd);
-        p.fd = -1;
-        --open_fds;
+        if (sinks[i]->size() < kMaxOutput) sinks[i]->append(buf, static_cast<std::size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        fds[i].fd = -1;
+        --open;
       }
     }
   }
+  out.read.reset();
+  err.read.reset();
   int status = 0;
-  waitpid(pid, &status, 0);
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
   result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
 }
 
-std::optional<Credentials> from_process(const config::AwsProfile& config_profile,
-                                        const config::AwsProfile& credentials_profile, std::vector<Attempt>& tried) {
-  auto command = config_profile.value("credential_process");
-  if (!command) command = credentials_profile.value("credential_process");
+std::optional<Credentials> from_process(const config::AwsProfile& profile, Tried& tried) {
+  auto command = profile.value("credential_process");
   if (!command) {
-    tried.push_back({"credential_process", "profile " + config_profile.name + " has none"});
+    tried.push_back({"credential_process", "profile " + profile.name + " sets none"});
     return std::nullopt;
   }
-  const auto argv = shell_split(*command);
-  if (argv.empty()) provider_failed("credential_process", "the command is empty");
-  const ProcessOutput out = run_command(argv);
+  const std::string label = fmt::format("credential_process ({})", profile.where("credential_process"));
+  const auto argv = config::shlex_split(*command);
+  if (!argv) provider_failed(label, "the command has an unterminated quote or ends in a backslash");
+  if (argv->empty()) provider_failed(label, "the command is empty");
+  const ProcessOutput out = run_command(*argv, label);
+  // Only stderr may be quoted: stdout carries the secret.
   if (out.status != 0) {
-    std::string err = out.err.substr(0, 300);
-    while (!err.empty() && (err.back() == '\n' || err.back() == '\r')) err.pop_back();
-    provider_failed("credential_process", fmt::format("'{}' exited with status {}{}", argv[0], out.status,
-                                                      err.empty() ? "" : ": " + err));
+    std::string err = out.err.substr(0, 500);
+    while (!err.empty() && std::isspace(static_cast<unsigned char>(err.back()))) err.pop_back();
+    provider_failed(label, fmt::format("'{}' exited with status {}{}", (*argv)[0], out.status,
+                                       err.empty() ? "" : ": " + err));
   }
-  auto parsed = parse_credentials_json(out.out, "credential_process");
-  if (!parsed.ok()) provider_failed("credential_process", parsed.error().message());
   simdjson::dom::parser parser;
-  std::int64_t version = 0;
-  simdjson::dom::element doc;
-  if (parser.parse(out.out).get(doc) != simdjson::SUCCESS || doc["Version"].get_int64().get(version) != simdjson::SUCCESS ||
-      version != 1) {
-    provider_failed("credential_process", "its output must have \"Version\": 1");
+  simdjson::dom::object doc;
+  if (parser.parse(out.out).get(doc) != simdjson::SUCCESS) {
+    provider_failed(label, fmt::format("'{}' did not print a JSON object", (*argv)[0]));
   }
-  return std::move(parsed.value());
+  std::int64_t version = 0;
+  if (doc["Version"].get_int64().get(version) != simdjson::SUCCESS) {
+    provider_failed(label, "its output has no \"Version\": 1");
+  }
+  if (version != 1) provider_failed(label, fmt::format("its output has \"Version\": {}; only 1 is supported", version));
+  auto parsed = credentials_from_object(doc, "credential_process");
+  if (!parsed.ok()) provider_failed(label, parsed.error().message());
+  return std::move(parsed).value();
 }
 
-bool allowed_container_host(const std::string& url) {
-  auto parsed = parse_url(url);
-  if (!parsed.ok()) return false;
-  const Url& u = parsed.value();
-  if (u.scheme == "https") return true;
-  // The hosts botocore allows over plain http: loopback and the ECS / EKS agents.
-  return is_loopback_host(u.host) || u.host == "169.254.170.2" || u.host == "169.254.170.23" ||
-         u.host == "fd00:ec2::23";
+// What botocore's ContainerMetadataFetcher allows: any https URL; plain http
+// only to loopback and the ECS / EKS Pod Identity agents.
+bool allowed_container_url(const Url& url) {
+  return url.scheme == "https" || is_loopback_host(url.host) || url.host == "169.254.170.2" ||
+         url.host == "169.254.170.23" || url.host == "fd00:ec2::23";
 }
 
-std::optional<Credentials> from_container(const Environment& env, HttpClient& http, std::vector<Attempt>& tried) {
+std::optional<Credentials> from_container(const Environment& env, HttpClient& http, Tried& tried) {
+  constexpr const char* kLabel = "container credentials";
   auto relative = non_empty(env, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
   auto full = non_empty(env, "AWS_CONTAINER_CREDENTIALS_FULL_URI");
   if (!relative && !full) {
-    tried.push_back({"container", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and _FULL_URI not set"});
+    tried.push_back({"container", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI not set"});
     return std::nullopt;
   }
-  const std::string url = relative ? "http://169.254.170.2" + *relative : *full;
-  if (!relative && !allowed_container_host(url)) {
-    provider_failed("container credentials",
-                    "AWS_CONTAINER_CREDENTIALS_FULL_URI must be https, or http to loopback or the ECS/EKS agent");
-  }
   HttpRequest request;
-  request.url = url;
+  request.url = relative ? "http://169.254.170.2" + *relative : *full;
+  auto url = parse_url(request.url);
+  if (!url.ok()) provider_failed(kLabel, url.error().message());
+  if (!relative && !allowed_container_url(url.value())) {
+    provider_failed(kLabel, fmt::format("AWS_CONTAINER_CREDENTIALS_FULL_URI must be https, or http to a loopback "
+                                        "address or 169.254.170.2, 169.254.170.23, fd00:ec2::23; not {}",
+                                        url.value().host));
+  }
   request.connect_timeout = std::chrono::seconds(2);
   request.read_timeout = std::chrono::seconds(2);
+  request.headers.emplace_back("Accept", "application/json");
   std::optional<std::string> token;
   if (auto file = non_empty(env, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")) {
-    std::ifstream in(*file);
-    if (!in) provider_failed("container credentials", "cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " + *file);
+    // Read at every call: the agent rotates it.
+    std::ifstream in(*file, std::ios::binary);
+    if (!in) provider_failed(kLabel, "cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " + *file);
     std::stringstream s;
     s << in.rdbuf();
     token = s.str();
@@ -258,151 +338,176 @@ std::optional<Credentials> from_container(const Environment& env, HttpClient& ht
   }
   if (token) {
     if (token->find_first_of("\r\n") != std::string::npos) {
-      provider_failed("container credentials", "the authorization token is not a legal header value");
+      provider_failed(kLabel, "the authorization token contains a line break, which is not a legal header value");
     }
-    request.headers.emplace_back("Authorization", *token);
+    request.headers.emplace_back("Authorization", std::move(*token));
   }
+  // Three attempts a second apart, as botocore; a 4xx answer will not change.
   Result<HttpResponse> response = Error(ErrorCode::internal, "not attempted");
-  for (int attempt = 0; attempt < 3; ++attempt) {
+  for (int attempt = 1; attempt <= 3; ++attempt) {
     response = http.send(request);
     if (response.ok() && response.value().status < 500) break;
+    if (attempt < 3) std::this_thread::sleep_for(std::chrono::seconds(1));
   }
-  if (!response.ok()) provider_failed("container credentials", response.error().message());
+  if (!response.ok()) provider_failed(kLabel, response.error().message());
   if (response.value().status != 200) {
-    provider_failed("container credentials", fmt::format("HTTP {} from the credentials endpoint", response.value().status));
+    provider_failed(kLabel, fmt::format("{} answered HTTP {}", url.value().host, response.value().status));
   }
   auto parsed = parse_credentials_json(response.value().body, "container");
-  if (!parsed.ok()) provider_failed("container credentials", parsed.error().message());
-  return std::move(parsed.value());
+  if (!parsed.ok()) provider_failed(kLabel, parsed.error().message());
+  return std::move(parsed).value();
 }
 
-std::optional<Credentials> from_imds(const Environment& env, HttpClient& http, std::vector<Attempt>& tried) {
-  if (is_true(env("AWS_EC2_METADATA_DISABLED"))) {
-    tried.push_back({"IMDSv2", "disabled by AWS_EC2_METADATA_DISABLED"});
+// A setting from the environment, else the profile, with where it came from.
+struct Setting {
+  std::string value;
+  std::string source;
+};
+
+std::optional<Setting> env_or_profile(const Environment& env, const std::string& var,
+                                      const config::AwsProfile& profile, const std::string& key) {
+  if (auto v = non_empty(env, var)) return Setting{*v, var};
+  if (auto v = profile.value(key)) return Setting{*v, profile.where(key) + " " + key};
+  return std::nullopt;
+}
+
+struct ImdsSettings {
+  std::string endpoint = "http://169.254.169.254";
+  std::chrono::milliseconds timeout{1000};
+  int attempts = 1;
+};
+
+ImdsSettings imds_settings(const Environment& env, const config::AwsProfile& profile) {
+  ImdsSettings s;
+  if (auto t = env_or_profile(env, "AWS_METADATA_SERVICE_TIMEOUT", profile, "metadata_service_timeout")) {
+    double seconds = 0;
+    const auto [end, ec] = std::from_chars(t->value.data(), t->value.data() + t->value.size(), seconds);
+    if (ec != std::errc() || end != t->value.data() + t->value.size() || !(seconds > 0)) {
+      bad_setting(t->source, "the metadata service timeout must be a positive number of seconds, not '" + t->value + "'");
+    }
+    s.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+  }
+  if (auto n = env_or_profile(env, "AWS_METADATA_SERVICE_NUM_ATTEMPTS", profile, "metadata_service_num_attempts")) {
+    const auto [end, ec] = std::from_chars(n->value.data(), n->value.data() + n->value.size(), s.attempts);
+    if (ec != std::errc() || end != n->value.data() + n->value.size() || s.attempts < 1) {
+      bad_setting(n->source, "the metadata service attempts must be a positive integer, not '" + n->value + "'");
+    }
+  }
+  auto mode = env_or_profile(env, "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", profile, "ec2_metadata_service_endpoint_mode");
+  if (mode && lower(mode->value) != "ipv4" && lower(mode->value) != "ipv6") {
+    bad_setting(mode->source, "the metadata service endpoint mode must be IPv4 or IPv6, not '" + mode->value + "'");
+  }
+  if (auto endpoint = env_or_profile(env, "AWS_EC2_METADATA_SERVICE_ENDPOINT", profile, "ec2_metadata_service_endpoint")) {
+    if (auto url = parse_url(endpoint->value); !url.ok()) bad_setting(endpoint->source, url.error().message());
+    s.endpoint = endpoint->value;
+  } else if (mode && lower(mode->value) == "ipv6") {
+    s.endpoint = "http://[fd00:ec2::254]";
+  }
+  while (!s.endpoint.empty() && s.endpoint.back() == '/') s.endpoint.pop_back();
+  return s;
+}
+
+std::optional<Credentials> from_imds(const Environment& env, const config::AwsProfile& profile, HttpClient& http,
+                                     Tried& tried) {
+  constexpr const char* kLabel = "IMDSv2";
+  if (lower(env("AWS_EC2_METADATA_DISABLED").value_or("")) == "true") {
+    tried.push_back({kLabel, "disabled by AWS_EC2_METADATA_DISABLED"});
     return std::nullopt;
   }
-  std::string endpoint = non_empty(env, "AWS_EC2_METADATA_SERVICE_ENDPOINT").value_or("http://169.254.169.254");
-  while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
-  double timeout_s = 1;
-  int attempts = 1;
-  if (auto t = non_empty(env, "AWS_METADATA_SERVICE_TIMEOUT")) timeout_s = std::atof(t->c_str());
-  if (auto n = non_empty(env, "AWS_METADATA_SERVICE_NUM_ATTEMPTS")) attempts = std::max(1, std::atoi(n->c_str()));
-  const auto timeout = std::chrono::milliseconds(static_cast<long>(std::max(0.1, timeout_s) * 1000));
-
-  auto call = [&](HttpRequest request) -> Result<HttpResponse> {
-    request.connect_timeout = timeout;
-    request.read_timeout = timeout;
+  const ImdsSettings settings = imds_settings(env, profile);
+  // Up to `attempts` tries; a try is retried while `retry` says so.
+  auto call = [&](HttpRequest request, auto retry) -> Result<HttpResponse> {
+    request.connect_timeout = settings.timeout;
+    request.read_timeout = settings.timeout;
     Result<HttpResponse> r = Error(ErrorCode::internal, "not attempted");
-    for (int i = 0; i < attempts; ++i) {
+    for (int i = 0; i < settings.attempts; ++i) {
       r = http.send(request);
-      if (r.ok() && r.value().status < 500) return r;
+      if (r.ok() && !retry(r.value())) break;
     }
     return r;
   };
+  auto failed = [](const HttpResponse& r) { return r.status != 200 || r.body.empty(); };
+
   HttpRequest token_request;
   token_request.method = "PUT";
-  token_request.url = endpoint + "/latest/api/token";
+  token_request.url = settings.endpoint + "/latest/api/token";
   token_request.headers = {{"X-aws-ec2-metadata-token-ttl-seconds", "21600"}};
-  auto token = call(token_request);
+  auto token = call(token_request, [](const HttpResponse& r) { return r.status >= 500; });
   if (!token.ok()) {
-    tried.push_back({"IMDSv2", "no instance metadata service at " + endpoint + " (" + token.error().message() + ")"});
+    tried.push_back({kLabel, fmt::format("no instance metadata service at {} ({})", settings.endpoint,
+                                         token.error().message())});
     return std::nullopt;
   }
-  if (token.value().status != 200) {
-    tried.push_back({"IMDSv2", fmt::format("token request answered HTTP {}", token.value().status)});
+  if (const long status = token.value().status; failed(token.value())) {
+    // 403, 404, 405: a service without IMDSv2, where botocore would try IMDSv1.
+    const bool v1_only = status == 403 || status == 404 || status == 405;
+    tried.push_back({kLabel, fmt::format("{} answered the token request with HTTP {}{}", settings.endpoint, status,
+                                         v1_only ? " (pricepipe does not fall back to IMDSv1)" : "")});
     return std::nullopt;
   }
-  const std::string session = token.value().body;
+  const Headers session = {{"X-aws-ec2-metadata-token", token.value().body}};
+
   HttpRequest role_request;
-  role_request.url = endpoint + "/latest/meta-data/iam/security-credentials/";
-  role_request.headers = {{"X-aws-ec2-metadata-token", session}};
-  auto role = call(role_request);
-  if (!role.ok() || role.value().status != 200) {
-    tried.push_back({"IMDSv2", "the instance has no IAM role"});
+  role_request.url = settings.endpoint + "/latest/meta-data/iam/security-credentials/";
+  role_request.headers = session;
+  auto role = call(role_request, failed);
+  if (!role.ok() || failed(role.value())) {
+    tried.push_back({kLabel, role.ok() ? fmt::format("the instance has no IAM role (HTTP {})", role.value().status)
+                                       : "the role lookup failed: " + role.error().message()});
     return std::nullopt;
   }
   std::string name = role.value().body.substr(0, role.value().body.find('\n'));
-  while (!name.empty() && (name.back() == '\r' || name.back() == ' ')) name.pop_back();
-  if (name.empty()) {
-    tried.push_back({"IMDSv2", "the instance has no IAM role"});
-    return std::nullopt;
-  }
-  HttpRequest creds_request;
-  creds_request.url = role_request.url + uri_encode(name);
-  creds_request.headers = {{"X-aws-ec2-metadata-token", session}};
-  auto creds = call(creds_request);
-  if (!creds.ok()) provider_failed("IMDSv2", creds.error().message());
-  if (creds.value().status != 200) {
-    provider_failed("IMDSv2", fmt::format("HTTP {} for the credentials of role {}", creds.value().status, name));
-  }
-  auto parsed = parse_credentials_json(creds.value().body, "imds");
-  if (!parsed.ok()) provider_failed("IMDSv2", parsed.error().message());
-  return std::move(parsed.value());
+  while (!name.empty() && std::isspace(static_cast<unsigned char>(name.back()))) name.pop_back();
+
+  HttpRequest credentials_request;
+  credentials_request.url = role_request.url + uri_encode(name);
+  credentials_request.headers = session;
+  auto answer = call(credentials_request, [&](const HttpResponse& r) {
+    return failed(r) || !parse_credentials_json(r.body, "imds").ok();
+  });
+  const std::string label = fmt::format("{} (role {})", kLabel, name);
+  if (!answer.ok()) provider_failed(label, answer.error().message());
+  if (answer.value().status != 200) provider_failed(label, fmt::format("HTTP {}", answer.value().status));
+  auto parsed = parse_credentials_json(answer.value().body, "imds");
+  if (!parsed.ok()) provider_failed(label, parsed.error().message());
+  return std::move(parsed).value();
 }
 
 }  // namespace
 
 Result<Credentials> parse_credentials_json(std::string_view json, const std::string& provider) {
   simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  // The message never quotes the text: it holds a secret.
-  if (parser.parse(json.data(), json.size()).get(doc) != simdjson::SUCCESS || !doc.is_object()) {
+  simdjson::dom::object doc;
+  if (parser.parse(json.data(), json.size()).get(doc) != simdjson::SUCCESS) {
     return Error(ErrorCode::credentials, "the answer is not a JSON object");
   }
-  std::string_view key, secret, token, expiration, code;
-  if (doc["Code"].get_string().get(code) == simdjson::SUCCESS && code != "Success") {
-    return Error(ErrorCode::credentials, "the answer's Code is " + std::string(code));
-  }
-  if (doc["AccessKeyId"].get_string().get(key) != simdjson::SUCCESS ||
-      doc["SecretAccessKey"].get_string().get(secret) != simdjson::SUCCESS) {
-    return Error(ErrorCode::credentials, "the answer lacks AccessKeyId or SecretAccessKey");
-  }
-  Credentials c;
-  c.access_key_id = key;
-  c.secret_access_key = Secret(std::string(secret));
-  if (doc["SessionToken"].get_string().get(token) == simdjson::SUCCESS ||
-      doc["Token"].get_string().get(token) == simdjson::SUCCESS) {
-    c.session_token = Secret(std::string(token));
-  }
-  if (doc["Expiration"].get_string().get(expiration) == simdjson::SUCCESS) {
-    auto when = parse_rfc3339(expiration);
-    if (!when) return Error(ErrorCode::credentials, "Expiration is not an RFC 3339 time");
-    c.expiration = when->time;
-  }
-  c.provider = provider;
-  return c;
+  return credentials_from_object(doc, provider);
 }
 
 Credentials resolve_credentials(const CredentialOptions& options, HttpClient& http) {
   const Environment& env = options.env;
-  const std::string profile = config::profile_name(options.profile, env);
-  std::vector<Attempt> tried;
-
-  if (options.profile.empty()) {
-    if (auto c = from_environment(env, tried)) return *c;
-  } else {
-    tried.push_back({"environment", "skipped: --profile " + options.profile + " given"});
+  const std::string name = config::profile_name(options.profile, env);
+  const config::AwsConfigFile config_file = config::read_config_file(config::config_file_path(env));
+  const config::AwsConfigFile credentials_file = config::read_credentials_file(config::credentials_file_path(env));
+  const config::AwsProfile profile = config::merge_profile(name, config_file, credentials_file);
+  if (config::profile_named(options.profile, env) && !profile.exists()) {
+    throw FatalError(ErrorCode::credentials, fmt::format("the config profile ({}) could not be found in {} or {}", name,
+                                                         config_file.path, credentials_file.path));
   }
 
-  const config::AwsProfile credentials_profile = config::load_credentials_profile(profile, env);
-  const config::AwsProfile config_profile = config::load_profile(profile, env);
-  if (profile != "default" && !credentials_profile.exists() && !config_profile.exists()) {
-    throw FatalError(ErrorCode::credentials,
-                     fmt::format("the config profile ({}) could not be found in {} or {}", profile,
-                                 config::config_file_path(env), config::credentials_file_path(env)));
+  Tried tried;
+  const bool explicit_profile = !options.profile.empty();
+  if (explicit_profile) {
+    tried.push_back({"environment", "skipped: --profile " + options.profile + " was given"});
+  } else if (auto c = from_environment(env, tried)) {
+    return std::move(*c);
   }
-  const std::string credentials_file = "shared credentials file " + config::credentials_file_path(env);
-  const std::string config_file = "shared config file " + config::config_file_path(env);
-  if (auto c = static_keys(credentials_profile, "shared-credentials-file", tried, credentials_file)) return *c;
-  if (auto c = from_process(config_profile, credentials_profile, tried)) return *c;
-  if (auto c = static_keys(config_profile, "shared-config-file", tried, config_file)) return *c;
-  for (const char* unsupported : {"role_arn", "sso_session", "sso_start_url", "web_identity_token_file"}) {
-    if (config_profile.value(unsupported)) {
-      tried.push_back({"profile " + profile, std::string("uses ") + unsupported + ", which pricepipe does not support"});
-    }
-  }
-  if (auto c = from_container(env, http, tried)) return *c;
-  if (auto c = from_imds(env, http, tried)) return *c;
+  refuse_unsupported(profile, env, !explicit_profile);
+  if (auto c = static_keys(credentials_file, FileKind::credentials, name, tried)) return std::move(*c);
+  if (auto c = from_process(profile, tried)) return std::move(*c);
+  if (auto c = static_keys(config_file, FileKind::config, name, tried)) return std::move(*c);
+  if (auto c = from_container(env, http, tried)) return std::move(*c);
+  if (auto c = from_imds(env, profile, http, tried)) return std::move(*c);
 
   std::string list;
   for (const auto& t : tried) list += fmt::format("{}{} ({})", list.empty() ? "" : "; ", t.provider, t.why);
@@ -444,9 +549,9 @@ void CredentialCache::refresh_loop() {
       current_ = std::move(fresh);
       spdlog::debug("credentials refreshed from {}", current_.provider);
     } catch (const FatalError& e) {
+      // The next try waits min_delay; meanwhile get() serves the current keys.
       spdlog::warn("refreshing credentials failed: {}; retrying", e.what());
       lock.lock();
-      if (cv_.wait_for(lock, timing_.min_delay, [this] { return stopping_; })) return;
     }
   }
 }

@@ -1,13 +1,22 @@
 // AWS credentials and the provider chain, resolved like the AWS CLI.
 //
-// Contract: `resolve_credentials` walks the chain in botocore's order —
-// environment, shared credentials file, `credential_process`, static keys in
-// the shared config file, container credentials, IMDSv2 — and returns the
-// first credentials found, or throws FatalError(credentials) listing every
-// provider tried and why each gave nothing. An explicit `--profile` skips the
-// environment's keys, as in the CLI. Providers that speak HTTP use the given
-// HttpClient, so they share the one curl loop. Secrets live in `Secret` and
-// never reach a message or a log.
+// Contract: `resolve_credentials` walks botocore's chain
+// (`create_credential_resolver`) in its order — environment; the shared
+// credentials file; `credential_process`; static keys in the shared config
+// file; container credentials; IMDSv2 — and returns the first credentials
+// found, or throws FatalError(credentials) listing every provider tried and
+// why each gave nothing. As in botocore:
+// - an explicit `--profile` skips the environment's keys (AWS_PROFILE does not);
+// - a profile named by `--profile` or AWS_PROFILE must exist in one of the files;
+// - a provider that is configured but fails (half a key pair, a
+//   credential_process that exits non-zero, a container endpoint that is not
+//   allowed) ends the chain with its error instead of falling through.
+// Where botocore would assume a role, use web identity or SSO, which
+// pricepipe does not implement, the chain fails and says how to export
+// credentials instead of silently using another identity.
+// HTTP providers use the given HttpClient (the one curl loop). Secrets live in
+// `Secret` and never reach a message or a log; a credential_process's stdout
+// is never quoted. Blocking: files, a child process, HTTP with short timeouts.
 //
 // `CredentialCache` is thread-safe. `get()` never blocks on the network:
 // credentials with an expiration are refreshed on a background thread
@@ -15,13 +24,12 @@
 // always has a current key.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "core/environment.h"
@@ -36,7 +44,9 @@ struct Credentials {
   Secret secret_access_key;
   Secret session_token;  ///< empty for long-term keys
   std::optional<std::chrono::system_clock::time_point> expiration;
-  std::string provider;  ///< which provider yielded them, e.g. "environment", "credential_process"
+  /// Which provider yielded them: "environment", "shared-credentials-file",
+  /// "credential_process", "shared-config-file", "container" or "imds".
+  std::string provider;
 };
 
 struct CredentialOptions {
@@ -44,7 +54,8 @@ struct CredentialOptions {
   Environment env = process_environment();
 };
 
-/// The first credentials the chain yields; throws FatalError(credentials) otherwise.
+/// The first credentials the chain yields; throws FatalError(credentials)
+/// otherwise, or FatalError(usage) for an unreadable config file or setting.
 Credentials resolve_credentials(const CredentialOptions& options, HttpClient& http);
 
 /// When expiring credentials are refreshed.
@@ -78,7 +89,8 @@ class CredentialCache {
 };
 
 /// Parses the `{AccessKeyId, SecretAccessKey, Token|SessionToken, Expiration}`
-/// JSON that container, IMDS and credential_process providers return.
+/// JSON that container, IMDS and credential_process providers return. The
+/// error never quotes the text: it holds a secret.
 Result<Credentials> parse_credentials_json(std::string_view json, const std::string& provider);
 
 }  // namespace pricepipe::net

@@ -1,17 +1,32 @@
 // AWS Signature Version 4 (header form), with OpenSSL.
 //
-// Contract: `sign` adds `Host` (when absent), `X-Amz-Date`, `X-Amz-Security-Token`
-// (when the credentials carry one) and `Authorization` to a request whose
-// method, URL, headers and body are final. Every header present is signed
-// except those proxies rewrite (User-Agent, Expect, X-Amzn-Trace-Id).
-// Canonicalization follows AWS's rules for services other than S3: the path
-// has dot segments and repeated slashes removed and is URI-encoded once more;
-// query parameters are decoded, re-encoded (RFC 3986) and sorted; header
-// values are trimmed with inner runs of whitespace collapsed. Thread-safe;
-// derived signing keys are cached per (secret, date, region, service), so a
-// page request costs two HMACs and two SHA-256 hashes.
+// Contract: `sign` adds `Host` (when absent, from the URL: lower case, IPv6 in
+// brackets, the port only when not the scheme's default), `X-Amz-Date`,
+// `X-Amz-Security-Token` (when the credentials carry one) and `Authorization`
+// to a request whose method, URL, headers and body are final. Signing again
+// (a retry) replaces them, and drops a token the credentials no longer carry.
+// Every header present is signed except those proxies and HTTP stacks may
+// change (botocore's list: connection, expect, keep-alive,
+// proxy-authenticate, proxy-authorization, te, trailer, transfer-encoding,
+// upgrade, user-agent, x-amzn-trace-id).
+//
+// Canonicalization follows AWS's rules for services other than S3: the URL's
+// path (already percent-encoded) has dot segments and repeated slashes
+// removed and is percent-encoded once more; query parameters are decoded,
+// re-encoded (RFC 3986 unreserved set) and sorted by key, then value (for a
+// query encoded as AWS clients encode it this is botocore's result too);
+// header names are lower-cased and sorted, values trimmed with inner runs of
+// whitespace collapsed, repeated headers joined with commas in their order.
+// The payload hash is the hex SHA-256 of the body, unless the caller set
+// `X-Amz-Content-Sha256` (then its value is used, as botocore does).
+//
+// Thread-safe. Derived signing keys are cached per (secret, date, region,
+// service), so signing a page costs one HMAC and three SHA-256 hashes, about
+// 3 µs. A URL that does not parse throws FatalError(usage): endpoints are
+// validated long before anything is signed.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <string>
 #include <string_view>
@@ -26,25 +41,36 @@ struct SigningScope {
   std::string service;
 };
 
-/// Signs `request` in place.
+/// Signs `request` in place at time `now`.
 void sign(HttpRequest& request, const Credentials& credentials, const SigningScope& scope,
           std::chrono::system_clock::time_point now);
 
 /// The steps, exposed for the AWS test suite and diagnostics.
 namespace sigv4 {
 
+/// An HMAC-SHA256 key or digest.
+using Digest = std::array<unsigned char, 32>;
+
 /// "20150830T123600Z"
 std::string amz_date(std::chrono::system_clock::time_point t);
-/// The canonical request of `request` as it stands; `signed_headers` receives "host;x-amz-date".
+/// The canonical request of `request` as it stands (a missing Host is derived
+/// from the URL); `signed_headers` receives e.g. "host;x-amz-date".
 std::string canonical_request(const HttpRequest& request, std::string* signed_headers = nullptr);
+/// "AWS4-HMAC-SHA256\n<amz_date>\n<date>/<region>/<service>/aws4_request\n<hex sha256 of canonical>"
 std::string string_to_sign(std::string_view amz_date, const SigningScope& scope, std::string_view canonical_request);
-/// Hex HMAC-SHA256 signature of `string_to_sign` with the key derived for the scope and date.
+/// kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request"); cached.
+Digest signing_key(const Secret& secret, std::string_view date, const SigningScope& scope);
+/// Hex HMAC-SHA256 of `string_to_sign` with the signing key for `date` ("20150830") and scope.
 std::string signature(const Secret& secret, std::string_view date, const SigningScope& scope,
                       std::string_view string_to_sign);
-/// Lower-case hex SHA-256.
-std::string sha256_hex(std::string_view data);
+/// The Host header value for `url`.
+std::string host_header(const Url& url);
 /// "/a//b/../c/" → "/a/c/": dot segments and repeated slashes removed.
 std::string normalize_path(std::string_view path);
+/// Lower-case hex SHA-256.
+std::string sha256_hex(std::string_view data);
+/// Lower-case hex.
+std::string hex(const Digest& digest);
 
 }  // namespace sigv4
 

@@ -1,6 +1,8 @@
 // Every credential provider through the real chain, with an injected
-// environment (never the real one) and real local servers for the HTTP
-// providers. No secret may appear in any message.
+// environment (never the real one, never ~/.aws), real child processes for
+// credential_process and real local servers (loopback only) for the HTTP
+// providers, spoken to through the curl loop. No secret may appear in any
+// message.
 #include "net/credentials.h"
 
 #include <sys/stat.h>
@@ -8,8 +10,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include "net/curl_loop.h"
@@ -26,6 +30,12 @@ using testing::TinyRequest;
 constexpr const char* kSecret = "s3cr3t-DO-NOT-LEAK";
 constexpr const char* kToken = "t0k3n-DO-NOT-LEAK";
 
+// A JSON credentials document as the HTTP providers and credential_process print it.
+std::string credentials_json(const std::string& key, const std::string& extra = "") {
+  return "{" + extra + "\"AccessKeyId\": \"" + key + "\", \"SecretAccessKey\": \"" + kSecret + "\", \"Token\": \"" +
+         kToken + "\", \"Expiration\": \"2099-01-01T00:00:00Z\"}";
+}
+
 class Chain : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -33,12 +43,12 @@ class Chain : public ::testing::Test {
     vars_["HOME"] = dir_ + "/home";
     vars_["AWS_CONFIG_FILE"] = dir_ + "/config";
     vars_["AWS_SHARED_CREDENTIALS_FILE"] = dir_ + "/credentials";
+    // No test may reach a real instance metadata service.
     vars_["AWS_EC2_METADATA_DISABLED"] = "true";
   }
 
   Environment env() const {
-    auto vars = vars_;
-    return [vars](const std::string& name) -> std::optional<std::string> {
+    return [vars = vars_](const std::string& name) -> std::optional<std::string> {
       auto it = vars.find(name);
       if (it == vars.end()) return std::nullopt;
       return it->second;
@@ -47,6 +57,14 @@ class Chain : public ::testing::Test {
 
   void write(const std::string& name, const std::string& text) { std::ofstream(dir_ + "/" + name) << text; }
 
+  // An executable shell script; its path.
+  std::string script(const std::string& body) {
+    const std::string path = dir_ + "/tool-" + std::to_string(++scripts_) + ".sh";
+    std::ofstream(path) << "#!/bin/sh\n" << body;
+    chmod(path.c_str(), 0700);
+    return path;
+  }
+
   Credentials resolve(const std::string& profile = "") {
     CredentialOptions o;
     o.profile = profile;
@@ -54,13 +72,13 @@ class Chain : public ::testing::Test {
     return resolve_credentials(o, loop_);
   }
 
-  // The error of a chain that must fail; checks it leaks no secret.
-  std::string failure(const std::string& profile = "") {
+  // The message of a chain that must fail with `code`; checks it leaks no secret.
+  std::string failure(const std::string& profile = "", ErrorCode code = ErrorCode::credentials) {
     try {
       resolve(profile);
     } catch (const FatalError& e) {
       const std::string what = e.what();
-      EXPECT_EQ(e.error().code(), ErrorCode::credentials);
+      EXPECT_EQ(e.error().code(), code) << what;
       EXPECT_EQ(what.find(kSecret), std::string::npos) << what;
       EXPECT_EQ(what.find(kToken), std::string::npos) << what;
       return what;
@@ -71,39 +89,68 @@ class Chain : public ::testing::Test {
 
   std::string dir_;
   std::map<std::string, std::string> vars_;
+  int scripts_ = 0;
   CurlLoop loop_;
 };
+
+#define EXPECT_HAS(haystack, needle) EXPECT_NE((haystack).find(needle), std::string::npos) << (haystack)
+
+// --- Environment --------------------------------------------------------------
 
 TEST_F(Chain, EnvironmentWithSessionToken) {
   vars_["AWS_ACCESS_KEY_ID"] = "AKIDENV";
   vars_["AWS_SECRET_ACCESS_KEY"] = kSecret;
   vars_["AWS_SESSION_TOKEN"] = kToken;
+  vars_["AWS_SECURITY_TOKEN"] = "legacy";
   const Credentials c = resolve();
   EXPECT_EQ(c.access_key_id, "AKIDENV");
   EXPECT_EQ(c.secret_access_key.reveal(), kSecret);
-  EXPECT_EQ(c.session_token.reveal(), kToken);
+  EXPECT_EQ(c.session_token.reveal(), kToken) << "AWS_SESSION_TOKEN wins over the legacy variable";
+  EXPECT_FALSE(c.expiration.has_value());
   EXPECT_EQ(c.provider, "environment");
+
+  vars_.erase("AWS_SESSION_TOKEN");
+  EXPECT_EQ(resolve().session_token.reveal(), "legacy") << "AWS_SECURITY_TOKEN still works";
 }
 
-TEST_F(Chain, HalfAnEnvironmentPairIsAnError) {
+TEST_F(Chain, AnEnvironmentKeyWithoutItsSecretIsAnError) {
   vars_["AWS_ACCESS_KEY_ID"] = "AKIDENV";
-  EXPECT_NE(failure().find("AWS_SECRET_ACCESS_KEY is not set"), std::string::npos);
+  EXPECT_HAS(failure(), "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
 }
+
+TEST_F(Chain, AnEnvironmentSecretWithoutAKeyIsNothing) {
+  // botocore's EnvProvider looks at the key only.
+  vars_["AWS_SECRET_ACCESS_KEY"] = kSecret;
+  EXPECT_HAS(failure(), "environment (AWS_ACCESS_KEY_ID not set, though AWS_SECRET_ACCESS_KEY is)");
+  write("credentials", std::string("[default]\naws_access_key_id = AKIDFILE\naws_secret_access_key = x\n"));
+  EXPECT_EQ(resolve().access_key_id, "AKIDFILE");
+}
+
+// --- Shared files ---------------------------------------------------------------
 
 TEST_F(Chain, SharedCredentialsFileWithProfiles) {
   write("credentials", std::string("[default]\naws_access_key_id = AKIDDEFAULT\naws_secret_access_key = ") + kSecret +
-                           "\n\n# a comment\n[prod]\naws_access_key_id=AKIDPROD\naws_secret_access_key=" + kSecret +
+                           "\n\n# a comment\n[prod]\nAWS_ACCESS_KEY_ID=AKIDPROD\naws_secret_access_key=" + kSecret +
                            "\naws_session_token = " + kToken + "\n");
   EXPECT_EQ(resolve().access_key_id, "AKIDDEFAULT");
   const Credentials prod = resolve("prod");
   EXPECT_EQ(prod.access_key_id, "AKIDPROD");
+  EXPECT_EQ(prod.secret_access_key.reveal(), kSecret);
   EXPECT_EQ(prod.session_token.reveal(), kToken);
   EXPECT_EQ(prod.provider, "shared-credentials-file");
   vars_["AWS_PROFILE"] = "prod";
   EXPECT_EQ(resolve().access_key_id, "AKIDPROD");
 }
 
-TEST_F(Chain, EnvironmentWinsOverFilesUnlessAProfileIsExplicit) {
+TEST_F(Chain, TheDefaultFilesAreUnderHome) {
+  std::filesystem::create_directories(dir_ + "/home/.aws");
+  write("home/.aws/credentials", "[default]\naws_access_key_id = AKIDHOME\naws_secret_access_key = x\n");
+  vars_.erase("AWS_CONFIG_FILE");
+  vars_.erase("AWS_SHARED_CREDENTIALS_FILE");
+  EXPECT_EQ(resolve().access_key_id, "AKIDHOME");
+}
+
+TEST_F(Chain, EnvironmentWinsOverFilesUnlessAProfileIsGivenOnTheCommandLine) {
   write("credentials", std::string("[prod]\naws_access_key_id=AKIDPROD\naws_secret_access_key=") + kSecret + "\n");
   vars_["AWS_ACCESS_KEY_ID"] = "AKIDENV";
   vars_["AWS_SECRET_ACCESS_KEY"] = kSecret;
@@ -115,111 +162,310 @@ TEST_F(Chain, EnvironmentWinsOverFilesUnlessAProfileIsExplicit) {
 TEST_F(Chain, ConfigFileProfilesUseTheProfilePrefix) {
   write("config", std::string("[default]\nregion = eu-west-1\n[profile dev]\naws_access_key_id = AKIDDEV\n"
                               "aws_secret_access_key = ") + kSecret + "\ns3 =\n  max_concurrent_requests = 10\n"
-                              "[sso-session x]\nsso_region = us-east-1\n");
+                              "[sso-session x]\nsso_region = us-east-1\n[plain]\naws_access_key_id = AKIDPLAIN\n"
+                              "aws_secret_access_key = x\n");
   const Credentials c = resolve("dev");
   EXPECT_EQ(c.access_key_id, "AKIDDEV");
   EXPECT_EQ(c.provider, "shared-config-file");
+  EXPECT_HAS(failure("plain"), "the config profile (plain) could not be found");
 }
 
-TEST_F(Chain, AnExplicitProfileThatDoesNotExistIsNamed) {
-  const std::string what = failure("nope");
-  EXPECT_NE(what.find("the config profile (nope) could not be found"), std::string::npos) << what;
+TEST_F(Chain, TheCredentialsFileComesFirstThenCredentialProcessThenConfigKeys) {
+  const std::string tool = script("echo '" + credentials_json("AKIDPROC", "\"Version\": 1, ") + "'\n");
+  write("config", "[default]\naws_access_key_id = AKIDCONFIG\naws_secret_access_key = x\ncredential_process = " +
+                      tool + "\n");
+  EXPECT_EQ(resolve().access_key_id, "AKIDPROC") << "credential_process comes before the config file's keys";
+  write("credentials", "[default]\naws_access_key_id = AKIDCREDS\naws_secret_access_key = x\n");
+  EXPECT_EQ(resolve().access_key_id, "AKIDCREDS");
 }
 
-std::string script(const std::string& dir, const std::string& body) {
-  const std::string path = dir + "/creds.sh";
-  std::ofstream(path) << "#!/bin/sh\n" << body;
-  chmod(path.c_str(), 0700);
-  return path;
+TEST_F(Chain, ANamedProfileThatDoesNotExistIsAnError) {
+  write("credentials", "[other]\naws_access_key_id = A\naws_secret_access_key = x\n");
+  EXPECT_HAS(failure("nope"), "the config profile (nope) could not be found in " + dir_ + "/config or " + dir_ +
+                                  "/credentials");
+  EXPECT_HAS(failure("default"), "the config profile (default) could not be found")
+      << "naming `default` explicitly also requires it";
+  // Like the CLI, a missing AWS_PROFILE fails even when the environment has keys.
+  vars_["AWS_ACCESS_KEY_ID"] = "AKIDENV";
+  vars_["AWS_SECRET_ACCESS_KEY"] = kSecret;
+  vars_["AWS_PROFILE"] = "nope";
+  EXPECT_HAS(failure(), "the config profile (nope) could not be found");
 }
 
-TEST_F(Chain, CredentialProcess) {
-  const std::string path = script(dir_, std::string("echo '{\"Version\": 1, \"AccessKeyId\": \"AKIDPROC\", \"SecretAccessKey\": \"") +
-                                            kSecret + "\", \"SessionToken\": \"" + kToken +
-                                            "\", \"Expiration\": \"2099-01-01T00:00:00Z\"}'\n");
-  write("config", "[profile tool]\ncredential_process = " + path + " --arg 'with space'\n");
+TEST_F(Chain, HalfAKeyPairInAFileIsAnError) {
+  write("credentials", "[default]\n\naws_access_key_id = AKIDHALF\n");
+  EXPECT_HAS(failure(), "[default] has aws_access_key_id (line 3) but no aws_secret_access_key");
+}
+
+TEST_F(Chain, AMalformedConfigFileIsAUsageError) {
+  write("config", std::string("[default]\naws_secret_access_key = ") + kSecret + "\nnot a setting\n");
+  EXPECT_HAS(failure("", ErrorCode::usage), dir_ + "/config:3");
+}
+
+// --- credential_process -----------------------------------------------------------
+
+TEST_F(Chain, CredentialProcessRunsTheCommandWithoutAShell) {
+  // The tool prints its second and third words: 'with space' arrives whole, $HOME; literally.
+  const std::string tool = script(std::string("printf '{\"Version\": 1, \"AccessKeyId\": \"%s\", \"SecretAccessKey\": \"") +
+                                  kSecret + "\", \"SessionToken\": \"" + kToken +
+                                  "\", \"Expiration\": \"2099-01-01T00:00:00Z\"}' \"$2|$3\"\n");
+  write("config", "[profile tool]\ncredential_process = " + tool + " --arg 'with space' $HOME;\n");
   const Credentials c = resolve("tool");
-  EXPECT_EQ(c.access_key_id, "AKIDPROC");
+  EXPECT_EQ(c.access_key_id, "with space|$HOME;") << "no shell: nothing is expanded or ends the command";
+  EXPECT_EQ(c.secret_access_key.reveal(), kSecret);
   EXPECT_EQ(c.session_token.reveal(), kToken);
   ASSERT_TRUE(c.expiration.has_value());
+  EXPECT_EQ(*c.expiration, std::chrono::sys_days(std::chrono::year(2099) / 1 / 1));
   EXPECT_EQ(c.provider, "credential_process");
+
+  // Without Expiration the credentials never need refreshing.
+  write("config", "[profile tool]\ncredential_process = " +
+                      script(std::string("echo '{\"Version\": 1, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"") +
+                             kSecret + "\"}'\n") + "\n");
+  EXPECT_FALSE(resolve("tool").expiration.has_value());
+}
+
+TEST_F(Chain, CredentialProcessInTheCredentialsFileCounts) {
+  write("credentials", "[tool]\ncredential_process = " + script("echo '" + credentials_json("AKIDPROC", "\"Version\": 1, ") + "'\n") + "\n");
+  EXPECT_EQ(resolve("tool").access_key_id, "AKIDPROC");
 }
 
 TEST_F(Chain, CredentialProcessFailuresAreClearAndQuiet) {
-  write("config", "[profile tool]\ncredential_process = " +
-                      script(dir_, std::string("echo '") + kSecret + "'\necho 'token expired' >&2\nexit 3\n") + "\n");
+  auto set_tool = [&](const std::string& body) {
+    write("config", "[profile tool]\n\ncredential_process = " + script(body) + "\n");
+  };
+  set_tool(std::string("echo '") + kSecret + "'\necho 'token expired' >&2\nexit 3\n");
   std::string what = failure("tool");
-  EXPECT_NE(what.find("exited with status 3: token expired"), std::string::npos) << what;
+  EXPECT_HAS(what, "credential_process (" + dir_ + "/config:3)");
+  EXPECT_HAS(what, "exited with status 3: token expired");
 
-  write("config", "[profile tool]\ncredential_process = " + script(dir_, std::string("echo 'not json ") + kSecret + "'\n") + "\n");
-  what = failure("tool");
-  EXPECT_NE(what.find("not a JSON object"), std::string::npos) << what;
+  set_tool(std::string("echo 'not json ") + kSecret + "'\n");
+  EXPECT_HAS(failure("tool"), "did not print a JSON object");
 
-  write("config", "[profile tool]\ncredential_process = " +
-                      script(dir_, std::string("echo '{\"Version\": 2, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"") +
-                                       kSecret + "\"}'\n") + "\n");
-  what = failure("tool");
-  EXPECT_NE(what.find("\"Version\": 1"), std::string::npos) << what;
+  set_tool("echo '" + credentials_json("A", "\"Version\": 2, ") + "'\n");
+  EXPECT_HAS(failure("tool"), "\"Version\": 2; only 1 is supported");
+
+  set_tool("echo '" + credentials_json("A") + "'\n");
+  EXPECT_HAS(failure("tool"), "no \"Version\": 1");
+
+  set_tool(std::string("echo '{\"Version\": 1, \"AccessKeyId\": \"A\", \"SessionToken\": \"") + kToken + "\"}'\n");
+  EXPECT_HAS(failure("tool"), "no SecretAccessKey");
+
+  set_tool(std::string("echo '{\"Version\": 1, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"") + kSecret +
+           "\", \"Expiration\": \"tomorrow\"}'\n");
+  EXPECT_HAS(failure("tool"), "Expiration is not an RFC 3339 time");
+
+  write("config", "[profile tool]\ncredential_process = " + dir_ + "/does-not-exist --flag\n");
+  EXPECT_HAS(failure("tool"), "cannot run '" + dir_ + "/does-not-exist': No such file or directory");
+
+  write("config", "[profile tool]\ncredential_process = tool 'unterminated\n");
+  EXPECT_HAS(failure("tool"), "unterminated quote");
 }
 
-TEST_F(Chain, ContainerCredentialsSendTheAuthorizationToken) {
-  std::string seen_auth;
-  TinyHttpServer server([&](const TinyRequest& r) {
-    seen_auth = r.header("Authorization");
-    TinyReply reply;
-    if (r.target != "/v2/credentials/abc" || seen_auth != "Bearer tok") {
-      reply.status = 403;
-      return reply;
-    }
-    reply.body = std::string("{\"AccessKeyId\": \"AKIDECS\", \"SecretAccessKey\": \"") + kSecret +
-                 "\", \"Token\": \"" + kToken + "\", \"Expiration\": \"2099-01-01T00:00:00Z\"}";
-    return reply;
-  });
-  vars_["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = server.url("/v2/credentials/abc");
-  write("token", "Bearer tok");
+// --- Unsupported providers ----------------------------------------------------------
+
+TEST_F(Chain, RolesWebIdentityAndSsoFailInsteadOfUsingAnotherIdentity) {
+  write("config",
+        "[profile role]\nrole_arn = arn:aws:iam::123456789012:role/r\nsource_profile = default\n"
+        "aws_access_key_id = AKIDROLE\naws_secret_access_key = x\n"
+        "[profile sso]\nsso_session = corp\n");
+  std::string what = failure("role");
+  EXPECT_HAS(what, "profile role assumes a role (role_arn at " + dir_ + "/config:2)");
+  EXPECT_HAS(what, "aws configure export-credentials --profile role --format env");
+  EXPECT_HAS(failure("sso"), "profile sso uses IAM Identity Center (sso_session at " + dir_ + "/config:7)");
+
+  vars_["AWS_WEB_IDENTITY_TOKEN_FILE"] = dir_ + "/token";
+  vars_["AWS_ROLE_ARN"] = "arn:aws:iam::123456789012:role/r";
+  EXPECT_HAS(failure(), "AWS_WEB_IDENTITY_TOKEN_FILE asks for web identity federation");
+  write("credentials", "[plain]\naws_access_key_id = AKIDPLAIN\naws_secret_access_key = x\n");
+  EXPECT_EQ(resolve("plain").access_key_id, "AKIDPLAIN") << "--profile ignores the environment's web identity";
+}
+
+// --- Container credentials ----------------------------------------------------------
+
+// A container credentials endpoint that requires `auth`; counts requests and
+// can fail the first ones with `failures_first`.
+class ContainerEndpoint {
+ public:
+  explicit ContainerEndpoint(std::string auth, int failures_first = 0)
+      : auth_(std::move(auth)),
+        failures_(failures_first),
+        server_([this](const TinyRequest& r) {
+          ++requests_;
+          TinyReply reply;
+          if (failures_-- > 0) {
+            reply.status = 500;
+          } else if (r.method != "GET" || r.target != "/v2/credentials/abc" || r.header("Authorization") != auth_ ||
+                     r.header("Accept") != "application/json") {
+            reply.status = 403;
+          } else {
+            reply.body = credentials_json("AKIDECS");
+          }
+          return reply;
+        }) {}
+
+  std::string url() const { return server_.url("/v2/credentials/abc"); }
+  int requests() const { return requests_; }
+
+ private:
+  std::string auth_;
+  std::atomic<int> failures_;
+  std::atomic<int> requests_{0};
+  TinyHttpServer server_;
+};
+
+TEST_F(Chain, ContainerCredentialsSendTheAuthorizationTokenFromItsFile) {
+  ContainerEndpoint endpoint("Bearer from-file");
+  vars_["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = endpoint.url();
+  write("token", "Bearer from-file");
   vars_["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"] = dir_ + "/token";
+  vars_["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = "Bearer ignored";
   const Credentials c = resolve();
   EXPECT_EQ(c.access_key_id, "AKIDECS");
+  EXPECT_EQ(c.secret_access_key.reveal(), kSecret);
   EXPECT_EQ(c.session_token.reveal(), kToken);
+  EXPECT_TRUE(c.expiration.has_value());
   EXPECT_EQ(c.provider, "container");
-  EXPECT_EQ(seen_auth, "Bearer tok");
-
-  vars_["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = "http://10.0.0.1/creds";
-  EXPECT_NE(failure().find("must be https, or http to loopback"), std::string::npos);
 }
 
-TEST_F(Chain, ImdsV2UsesASessionToken) {
-  int token_requests = 0;
-  TinyHttpServer server([&](const TinyRequest& r) {
+TEST_F(Chain, ContainerCredentialsSendTheAuthorizationTokenFromTheEnvironment) {
+  ContainerEndpoint endpoint("Bearer from-env");
+  vars_["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = endpoint.url();
+  vars_["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = "Bearer from-env";
+  EXPECT_EQ(resolve().access_key_id, "AKIDECS");
+
+  vars_["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = "Bearer wrong";
+  EXPECT_HAS(failure(), "answered HTTP 403");
+  EXPECT_EQ(endpoint.requests(), 2) << "a 4xx answer is not retried";
+}
+
+TEST_F(Chain, ContainerCredentialsRetryAServerError) {
+  ContainerEndpoint endpoint("Bearer t", /*failures_first=*/1);
+  vars_["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = endpoint.url();
+  vars_["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = "Bearer t";
+  EXPECT_EQ(resolve().access_key_id, "AKIDECS");
+  EXPECT_EQ(endpoint.requests(), 2);
+}
+
+TEST_F(Chain, ContainerCredentialsRefuseUnsafeUrlsAndTokens) {
+  vars_["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = "http://10.0.0.1/creds";
+  EXPECT_HAS(failure(), "must be https, or http to a loopback address");
+
+  ContainerEndpoint endpoint("Bearer t");
+  vars_["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = endpoint.url();
+  write("token", "Bearer t\n");
+  vars_["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"] = dir_ + "/token";
+  EXPECT_HAS(failure(), "contains a line break");
+  vars_["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"] = dir_ + "/missing";
+  EXPECT_HAS(failure(), "cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " + dir_ + "/missing");
+  EXPECT_EQ(endpoint.requests(), 0);
+}
+
+// --- IMDSv2 -----------------------------------------------------------------------
+
+// An instance metadata service with IMDSv1 off: every GET needs the session
+// token from PUT /latest/api/token, which needs the TTL header.
+class Imds {
+ public:
+  Imds() : server_([this](const TinyRequest& r) { return answer(r); }) {}
+
+  std::string url() const { return server_.url("/"); }
+  std::atomic<int> token_requests{0};
+  std::atomic<int> token_failures{0};  ///< answer the next token requests with 500
+  std::atomic<bool> has_role{true};
+  std::atomic<bool> silent{false};
+
+ private:
+  TinyReply answer(const TinyRequest& r) {
     TinyReply reply;
+    if (silent) {
+      reply.silent = true;
+      return reply;
+    }
     if (r.method == "PUT" && r.target == "/latest/api/token") {
       ++token_requests;
-      reply.body = r.header("X-aws-ec2-metadata-token-ttl-seconds").empty() ? "" : "imds-session";
+      if (token_failures-- > 0) {
+        reply.status = 500;
+      } else if (r.header("X-aws-ec2-metadata-token-ttl-seconds") != "21600") {
+        reply.status = 400;
+      } else {
+        reply.body = "imds-session";
+      }
       return reply;
     }
-    if (r.header("X-aws-ec2-metadata-token") != "imds-session") {
-      reply.status = 401;  // IMDSv1 is off: every GET needs the token
-      return reply;
-    }
-    if (r.target == "/latest/meta-data/iam/security-credentials/") {
+    if (r.method != "GET" || r.header("X-aws-ec2-metadata-token") != "imds-session") {
+      reply.status = 401;
+    } else if (r.target == "/latest/meta-data/iam/security-credentials/" && has_role) {
       reply.body = "my-role\n";
-    } else if (r.target == "/latest/meta-data/iam/security-credentials/my-role") {
-      reply.body = std::string("{\"Code\": \"Success\", \"AccessKeyId\": \"AKIDIMDS\", \"SecretAccessKey\": \"") + kSecret +
-                   "\", \"Token\": \"" + kToken + "\", \"Expiration\": \"2099-01-01T00:00:00Z\"}";
+    } else if (r.target == "/latest/meta-data/iam/security-credentials/my-role" && has_role) {
+      reply.body = credentials_json("AKIDIMDS", "\"Code\": \"Success\", \"Type\": \"AWS-HMAC\", ");
     } else {
       reply.status = 404;
     }
     return reply;
-  });
+  }
+
+  TinyHttpServer server_;
+};
+
+TEST_F(Chain, ImdsV2UsesASessionToken) {
+  Imds imds;
   vars_.erase("AWS_EC2_METADATA_DISABLED");
-  vars_["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = server.url("/");
+  vars_["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = imds.url();
   const Credentials c = resolve();
   EXPECT_EQ(c.access_key_id, "AKIDIMDS");
+  EXPECT_EQ(c.session_token.reveal(), kToken);
+  EXPECT_TRUE(c.expiration.has_value());
   EXPECT_EQ(c.provider, "imds");
-  EXPECT_EQ(token_requests, 1);
+  EXPECT_EQ(imds.token_requests, 1);
 }
 
-TEST_F(Chain, NothingFoundListsEveryProviderTried) {
+TEST_F(Chain, ImdsSettingsComeFromTheEnvironmentOrTheProfile) {
+  Imds imds;
+  imds.token_failures = 1;
+  vars_.erase("AWS_EC2_METADATA_DISABLED");
+  write("config", "[default]\nec2_metadata_service_endpoint = " + imds.url() + "\nmetadata_service_num_attempts = 2\n");
+  EXPECT_EQ(resolve().access_key_id, "AKIDIMDS") << "a second attempt after a 500";
+  EXPECT_EQ(imds.token_requests, 2);
+
+  imds.token_failures = 1;
+  vars_["AWS_METADATA_SERVICE_NUM_ATTEMPTS"] = "1";
+  EXPECT_HAS(failure(), "answered the token request with HTTP 500");
+
+  vars_["AWS_METADATA_SERVICE_NUM_ATTEMPTS"] = "two";
+  EXPECT_HAS(failure("", ErrorCode::usage), "AWS_METADATA_SERVICE_NUM_ATTEMPTS: the metadata service attempts must be a positive integer");
+  vars_.erase("AWS_METADATA_SERVICE_NUM_ATTEMPTS");
+  write("config", "[default]\nec2_metadata_service_endpoint = " + imds.url() + "\nmetadata_service_timeout = -1\n");
+  EXPECT_HAS(failure("", ErrorCode::usage), dir_ + "/config:3 metadata_service_timeout: the metadata service timeout");
+}
+
+TEST_F(Chain, ImdsWithoutARoleOrTokenIsListedAsTried) {
+  Imds imds;
+  vars_.erase("AWS_EC2_METADATA_DISABLED");
+  vars_["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = imds.url();
+  imds.has_role = false;
+  EXPECT_HAS(failure(), "IMDSv2 (the instance has no IAM role (HTTP 404))");
+}
+
+TEST_F(Chain, ASilentImdsTimesOutQuickly) {
+  Imds imds;
+  imds.silent = true;
+  vars_.erase("AWS_EC2_METADATA_DISABLED");
+  vars_["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = imds.url();
+  vars_["AWS_METADATA_SERVICE_TIMEOUT"] = "1";
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_HAS(failure(), "IMDSv2 (no instance metadata service at " + imds.url().substr(0, imds.url().size() - 1));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST_F(Chain, ImdsCanBeDisabled) {
+  vars_["AWS_EC2_METADATA_DISABLED"] = "TRUE";
+  EXPECT_HAS(failure(), "IMDSv2 (disabled by AWS_EC2_METADATA_DISABLED)");
+}
+
+// --- Nothing found ----------------------------------------------------------------
+
+TEST_F(Chain, NothingFoundListsEveryProviderTriedAndWhy) {
   vars_.erase("AWS_EC2_METADATA_DISABLED");
   TinyHttpServer no_imds([](const TinyRequest&) {
     TinyReply r;
@@ -227,15 +473,33 @@ TEST_F(Chain, NothingFoundListsEveryProviderTried) {
     return r;
   });
   vars_["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = no_imds.url("/");
+  write("config", "[default]\nregion = eu-west-1\n");
   const std::string what = failure();
-  for (const char* provider : {"environment", "shared credentials file", "credential_process", "shared config file",
-                               "container", "IMDSv2"}) {
-    EXPECT_NE(what.find(provider), std::string::npos) << provider << " missing from: " << what;
-  }
+  EXPECT_HAS(what, "no AWS credentials found; tried: environment (AWS_ACCESS_KEY_ID not set); shared credentials file " +
+                       dir_ + "/credentials (not found); credential_process (profile default sets none); "
+                       "shared config file " + dir_ + "/config ([default] has no aws_access_key_id); container "
+                       "(AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI not set); "
+                       "IMDSv2 (");
+  EXPECT_HAS(what, "answered the token request with HTTP 404 (pricepipe does not fall back to IMDSv1)");
 }
 
-TEST_F(Chain, ImdsCanBeDisabled) {
-  EXPECT_NE(failure().find("IMDSv2 (disabled by AWS_EC2_METADATA_DISABLED)"), std::string::npos);
+TEST_F(Chain, WithAProfileTheEnvironmentIsListedAsSkipped) {
+  write("credentials", "[p]\nregion = eu-west-1\n");
+  const std::string what = failure("p");
+  EXPECT_HAS(what, "environment (skipped: --profile p was given); shared credentials file " + dir_ +
+                       "/credentials ([p] has no aws_access_key_id)");
+  EXPECT_HAS(what, "shared config file " + dir_ + "/config (not found)");
+}
+
+// --- Parsing and the cache ------------------------------------------------------------
+
+TEST(Credentials, ParseCredentialsJsonNeverQuotesItsInput) {
+  auto bad = parse_credentials_json(std::string("{\"AccessKeyId\": \"A\", \"Secret\": \"") + kSecret, "test");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message(), "the answer is not a JSON object");
+  auto failed = parse_credentials_json("{\"Code\": \"AssumeRoleUnauthorizedAccess\"}", "imds");
+  ASSERT_FALSE(failed.ok());
+  EXPECT_HAS(failed.error().message(), "AssumeRoleUnauthorizedAccess");
 }
 
 TEST(Credentials, SecretsFormatAsRedacted) {
@@ -247,8 +511,7 @@ TEST(Credentials, CacheRefreshesExpiringCredentialsInTheBackground) {
   std::atomic<int> served{0};
   TinyHttpServer server([&](const TinyRequest&) {
     TinyReply reply;
-    reply.body = "{\"AccessKeyId\": \"AKID" + std::to_string(++served) + "\", \"SecretAccessKey\": \"" + kSecret +
-                 "\", \"Token\": \"t\", \"Expiration\": \"2099-01-01T00:00:00Z\"}";
+    reply.body = credentials_json("AKID" + std::to_string(++served));
     return reply;
   });
   CurlLoop loop;
@@ -266,9 +529,19 @@ TEST(Credentials, CacheRefreshesExpiringCredentialsInTheBackground) {
   timing.min_delay = std::chrono::milliseconds(50);
   CredentialCache cache(o, loop, timing);
   EXPECT_EQ(cache.get().access_key_id, "AKID1");
+  // Readers on other threads see whole credentials while the refresher swaps them.
+  std::atomic<bool> torn{false};
+  std::thread reader([&] {
+    for (int i = 0; i < 2000; ++i) {
+      const Credentials c = cache.get();
+      if (c.access_key_id.rfind("AKID", 0) != 0 || c.secret_access_key.reveal() != kSecret) torn = true;
+    }
+  });
   for (int i = 0; i < 200 && cache.get().access_key_id == "AKID1"; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+  reader.join();
+  EXPECT_FALSE(torn);
   EXPECT_NE(cache.get().access_key_id, "AKID1") << "the credentials were not refreshed";
 }
 
