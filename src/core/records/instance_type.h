@@ -41,6 +41,7 @@ struct InstanceTypeRecord {
   std::vector<std::string> processor_features;
 
   std::int64_t gpu_count = 0;
+  std::optional<double> gpu_partition_size;
   std::optional<std::string> gpu_manufacturer;
   std::optional<std::string> gpu_model;
   std::optional<double> gpu_memory_gib;
@@ -80,6 +81,7 @@ struct InstanceTypeRecord {
   std::optional<std::string> ena_support;
   bool efa_supported = false;
   std::optional<std::int64_t> efa_max_interfaces;
+  bool encryption_in_transit_supported = false;
 
   std::optional<std::string> ebs_optimized_support;
   std::optional<std::int64_t> ebs_baseline_bandwidth_mbps;
@@ -123,50 +125,51 @@ struct InstanceTypeRecord {
     v("virtualization_types", &R::virtualization_types, "Supported virtualization types: `hvm`, `paravirtual`.");
     v("boot_modes", &R::boot_modes, "Supported boot modes: `legacy-bios`, `uefi`.");
 
-    v("vcpus", &R::vcpus, "Default number of vCPUs.");
+    v("vcpus", &R::vcpus, "Default number of vCPUs; always reported (an answer without it is a malformed response).");
     v("cores", &R::cores, "Default number of physical cores; null when EC2 does not report it.");
     v("threads_per_core", &R::threads_per_core, "Default threads per core; null when EC2 does not report it.");
     v("valid_cores", &R::valid_cores, "Core counts that can be chosen with CPU options; empty when not configurable.");
     v("valid_threads_per_core", &R::valid_threads_per_core, "Threads-per-core values that can be chosen with CPU options.");
     v("memory_gib", &R::memory_gib, "Memory in GiB (`memory_mib` / 1024).");
-    v("memory_mib", &R::memory_mib, "Memory in MiB, as EC2 reports it.");
+    v("memory_mib", &R::memory_mib, "Memory in MiB, as EC2 reports it; always reported.");
     v("architectures", &R::architectures, "Supported architectures: `x86_64`, `arm64`, `i386`, `x86_64_mac`, `arm64_mac`.");
     v("processor_manufacturer", &R::processor_manufacturer, "CPU manufacturer, e.g. `Intel`, `AMD`, `AWS`, `Apple`.");
     v("clock_ghz", &R::clock_ghz, "Sustained clock speed in GHz; null when EC2 does not report it.");
     v("processor_features", &R::processor_features, "Processor features, e.g. `amd-sev-snp`.");
 
-    v("gpu_count", &R::gpu_count, "Number of GPUs (sum over GPU entries); 0 when none.");
-    v("gpu_manufacturer", &R::gpu_manufacturer, "GPU manufacturer, e.g. `NVIDIA`; null when no GPU.");
+    v("gpu_count", &R::gpu_count, "Number of whole GPUs (EC2's `Count`, summed over GPU entries); 0 when none, and 0 for a type with a share of one GPU (see `gpu_partition_size`).");
+    v("gpu_partition_size", &R::gpu_partition_size, "Fraction of one physical GPU that each of the type's GPUs is: 1 for whole GPUs, 0.125 for an eighth of one (g6f.large); null when no GPU, or when GPU entries differ.");
+    v("gpu_manufacturer", &R::gpu_manufacturer, "GPU manufacturer, e.g. `NVIDIA`; several are joined with `+`; null when no GPU.");
     v("gpu_model", &R::gpu_model, "GPU model, e.g. `A100`; several models are joined with `+`; null when no GPU.");
-    v("gpu_memory_gib", &R::gpu_memory_gib, "Memory per GPU in GiB; null when no GPU.");
-    v("gpu_total_memory_gib", &R::gpu_total_memory_gib, "Total GPU memory in GiB; null when no GPU.");
+    v("gpu_memory_gib", &R::gpu_memory_gib, "Memory per GPU in GiB; null when no GPU, or when GPU entries differ.");
+    v("gpu_total_memory_gib", &R::gpu_total_memory_gib, "Total GPU memory in GiB (EC2's total, else the sum over GPUs); null when no GPU.");
 
-    v("neuron_device_count", &R::neuron_device_count, "Number of AWS Neuron devices (Inferentia2, Trainium); 0 when none.");
+    v("neuron_device_count", &R::neuron_device_count, "Number of AWS Neuron devices (Inferentia, Inferentia2, Trainium); 0 when none.");
     v("neuron_device_model", &R::neuron_device_model, "Neuron device model, e.g. `Trainium2`; null when none.");
-    v("neuron_cores_per_device", &R::neuron_cores_per_device, "NeuronCores per device; null when none.");
-    v("neuron_core_version", &R::neuron_core_version, "NeuronCore version; null when none.");
-    v("neuron_device_memory_gib", &R::neuron_device_memory_gib, "Memory per Neuron device in GiB; null when none.");
+    v("neuron_cores_per_device", &R::neuron_cores_per_device, "NeuronCores per device; null when none, or when device entries differ.");
+    v("neuron_core_version", &R::neuron_core_version, "NeuronCore version; null when none, or when device entries differ.");
+    v("neuron_device_memory_gib", &R::neuron_device_memory_gib, "Memory per Neuron device in GiB; null when none, or when device entries differ.");
     v("neuron_total_memory_gib", &R::neuron_total_memory_gib, "Total Neuron device memory in GiB; null when none.");
 
-    v("inference_accelerator_count", &R::inference_accelerator_count, "Number of inference accelerators EC2 lists under InferenceAcceleratorInfo (first-generation Inferentia); 0 when none.");
+    v("inference_accelerator_count", &R::inference_accelerator_count, "Number of inference accelerators EC2 lists under InferenceAcceleratorInfo; 0 when none. EC2 lists Inferentia and Inferentia2 here and under NeuronInfo, so on inf1 and inf2 these are the `neuron_*` devices again (do not add the two); dl2q's Qualcomm AI 100 is only here.");
     v("inference_accelerator_manufacturer", &R::inference_accelerator_manufacturer, "Inference accelerator manufacturer; null when none.");
     v("inference_accelerator_model", &R::inference_accelerator_model, "Inference accelerator model, e.g. `Inferentia`; null when none.");
-    v("inference_accelerator_memory_gib", &R::inference_accelerator_memory_gib, "Memory per inference accelerator in GiB; null when none or not reported.");
+    v("inference_accelerator_memory_gib", &R::inference_accelerator_memory_gib, "Memory per inference accelerator in GiB; null when none, not reported, or when entries differ.");
 
     v("fpga_count", &R::fpga_count, "Number of FPGAs; 0 when none.");
     v("fpga_manufacturer", &R::fpga_manufacturer, "FPGA manufacturer, e.g. `Xilinx`; null when none.");
     v("fpga_model", &R::fpga_model, "FPGA model, e.g. `Virtex UltraScale (VU9P)`; null when none.");
-    v("fpga_memory_gib", &R::fpga_memory_gib, "Memory per FPGA in GiB; null when none.");
+    v("fpga_memory_gib", &R::fpga_memory_gib, "Memory per FPGA in GiB; null when none, or when FPGA entries differ.");
     v("fpga_total_memory_gib", &R::fpga_total_memory_gib, "Total FPGA memory in GiB; null when none.");
 
     v("media_accelerator_count", &R::media_accelerator_count, "Number of media accelerators; 0 when none.");
     v("media_accelerator_manufacturer", &R::media_accelerator_manufacturer, "Media accelerator manufacturer; null when none.");
     v("media_accelerator_model", &R::media_accelerator_model, "Media accelerator model, e.g. `U30`; null when none.");
-    v("media_accelerator_memory_gib", &R::media_accelerator_memory_gib, "Memory per media accelerator in GiB; null when none.");
+    v("media_accelerator_memory_gib", &R::media_accelerator_memory_gib, "Memory per media accelerator in GiB; null when none, or when entries differ.");
 
     v("network_performance", &R::network_performance, "EC2's network performance label, e.g. `Up to 12.5 Gigabit`.");
-    v("network_baseline_gbps", &R::network_baseline_gbps, "Baseline bandwidth in Gbit/s, summed over network cards; null when EC2 does not report it.");
-    v("network_peak_gbps", &R::network_peak_gbps, "Peak (burst) bandwidth in Gbit/s, summed over network cards; null when not reported.");
+    v("network_baseline_gbps", &R::network_baseline_gbps, "Baseline bandwidth in Gbit/s, summed over network cards; null when a card does not report it.");
+    v("network_peak_gbps", &R::network_peak_gbps, "Peak (burst) bandwidth in Gbit/s, summed over network cards; null when a card does not report it.");
     v("network_cards", &R::network_cards, "Maximum number of network cards.");
     v("max_network_interfaces", &R::max_network_interfaces, "Maximum number of network interfaces.");
     v("ipv4_addresses_per_interface", &R::ipv4_addresses_per_interface, "Maximum IPv4 addresses per interface.");
@@ -175,6 +178,7 @@ struct InstanceTypeRecord {
     v("ena_support", &R::ena_support, "Elastic Network Adapter support: `unsupported`, `supported` or `required`.");
     v("efa_supported", &R::efa_supported, "Elastic Fabric Adapter supported.");
     v("efa_max_interfaces", &R::efa_max_interfaces, "Maximum EFA interfaces; null when EFA is not supported.");
+    v("encryption_in_transit_supported", &R::encryption_in_transit_supported, "Encrypts in-transit traffic between instances automatically (both ends must support it).");
 
     v("ebs_optimized_support", &R::ebs_optimized_support, "`unsupported`, `supported` or `default`.");
     v("ebs_baseline_bandwidth_mbps", &R::ebs_baseline_bandwidth_mbps, "EBS baseline bandwidth in Mbit/s; null when not EBS-optimized.");
@@ -189,9 +193,9 @@ struct InstanceTypeRecord {
 
     v("instance_storage_supported", &R::instance_storage_supported, "Has local instance store volumes.");
     v("instance_storage_total_gb", &R::instance_storage_total_gb, "Total instance store size in GB; null when none.");
-    v("instance_storage_disk_count", &R::instance_storage_disk_count, "Number of instance store disks; null when none.");
-    v("instance_storage_disk_size_gb", &R::instance_storage_disk_size_gb, "Size of each instance store disk in GB; null when none.");
-    v("instance_storage_disk_type", &R::instance_storage_disk_type, "`ssd` or `hdd`; null when none.");
+    v("instance_storage_disk_count", &R::instance_storage_disk_count, "Number of instance store disks (summed over disk entries); null when none.");
+    v("instance_storage_disk_size_gb", &R::instance_storage_disk_size_gb, "Size of each instance store disk in GB; null when none, or when disk entries differ.");
+    v("instance_storage_disk_type", &R::instance_storage_disk_type, "`ssd` or `hdd`; null when none, or when disk entries differ.");
     v("instance_storage_nvme_support", &R::instance_storage_nvme_support, "Instance store NVMe: `unsupported`, `supported` or `required`; null when none.");
 
     v("hibernation_supported", &R::hibernation_supported, "On-demand hibernation supported.");
