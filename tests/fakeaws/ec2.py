@@ -103,11 +103,17 @@ def _list_param(params, prefix):
     return out
 
 
-def _filters(params):
+def _filters(params, known=None):
+    """Filter.N.Name / Filter.N.Value.M → {name: [values]}. With `known` (a
+    set, or a predicate on the name), other names are refused as EC2 does."""
     filters = {}
     n = 1
     while f"Filter.{n}.Name" in params:
-        filters[params[f"Filter.{n}.Name"]] = _list_param(params, f"Filter.{n}.Value")
+        name = params[f"Filter.{n}.Name"]
+        ok = known is None or (known(name) if callable(known) else name in known)
+        if not ok:
+            raise Ec2Error(400, "InvalidParameterValue", f"The filter '{name}' is invalid")
+        filters[name] = _list_param(params, f"Filter.{n}.Value")
         n += 1
     return filters
 
@@ -116,8 +122,65 @@ def _matches(patterns, value):
     return any(fnmatch.fnmatchcase(value, p) for p in patterns)
 
 
+def _filter_words(part):
+    """EC2 names filters in kebab case and in the singular: 'supported-usage-class'
+    is SupportedUsageClasses, 'instance-storage-info.disk.type' goes through Disks."""
+    word = part.replace("-", "")
+    return (word, word + "s", word + "es")
+
+
+def _is_instance_type_filter(name):
+    """Whether a DescribeInstanceTypes filter names a member of InstanceTypeInfo."""
+    shapes = SERIALIZER.shapes
+    if not shapes:  # without the model, any name is taken at its word
+        return True
+    shape = shapes["InstanceTypeInfo"]
+    for part in name.split("."):
+        if shape.get("type") == "list":
+            shape = shapes[shape["member"]["shape"]]
+        member = next((m for m in shape.get("members", {}) if m.lower() in _filter_words(part)), None)
+        if member is None:
+            return False
+        shape = shapes[shape["members"][member]["shape"]]
+    return True
+
+
+def _field_values(info, name):
+    """The values a filter name reaches in an instance type, lists flattened."""
+    values = [info]
+    for part in name.split("."):
+        words = _filter_words(part)
+        reached = []
+        for value in values:
+            for key, child in value.items() if isinstance(value, dict) else ():
+                if key.lower() in words:
+                    reached.extend(child if isinstance(child, list) else [child])
+        values = reached
+    return values
+
+
+def _value_matches(patterns, value):
+    """EC2 filter values: wildcards on the text; numbers also by value ('3' is 3.0)."""
+    text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    for pattern in patterns:
+        if fnmatch.fnmatchcase(text, pattern):
+            return True
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            try:
+                if float(pattern) == value:
+                    return True
+            except ValueError:
+                pass
+    return False
+
+
 def _bool_param(params, name):
     return params.get(name, "false").lower() == "true"
+
+
+# DescribeAvailabilityZones' filter names (EC2 API reference).
+ZONE_FILTERS = {"group-long-name", "group-name", "message", "network-border-group", "opt-in-status", "parent-zone-id",
+                "parent-zone-name", "region-name", "state", "zone-id", "zone-name", "zone-type"}
 
 
 class Pager:
@@ -162,8 +225,9 @@ class Pager:
 
 
 class Ec2:
-    def __init__(self, world):
+    def __init__(self, world, spot_world=None):
         self.world = world
+        self.spot = spot_world
         self.type_xml = {}  # instance type → serialized <item> body, shared by every region
 
     def _type_item(self, name):
@@ -184,6 +248,7 @@ class Ec2:
             "DescribeAvailabilityZones": self.describe_availability_zones,
             "DescribeInstanceTypes": self.describe_instance_types,
             "DescribeInstanceTypeOfferings": self.describe_instance_type_offerings,
+            "DescribeSpotPriceHistory": self.describe_spot_price_history,
         }.get(action)
         if handler is None:
             raise Ec2Error(400, "InvalidAction", f"The action {action} is not valid for this web service.")
@@ -203,7 +268,7 @@ class Ec2:
 
     def describe_regions(self, region, params, request_id):
         wanted = _list_param(params, "RegionName")
-        filters = _filters(params)
+        filters = _filters(params, {"endpoint", "region-name", "opt-in-status"})
         include_all = _bool_param(params, "AllRegions")
         items = []
         for r in self.world.regions.values():
@@ -211,22 +276,27 @@ class Ec2:
                 continue
             if wanted and r.name not in wanted:
                 continue
-            if "region-name" in filters and not _matches(filters["region-name"], r.name):
+            endpoint = f"ec2.{r.name}.amazonaws.com"
+            fields = {"endpoint": endpoint, "region-name": r.name, "opt-in-status": r.opt_in_status}
+            if not all(_matches(patterns, fields[f]) for f, patterns in filters.items()):
                 continue
-            if "opt-in-status" in filters and r.opt_in_status not in filters["opt-in-status"]:
-                continue
-            items.append(f"<item><regionName>{r.name}</regionName><regionEndpoint>ec2.{r.name}.amazonaws.com"
+            items.append(f"<item><regionName>{r.name}</regionName><regionEndpoint>{endpoint}"
                          f"</regionEndpoint><optInStatus>{r.opt_in_status}</optInStatus></item>")
         return self._envelope("DescribeRegions", f"<regionInfo>{''.join(items)}</regionInfo>", request_id), 1
 
     def describe_availability_zones(self, region, params, request_id):
-        wanted = set(_list_param(params, "ZoneName"))
-        filters = _filters(params)
+        names = set(_list_param(params, "ZoneName"))
+        ids = set(_list_param(params, "ZoneId"))
+        filters = _filters(params, ZONE_FILTERS)
         items = []
         for zone, zone_id in region.zones:
-            if wanted and zone not in wanted:
+            if (names or ids) and zone not in names and zone_id not in ids:
                 continue
-            if "zone-name" in filters and not _matches(filters["zone-name"], zone):
+            fields = {"zone-name": zone, "zone-id": zone_id, "region-name": region.name, "group-name": region.name,
+                      "network-border-group": region.name, "state": "available", "zone-type": "availability-zone",
+                      "opt-in-status": "opt-in-not-required"}
+            # Filters on what these zones lack (parent zones, messages) match nothing.
+            if not all(f in fields and _matches(patterns, fields[f]) for f, patterns in filters.items()):
                 continue
             items.append(f"<item><zoneName>{zone}</zoneName><zoneId>{zone_id}</zoneId><zoneState>available</zoneState>"
                          f"<regionName>{region.name}</regionName><groupName>{region.name}</groupName>"
@@ -238,24 +308,19 @@ class Ec2:
     def describe_instance_types(self, region, params, request_id):
         pager = Pager("DescribeInstanceTypes", region.name, params, 5, 100, 100)
         wanted = _list_param(params, "InstanceType")
-        filters = _filters(params)
-        names = []
-        for name in region.instance_types:
-            info = self.world.instance_types[name]
-            if wanted and name not in wanted:
-                continue
-            if "instance-type" in filters and not _matches(filters["instance-type"], name):
-                continue
-            if "current-generation" in filters and str(info.get("CurrentGeneration", False)).lower() not in filters["current-generation"]:
-                continue
-            if "processor-info.supported-architecture" in filters and not set(
-                    info.get("ProcessorInfo", {}).get("SupportedArchitectures", [])) & set(filters["processor-info.supported-architecture"]):
-                continue
-            names.append(name)
+        filters = _filters(params, _is_instance_type_filter)
         if wanted:
-            unknown = [t for t in wanted if t not in self.world.instance_types]
+            # A type the region does not offer does not exist there, as far as EC2 says.
+            unknown = [t for t in wanted if t not in region.offered]
             if unknown:
                 raise Ec2Error(400, "InvalidInstanceType", f"The following supplied instance types do not exist: [{', '.join(unknown)}]")
+        names = []
+        for name in region.instance_types:
+            if wanted and name not in wanted:
+                continue
+            info = self.world.instance_types[name]
+            if all(any(_value_matches(patterns, v) for v in _field_values(info, f)) for f, patterns in filters.items()):
+                names.append(name)
         chunk, page, token = pager.page(names)
         items = "".join(f"<item>{self._type_item(n)}</item>" for n in chunk)
         return self._envelope("DescribeInstanceTypes", f"<instanceTypeSet>{items}</instanceTypeSet>", request_id, token), page
@@ -263,7 +328,7 @@ class Ec2:
     def describe_instance_type_offerings(self, region, params, request_id):
         pager = Pager("DescribeInstanceTypeOfferings", region.name, params, 5, 1000, 1000)
         location_type = params.get("LocationType", "region")
-        filters = _filters(params)
+        filters = _filters(params, {"location", "instance-type"})
         rows = []
         if location_type == "region":
             rows = [(t, region.name) for t in region.instance_types]
@@ -282,4 +347,37 @@ class Ec2:
         items = "".join(f"<item><instanceType>{t}</instanceType><locationType>{location_type}</locationType>"
                         f"<location>{loc}</location></item>" for t, loc in chunk)
         return self._envelope("DescribeInstanceTypeOfferings", f"<instanceTypeOfferingSet>{items}</instanceTypeOfferingSet>",
+                              request_id, token), page
+
+    def describe_spot_price_history(self, region, params, request_id):
+        import spot
+        pager = Pager("DescribeSpotPriceHistory", region.name, params, 5, 1000, 1000)
+        filters = _filters(params)
+        types = _list_param(params, "InstanceType") or list(region.instance_types)
+        types = [t for t in types if t in region.instance_types]
+        if "instance-type" in filters:
+            types = [t for t in types if _matches(filters["instance-type"], t)]
+        products = _list_param(params, "ProductDescription") or filters.get("product-description") or list(spot.PRODUCTS)
+        unknown = [p for p in products if p not in spot.PRODUCTS]
+        if unknown:
+            raise Ec2Error(400, "InvalidParameterValue", f"Value ({unknown[0]}) for parameter productDescription is invalid.")
+        try:
+            now = spot.datetime.datetime.now(spot.datetime.timezone.utc)
+            end = spot.parse_time(params["EndTime"]) if "EndTime" in params else now
+            start = spot.parse_time(params["StartTime"]) if "StartTime" in params else end - spot.datetime.timedelta(days=90)
+        except ValueError:
+            raise Ec2Error(400, "InvalidParameterValue", "StartTime and EndTime must be ISO 8601 times")
+        if start > end:
+            raise Ec2Error(400, "InvalidParameterValue", "The start time must be before the end time.")
+        zones = set(_list_param(params, "AvailabilityZone") or ([params["AvailabilityZone"]] if "AvailabilityZone" in params else []))
+        rows = self.spot.history(region.name, types, products, start, end, zones or None)
+        chunk, page, token = pager.page(rows)
+        items = "".join(
+            f"<item><instanceType>{t}</instanceType><productDescription>{escape(p)}</productDescription>"
+            f"<spotPrice>{price:.6f}</spotPrice><timestamp>{spot.format_time(when)}</timestamp>"
+            f"<availabilityZone>{zone}</availabilityZone></item>"
+            for when, zone, t, p, price in chunk)
+        # EC2 ends this chain with an empty token rather than none.
+        tail = "" if token else "<nextToken/>"
+        return self._envelope("DescribeSpotPriceHistory", f"<spotPriceHistorySet>{items}</spotPriceHistorySet>{tail}",
                               request_id, token), page

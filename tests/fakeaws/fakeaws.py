@@ -26,6 +26,7 @@ import ec2  # noqa: E402
 import pricing  # noqa: E402
 import pricing_api  # noqa: E402
 import sigv4  # noqa: E402
+import spot  # noqa: E402
 import world as world_module  # noqa: E402
 
 DEFAULT_ACCESS_KEY = "AKIDFAKEAWS"
@@ -78,6 +79,8 @@ class State:
         self.world = world
         self.ec2 = ec2.Ec2(world)
         self.prices = pricing.PriceWorld(world, args.data_dir or world_module.default_data_dir())
+        self.spot = spot.SpotWorld(world, self.prices, args.data_dir or world_module.default_data_dir())
+        self.ec2.spot = self.spot
         self.pricing = pricing_api.PricingApi(self.prices)
         self.bulk = bulk.BulkPriceList(self.prices)
         self.pricing_burst = args.pricing_throttle_burst
@@ -182,6 +185,9 @@ class Handler(BaseHTTPRequestHandler):
         if method == "GET" and (url.path.startswith("/offers/") or url.path.startswith("/savingsPlan/")):
             self.bulk_file(url.path)
             return
+        if method == "GET" and url.path == "/spot-advisor-data.json":
+            self.spot_advisor()
+            return
         self.api(method, url, body)
 
     # --- control API ----------------------------------------------------
@@ -253,6 +259,7 @@ class Handler(BaseHTTPRequestHandler):
                 if json_protocol:
                     # JSON services name these differently from EC2.
                     code = {"AuthFailure": "UnrecognizedClientException",
+                            "MissingParameter": "MissingAuthenticationTokenException",
                             "SignatureDoesNotMatch": "InvalidSignatureException"}.get(e.code, e.code)
                     fail(400 if code != "UnrecognizedClientException" else 403, code, e.message)
                 else:
@@ -333,6 +340,21 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(data[i:i + step])
             self.wfile.flush()
             time.sleep(fault.latency_ms / 1000 / 100)
+
+    def spot_advisor(self):
+        state = self.server.state
+        entry = {"time": time.time(), "method": "GET", "action": "GetSpotAdvisorData", "service": "spot-advisor",
+                 "path": "/spot-advisor-data.json"}
+        data = state.spot.advisor_bytes
+        fault = state.take_fault("GetSpotAdvisorData", None, None)
+        entry.update(status=200, bytes=len(data), fault=fault.kind if fault else None)
+        state.log(entry)
+        if fault is not None and fault.kind == "malformed":
+            data = data[: len(data) // 2]
+        if fault is not None and fault.kind == "error":
+            self.send(fault.status, "<Error><Code>" + fault.code + "</Code></Error>", "application/xml")
+            return
+        self.send(200, data, "application/json")
 
     # --- bulk Price List ------------------------------------------------
 

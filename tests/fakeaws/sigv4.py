@@ -15,6 +15,7 @@ _AUTH = re.compile(
     r"AWS4-HMAC-SHA256\s+Credential=(?P<akid>[^/,\s]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request,\s*"
     r"SignedHeaders=(?P<signed>[^,\s]+),\s*Signature=(?P<signature>[0-9a-f]{64})\s*$")
 
+# AWS refuses a request dated more than 15 minutes from its clock, either way.
 MAX_SKEW_SECONDS = 15 * 60
 
 
@@ -92,7 +93,8 @@ def verify(method, path, query, headers, body, credentials, now=None):
         header_map.setdefault(name.lower(), value)
     auth = header_map.get("authorization")
     if not auth:
-        raise SigV4Error(401, "AuthFailure", "AWS was not able to validate the provided access credentials")
+        # EC2 reads an unsigned request as SigV2 query authentication missing its key.
+        raise SigV4Error(400, "MissingParameter", "The request must contain the parameter AWSAccessKeyId")
     m = _AUTH.match(auth.strip())
     if not m:
         raise SigV4Error(400, "IncompleteSignature", "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters")
@@ -104,10 +106,11 @@ def verify(method, path, query, headers, body, credentials, now=None):
     try:
         when = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
     except ValueError:
-        raise SigV4Error(400, "AuthFailure", "X-Amz-Date is missing or malformed")
+        raise SigV4Error(400, "IncompleteSignature",
+                         "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
     now = now or datetime.now(timezone.utc)
     if abs((now - when).total_seconds()) > MAX_SKEW_SECONDS:
-        raise SigV4Error(400, "RequestExpired", f"Request has expired. Timestamp date is {amz_date}")
+        raise SigV4Error(400, "RequestExpired", "Request has expired.")
     if m["date"] != amz_date[:8]:
         raise SigV4Error(403, "SignatureDoesNotMatch", "Credential date does not match X-Amz-Date")
     given_token = header_map.get("x-amz-security-token")

@@ -6,6 +6,7 @@ that has the shapes tests care about: a GPU type, a Neuron type, an
 inference-accelerator type, a burstable type, bare metal, instance storage.
 """
 
+import functools
 import hashlib
 import json
 import os
@@ -46,6 +47,11 @@ class Region:
     @property
     def enabled(self):
         return self.opt_in_status != "not-opted-in"
+
+    @functools.cached_property
+    def offered(self):
+        """The region's types as a set, for membership tests (set once loading is done)."""
+        return frozenset(self.instance_types)
 
 
 class World:
@@ -195,6 +201,8 @@ def base_types():
                                     "TotalNeuronDeviceMemoryInMiB": 32768}),
         _synthetic_type("inf1.xlarge", 4, 8192,
                         InferenceAcceleratorInfo={"Accelerators": [{"Count": 1, "Name": "Inferentia", "Manufacturer": "AWS"}]}),
+        # High-memory types are sold on-demand and reserved only, never as spot.
+        _synthetic_type("u-3tb1.56xlarge", 224, 3145728, SupportedUsageClasses=["on-demand"]),
         _synthetic_type("f1.2xlarge", 8, 124928,
                         FpgaInfo={"Fpgas": [{"Name": "Virtex UltraScale (VU9P)", "Manufacturer": "Xilinx", "Count": 1,
                                              "MemoryInfo": {"SizeInMiB": 65536}}], "TotalFpgaMemoryInMiB": 65536}),
