@@ -18,10 +18,12 @@ for _ in $(seq 1 100); do [[ -s "$work/port" ]] && break; sleep 0.1; done
 echo "demo: DEMO DATA — served by tests/fakeaws on 127.0.0.1, built from public AWS data; not live AWS prices or availability" >&2
 export AWS_ENDPOINT_URL="http://127.0.0.1:$(cat "$work/port")"
 export AWS_ACCESS_KEY_ID=AKIDFAKEAWS AWS_SECRET_ACCESS_KEY=fakeaws-secret-key AWS_EC2_METADATA_DISABLED=true
-job=("$PRICEPIPE_BUILD/src/cli/pricepipe" stream instance-types --regions all)
+# The bulk Price List and the Spot Instance Advisor feed come from fakeaws too.
+export PRICEPIPE_PRICE_LIST_URL="$AWS_ENDPOINT_URL" PRICEPIPE_SPOT_ADVISOR_URL="$AWS_ENDPOINT_URL/spot-advisor-data.json"
+job=("$PRICEPIPE_BUILD/src/cli/pricepipe" stream catalog --regions all)
 if [[ -t 1 ]]; then
   mkdir -p "$PRICEPIPE_ROOT/demo-output"
-  out="$PRICEPIPE_ROOT/demo-output/instance-types.ndjson"
+  out="$PRICEPIPE_ROOT/demo-output/catalog.ndjson"
   "${job[@]}" > "$out"
   echo "demo: $(wc -l < "$out") records in $out; the first one:" >&2
   head -n 1 "$out"

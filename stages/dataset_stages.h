@@ -6,6 +6,7 @@
 // normalize are called concurrently from graph workers.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <variant>
@@ -18,23 +19,42 @@
 #include "stages/transforms/ec2_xml_parser.h"
 #include "stages/transforms/price_list_product.h"
 #include "stages/transforms/pricing_response_parser.h"
+#include "stages/transforms/spot_advisor_normalizer.h"
 
 namespace pricepipe::stages {
 
 /// What narrows a source's requests.
 struct SourceOptions {
   std::vector<std::string> instance_types;  ///< names or patterns (`m7g.*`); empty: all
-  PriceFilter prices;                       ///< what price datasets keep
+  PriceFilter prices;                       ///< what price and advisor datasets keep
   std::string pricing_region = "us-east-1"; ///< the Pricing API endpoint asked
+
+  /// Spot history: product descriptions, window, types per request.
+  std::vector<std::string> product_descriptions = {"Linux/UNIX (Amazon VPC)"};
+  Timestamp spot_start;
+  Timestamp spot_end;
+  std::size_t spot_batch_size = 50;
+  /// Zone name → zone id, for spot records (filled from DescribeAvailabilityZones).
+  std::shared_ptr<const std::map<std::string, std::string>> zone_ids;
+  /// Region → the instance types it offers, so spot requests can be batched
+  /// when no exact types were asked for (patterns are matched against it).
+  std::shared_ptr<const std::map<std::string, std::vector<std::string>>> offered_types;
+  std::string spot_advisor_url;
 };
 
 /// The paginated source of `dataset` for `region`.
 std::shared_ptr<const net::Paginator> make_source(Dataset dataset, const std::string& region,
                                                   const SourceOptions& options);
 
+/// Spot history sources of a region, one per batch of `spot_batch_size`
+/// instance types: the exact types asked for, else the region's offered
+/// types that match (`offered_types`); one unbatched source for every type
+/// when neither is known.
+std::vector<std::shared_ptr<const net::Paginator>> spot_sources(const std::string& region, const SourceOptions& options);
+
 /// A page after parsing, in the document model of its wire format.
 struct ParsedPage {
-  std::variant<Ec2Document, PricingDocument> document;
+  std::variant<Ec2Document, PricingDocument, SpotAdvisorDocument> document;
 };
 
 Result<ParsedPage> parse_page(Dataset dataset, const net::Page& page);

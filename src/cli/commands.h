@@ -25,12 +25,19 @@ class StreamCommand {
 
  private:
   bool use_bulk(Dataset dataset, std::size_t regions) const;
-  int run_api(const config::NetworkSettings& network, Dataset dataset, const stages::SourceOptions& sources);
+  /// --regions resolved against EC2 (DescribeRegions for 'all'); the default region when absent.
+  std::vector<std::string> ec2_regions(graph::Session& session) const;
+  /// Spot window, product descriptions and the advisor URL, from the options.
+  void spot_options(stages::SourceOptions& sources) const;
+  int run_api(const config::NetworkSettings& network, Dataset dataset, stages::SourceOptions sources);
+  int run_advisor(const config::NetworkSettings& network, stages::SourceOptions sources);
   int run_bulk(const config::NetworkSettings& network, Dataset dataset, const std::vector<std::string>& regions,
                stages::SourceOptions sources);
   /// The summary line, failures and exit code of a run.
-  int finish(Dataset dataset, const graph::RunReport& report, graph::Session& session, std::size_t regions,
-             const std::string& source);
+  int run_catalog(const config::NetworkSettings& network, stages::SourceOptions sources);
+  /// The summary line, failures and exit code of a run that wrote `records`.
+  int finish(Dataset dataset, const graph::RunReport& report, std::uint64_t records, graph::Session& session,
+             std::size_t regions, const std::string& source);
 
   CLI::App* cmd_;
   std::string dataset_;
@@ -43,6 +50,12 @@ class StreamCommand {
   std::string price_list_url_ = graph::kDefaultPriceListUrl;
   std::vector<std::string> offer_files_;
   std::string pricing_region_ = "us-east-1";
+  std::string since_;
+  std::string until_;
+  std::vector<std::string> product_descriptions_;
+  std::size_t spot_batch_size_ = 50;
+  std::string spot_advisor_url_;
+  std::size_t concurrent_regions_ = 4;
   bool keep_going_ = false;
 };
 

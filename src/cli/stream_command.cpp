@@ -1,6 +1,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 
 #include <fmt/format.h>
@@ -9,12 +10,15 @@
 #include "cli/commands.h"
 #include "core/dataset.h"
 #include "core/region_info.h"
+#include "graph/catalog_run.h"
 #include "graph/offer_graph.h"
 #include "graph/plan.h"
 #include "graph/price_list.h"
 #include "graph/session.h"
 #include "graph/stream_graph.h"
 #include "stages/sinks/ndjson_sink.h"
+#include "stages/transforms/catalog_join.h"
+#include "stages/sources/spot_advisor_source.h"
 
 namespace pricepipe::cli {
 
@@ -40,6 +44,23 @@ Error explain(const Error& error) {
     }
   }
   return error;
+}
+
+// "2026-11-01T00:00:00Z", or a duration before `now`: 90s, 45m, 24h, 7d, 2w.
+Timestamp parse_time_or_duration(const std::string& text, std::chrono::sys_seconds now, const char* option) {
+  if (auto t = parse_rfc3339(text)) return *t;
+  std::int64_t amount = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), amount);
+  const std::string_view unit(ptr, static_cast<std::size_t>(text.data() + text.size() - ptr));
+  static constexpr std::pair<std::string_view, std::int64_t> kUnits[] = {
+      {"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}, {"w", 7 * 86400}};
+  if (ec == std::errc() && amount >= 0) {
+    for (const auto& [name, seconds] : kUnits) {
+      if (unit == name) return Timestamp{now - std::chrono::seconds(amount * seconds)};
+    }
+  }
+  throw FatalError(ErrorCode::usage, std::string(option) + ": expected an RFC 3339 time or a duration such as 24h, got '" +
+                                         text + "'");
 }
 
 }  // namespace
@@ -74,8 +95,40 @@ StreamCommand::StreamCommand(CLI::App& parent) {
   cmd_->add_option("--pricing-region", pricing_region_,
                    "Pricing API endpoint region: us-east-1, eu-central-1 or ap-south-1.")
       ->check(CLI::IsMember({"us-east-1", "eu-central-1", "ap-south-1", "cn-northwest-1"}));
+  cmd_->add_option("--since", since_,
+                   "Spot history from this time: RFC 3339 (2026-11-01T00:00:00Z) or a duration ago (24h, 90m, 7d). "
+                   "Default: only the price in effect now.");
+  cmd_->add_option("--until", until_, "Spot history up to this time (RFC 3339 or a duration ago). Default: now.");
+  cmd_->add_option("--product-descriptions", product_descriptions_,
+                   "Spot product descriptions, e.g. 'Linux/UNIX (Amazon VPC)' (the default), or 'all'.")
+      ->delimiter(',');
+  cmd_->add_option("--spot-batch-size", spot_batch_size_, "Instance types per DescribeSpotPriceHistory request.")
+      ->check(CLI::Range(1, 1000));
+  cmd_->add_option("--spot-advisor-url", spot_advisor_url_, "URL of the Spot Instance Advisor feed.")
+      ->envname("PRICEPIPE_SPOT_ADVISOR_URL");
+  cmd_->add_option("--concurrent-regions", concurrent_regions_,
+                   "catalog: regions fetched and joined at once (bounds memory; default 4).")
+      ->check(CLI::Range(1, 64));
   cmd_->add_flag("--keep-going", keep_going_,
                  "Stream what can be fetched when some regions fail; list the failures at the end and exit 7.");
+}
+
+void StreamCommand::spot_options(stages::SourceOptions& sources) const {
+  const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  sources.spot_end = until_.empty() ? Timestamp{now} : parse_time_or_duration(until_, now, "--until");
+  sources.spot_start = since_.empty() ? sources.spot_end : parse_time_or_duration(since_, now, "--since");
+  if (sources.spot_start.time > sources.spot_end.time) {
+    throw FatalError(ErrorCode::usage, "--since is after --until");
+  }
+  if (product_descriptions_.size() == 1 && product_descriptions_[0] == "all") {
+    sources.product_descriptions = {"Linux/UNIX", "Linux/UNIX (Amazon VPC)", "SUSE Linux", "SUSE Linux (Amazon VPC)",
+                                    "Red Hat Enterprise Linux", "Red Hat Enterprise Linux (Amazon VPC)", "Windows",
+                                    "Windows (Amazon VPC)"};
+  } else if (!product_descriptions_.empty()) {
+    sources.product_descriptions = product_descriptions_;
+  }
+  sources.spot_batch_size = spot_batch_size_;
+  sources.spot_advisor_url = spot_advisor_url_;
 }
 
 bool StreamCommand::use_bulk(Dataset dataset, std::size_t regions) const {
@@ -83,10 +136,7 @@ bool StreamCommand::use_bulk(Dataset dataset, std::size_t regions) const {
   if (price_source_ == "api") return false;
   // auto: a handful of exact lookups is cheaper through the API; anything
   // broader downloads less in total through the offer files.
-  const bool exact = !instance_types_.empty() &&
-                     std::none_of(instance_types_.begin(), instance_types_.end(),
-                                  [](const std::string& t) { return t.find_first_of("*?") != std::string::npos; });
-  return !(exact && regions > 0 && regions * instance_types_.size() <= 8);
+  return !(stages::exact_instance_types(instance_types_) && regions > 0 && regions * instance_types_.size() <= 8);
 }
 
 int StreamCommand::run(const config::NetworkSettings& network) {
@@ -101,6 +151,9 @@ int StreamCommand::run(const config::NetworkSettings& network) {
   sources.prices.tenancies = tenancies_;
   sources.pricing_region = pricing_region_;
 
+  spot_options(sources);
+  if (dataset == Dataset::catalog) return run_catalog(network, sources);
+  if (dataset == Dataset::spot_advisor) return run_advisor(network, sources);
   if (info(dataset).priced) {
     const bool all = regions_ == "all";
     std::vector<std::string> listed;
@@ -110,15 +163,23 @@ int StreamCommand::run(const config::NetworkSettings& network) {
   return run_api(network, dataset, sources);
 }
 
-int StreamCommand::run_api(const config::NetworkSettings& network, Dataset dataset,
-                           const stages::SourceOptions& sources) {
+std::vector<std::string> StreamCommand::ec2_regions(graph::Session& session) const {
+  graph::RegionSelection selection = regions_.empty() ? graph::RegionSelection{false, false, {session.default_region()}}
+                                                      : graph::parse_region_selection(regions_);
+  selection.include_disabled = include_disabled_;
+  return graph::resolve_regions(session, selection);
+}
+
+int StreamCommand::run_api(const config::NetworkSettings& network, Dataset dataset, stages::SourceOptions sources) {
   graph::Session session(graph::SessionOptions{network});
   std::vector<std::string> regions;
   if (info(dataset).regional) {
-    graph::RegionSelection selection = regions_.empty() ? graph::RegionSelection{false, false, {session.default_region()}}
-                                                        : graph::parse_region_selection(regions_);
-    selection.include_disabled = include_disabled_;
-    regions = graph::resolve_regions(session, selection);
+    regions = ec2_regions(session);
+  }
+  if (dataset == Dataset::spot_prices) {
+    auto facts = graph::spot_plan_facts(session, regions, !stages::exact_instance_types(instance_types_));
+    sources.zone_ids = std::move(facts.zone_ids);
+    sources.offered_types = std::move(facts.offered_types);
   }
   auto jobs = graph::plan_streams(dataset, regions, session.default_region(), sources);
 
@@ -129,7 +190,28 @@ int StreamCommand::run_api(const config::NetworkSettings& network, Dataset datas
   graph::StreamGraph graph(session.fetcher(), graph_options);
   const graph::RunReport report = graph.run(jobs, sink);
   const std::string service = info(dataset).priced ? "pricing" : "ec2";
-  return finish(dataset, report, session, regions.size(), "endpoint " + session.endpoint_description(service));
+  return finish(dataset, report, report.records(), session, regions.size(),
+                "endpoint " + session.endpoint_description(service));
+}
+
+int StreamCommand::run_advisor(const config::NetworkSettings& network, stages::SourceOptions sources) {
+  graph::SessionOptions options{network};
+  options.sign_requests = false;  // the feed is public
+  graph::Session session(options);
+  if (regions_.empty()) {
+    sources.prices.regions = {session.default_region()};
+  } else if (regions_ != "all") {
+    sources.prices.regions = graph::parse_region_selection(regions_).regions;
+  }
+  sources.prices.instance_types = instance_types_;
+  auto jobs = graph::plan_streams(Dataset::spot_advisor, {}, session.default_region(), sources);
+  stages::NdjsonSink sink(STDOUT_FILENO);
+  graph::GraphOptions graph_options;
+  graph_options.keep_going = keep_going_;
+  graph_options.sources = sources;
+  const graph::RunReport report = graph::StreamGraph(session.fetcher(), graph_options).run(jobs, sink);
+  return finish(Dataset::spot_advisor, report, report.records(), session, sources.prices.regions.size(),
+                "spot advisor " + (spot_advisor_url_.empty() ? std::string(stages::kDefaultSpotAdvisorUrl) : spot_advisor_url_));
 }
 
 int StreamCommand::run_bulk(const config::NetworkSettings& network, Dataset dataset,
@@ -156,13 +238,35 @@ int StreamCommand::run_bulk(const config::NetworkSettings& network, Dataset data
   graph::OfferGraphOptions graph_options;
   graph_options.keep_going = keep_going_;
   const graph::RunReport report = graph::OfferGraph(graph_options).run(jobs, sink);
-  return finish(dataset, report, session, jobs.size(),
+  return finish(dataset, report, report.records(), session, jobs.size(),
                 offer_files_.empty() ? "price list " + price_list_url_ : "offer files");
 }
 
-int StreamCommand::finish(Dataset dataset, const graph::RunReport& report, graph::Session& session,
-                          std::size_t regions, const std::string& source) {
-  std::string summary = session.metrics().summary_line(dataset_, report.records());
+int StreamCommand::run_catalog(const config::NetworkSettings& network, stages::SourceOptions sources) {
+  if (price_source_ == "api" || !offer_files_.empty() || !operating_systems_.empty() || !tenancies_.empty() ||
+      !product_descriptions_.empty()) {
+    throw FatalError(ErrorCode::usage,
+                     "catalog: prices come from the bulk Price List for Linux, Windows, RHEL and SUSE on shared "
+                     "tenancy, spot from Linux/UNIX (Amazon VPC); --price-source api, --offer-file, --os, --tenancy and "
+                     "--product-descriptions do not apply");
+  }
+  sources.product_descriptions = {stages::CatalogJoinOptions{}.spot_product};
+  graph::Session session(graph::SessionOptions{network});
+  graph::CatalogOptions options;
+  options.regions = ec2_regions(session);
+  options.sources = std::move(sources);
+  options.price_list_url = price_list_url_;
+  options.concurrent_regions = concurrent_regions_;
+  options.keep_going = keep_going_;
+  stages::NdjsonSink sink(STDOUT_FILENO);
+  const graph::CatalogReport report = graph::run_catalog(session, options, sink);
+  return finish(Dataset::catalog, report.inputs, report.rows, session, options.regions.size(),
+                "endpoint " + session.endpoint_description("ec2") + " · price list " + price_list_url_);
+}
+
+int StreamCommand::finish(Dataset dataset, const graph::RunReport& report, std::uint64_t records,
+                          graph::Session& session, std::size_t regions, const std::string& source) {
+  std::string summary = session.metrics().summary_line(dataset_, records);
   if (info(dataset).regional) summary += fmt::format(" · {} {}", regions, offer_files_.empty() ? "regions" : "files");
   summary += " · " + source;
   std::fprintf(stderr, "pricepipe: %s\n", summary.c_str());

@@ -6,7 +6,7 @@ namespace pricepipe {
 
 namespace {
 
-constexpr std::array<DatasetInfo, 7> kDatasets = {{
+constexpr std::array<DatasetInfo, 10> kDatasets = {{
     {Dataset::regions, "regions", "Every region of the partition with its opt-in status and Price List name.", false, false},
     {Dataset::availability_zones, "availability-zones", "Availability, Local and Wavelength Zones of each region.", true, false},
     {Dataset::instance_types, "instance-types", "Every instance type offered in each region, with its specs flattened and typed.", true, false},
@@ -20,6 +20,15 @@ constexpr std::array<DatasetInfo, 7> kDatasets = {{
     {Dataset::savings_plans_rates, "savings-plans-rates",
      "Savings Plans rates for EC2 instance usage: one record per (plan type, term, purchase option, region, type, "
      "operating system, tenancy).", true, true},
+    {Dataset::spot_prices, "spot-prices",
+     "Spot price history (DescribeSpotPriceHistory): one record per (region, zone, type, product description, "
+     "timestamp); by default the price in effect now.", true, false},
+    {Dataset::spot_advisor, "spot-advisor",
+     "The Spot Instance Advisor: interruption band and savings per (region, operating system, type).", true, false},
+    {Dataset::catalog, "catalog",
+     "One row per offered (region, instance type): specs, zones, on-demand, spot (current and over the window), "
+     "interruption band, reserved and Savings Plans rates, and prices per vCPU and GiB, each with its source and "
+     "age, or null and why.", true, false},
 }};
 
 }  // namespace

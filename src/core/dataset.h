@@ -8,10 +8,12 @@
 #include <variant>
 #include <vector>
 
+#include "core/records/catalog.h"
 #include "core/records/instance_type.h"
 #include "core/records/instance_type_offering.h"
 #include "core/records/price.h"
 #include "core/records/region.h"
+#include "core/records/spot.h"
 
 namespace pricepipe {
 
@@ -23,6 +25,9 @@ enum class Dataset {
   on_demand_prices,
   reserved_prices,
   savings_plans_rates,
+  spot_prices,
+  spot_advisor,
+  catalog,
 };
 
 struct DatasetInfo {
@@ -42,7 +47,8 @@ std::optional<Dataset> dataset_from_name(std::string_view name);
 using RecordVector =
     std::variant<std::vector<RegionRecord>, std::vector<AvailabilityZoneRecord>, std::vector<InstanceTypeRecord>,
                  std::vector<InstanceTypeOfferingRecord>, std::vector<OnDemandPriceRecord>,
-                 std::vector<ReservedPriceRecord>, std::vector<SavingsPlansRateRecord>>;
+                 std::vector<ReservedPriceRecord>, std::vector<SavingsPlansRateRecord>, std::vector<SpotPriceRecord>,
+                 std::vector<SpotAdvisorRecord>, std::vector<CatalogRecord>>;
 
 /// Calls `fn(static_cast<const Record*>(nullptr))` with the record type of `dataset`,
 /// so generic code (schema printing, encoders) can be written once.
@@ -56,6 +62,9 @@ decltype(auto) visit_record_type(Dataset dataset, Fn&& fn) {
     case Dataset::on_demand_prices: return fn(static_cast<const OnDemandPriceRecord*>(nullptr));
     case Dataset::reserved_prices: return fn(static_cast<const ReservedPriceRecord*>(nullptr));
     case Dataset::savings_plans_rates: return fn(static_cast<const SavingsPlansRateRecord*>(nullptr));
+    case Dataset::spot_prices: return fn(static_cast<const SpotPriceRecord*>(nullptr));
+    case Dataset::spot_advisor: return fn(static_cast<const SpotAdvisorRecord*>(nullptr));
+    case Dataset::catalog: return fn(static_cast<const CatalogRecord*>(nullptr));
   }
   return fn(static_cast<const RegionRecord*>(nullptr));
 }

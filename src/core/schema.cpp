@@ -48,6 +48,8 @@ std::string_view to_string(FieldType type) {
     case FieldType::timestamp: return "timestamp";
     case FieldType::string_list: return "string[]";
     case FieldType::integer_list: return "integer[]";
+    case FieldType::number_map: return "object";
+    case FieldType::price: return "price";
   }
   return "unknown";
 }
@@ -93,6 +95,27 @@ std::optional<Timestamp> parse_rfc3339(std::string_view text) {
 }
 
 namespace detail {
+
+void write_value(JsonWriter& w, const Price& v) {
+  w.begin_object();
+  w.key("value");
+  if (v.value) {
+    w.number(*v.value);
+  } else {
+    w.null();
+  }
+  w.key("source");
+  if (v.source.empty()) {
+    w.null();
+  } else {
+    w.string(v.source);
+  }
+  w.key("as_of");
+  write_value(w, v.as_of);
+  w.key("reason");
+  write_value(w, v.reason);
+  w.end_object();
+}
 
 void write_value(JsonWriter& w, Timestamp v) {
   std::string s;

@@ -8,12 +8,15 @@
 //
 // Member types map to JSON types: std::string → string, std::int64_t →
 // integer, double → number, bool → boolean, Timestamp → RFC 3339 string,
-// std::vector<std::string> / std::vector<std::int64_t> → arrays, and
-// std::optional<T> → T or null. "Unknown" is always null, never 0 or "".
+// std::vector<std::string> / std::vector<std::int64_t> → arrays,
+// NumberMap → an object of numbers by name (spot prices by zone), Price →
+// `{"value", "source", "as_of", "reason"}`, and std::optional<T> → T or
+// null. "Unknown" is always null, never 0 or "".
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,7 +40,25 @@ void append_rfc3339(std::string& out, Timestamp t);
 /// instant (fractions dropped); nullopt when malformed.
 std::optional<Timestamp> parse_rfc3339(std::string_view text);
 
-enum class FieldType { string, integer, number, boolean, timestamp, string_list, integer_list };
+/// Numbers by name, written as a JSON object in name order.
+using NumberMap = std::map<std::string, double>;
+
+/// A price with its provenance. A price that does not exist has no value
+/// and says why (`reason`), so a consumer never mistakes it for 0.
+struct Price {
+  std::optional<double> value;
+  std::string source;               ///< where it came from: `bulk`, `api`, `spot-history`, `derived`, ...
+  std::optional<Timestamp> as_of;   ///< when the source published or observed it
+  std::optional<std::string> reason;  ///< why there is no value; null when there is one
+
+  static Price missing(std::string why) {
+    Price p;
+    p.reason = std::move(why);
+    return p;
+  }
+};
+
+enum class FieldType { string, integer, number, boolean, timestamp, string_list, integer_list, number_map, price };
 
 std::string_view to_string(FieldType type);
 
@@ -59,6 +80,8 @@ template <> struct field_traits<bool> { static constexpr FieldType type = FieldT
 template <> struct field_traits<Timestamp> { static constexpr FieldType type = FieldType::timestamp; };
 template <> struct field_traits<std::vector<std::string>> { static constexpr FieldType type = FieldType::string_list; };
 template <> struct field_traits<std::vector<std::int64_t>> { static constexpr FieldType type = FieldType::integer_list; };
+template <> struct field_traits<NumberMap> { static constexpr FieldType type = FieldType::number_map; };
+template <> struct field_traits<Price> { static constexpr FieldType type = FieldType::price; };
 
 template <class T> struct unwrap_optional { using type = T; static constexpr bool nullable = false; };
 template <class T> struct unwrap_optional<std::optional<T>> { using type = T; static constexpr bool nullable = true; };
@@ -78,6 +101,15 @@ inline void write_value(JsonWriter& w, const std::vector<std::int64_t>& v) {
   for (auto i : v) w.integer(i);
   w.end_array();
 }
+inline void write_value(JsonWriter& w, const NumberMap& v) {
+  w.begin_object();
+  for (const auto& [k, x] : v) {
+    w.key(k);
+    w.number(x);
+  }
+  w.end_object();
+}
+void write_value(JsonWriter& w, const Price& v);
 template <class T>
 void write_value(JsonWriter& w, const std::optional<T>& v) {
   if (v) {

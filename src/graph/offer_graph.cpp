@@ -168,7 +168,9 @@ RunReport OfferGraph::run(const std::vector<OfferFileJob>& jobs, stages::Sink& s
     });
 
     Result<void> result = job.read([&](std::string_view chunk) -> Result<void> {
-      if (stopping || js.failed) return Error(ErrorCode::cancelled, "the run is stopping");
+      if (stopping || js.failed || (options_.cancel != nullptr && *options_.cancel)) {
+        return Error(ErrorCode::cancelled, "the run is stopping");
+      }
       return splitter.feed(chunk);
     });
     if (result.ok()) result = splitter.finish();

@@ -15,6 +15,7 @@
 // at once.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <vector>
@@ -43,6 +44,8 @@ struct OfferGraphOptions {
   std::size_t max_segments_in_flight = 12;
   std::size_t concurrent_files = 2;
   bool keep_going = false;
+  /// Set from outside to stop reading (another part of the run failed).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 class OfferGraph {

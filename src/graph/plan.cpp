@@ -43,6 +43,64 @@ std::vector<RegionRecord> describe_regions(Session& session) {
   return collector.records();
 }
 
+namespace {
+
+// Zones and offerings of a plan step, from one graph run.
+class FactsSink final : public stages::Sink {
+ public:
+  std::string prepare(const stages::RecordBatch&) const override { return {}; }
+  Result<void> write(const stages::RecordBatch& batch, std::string) override {
+    if (const auto* zones = std::get_if<std::vector<AvailabilityZoneRecord>>(&batch.records)) {
+      for (const auto& z : *zones) zone_ids.emplace(z.zone, z.zone_id);
+    } else if (const auto* offerings = std::get_if<std::vector<InstanceTypeOfferingRecord>>(&batch.records)) {
+      for (const auto& o : *offerings) types[o.region].push_back(o.instance_type);
+    }
+    return {};
+  }
+  Result<void> finish(bool) override { return {}; }
+
+  std::map<std::string, std::string> zone_ids;
+  std::map<std::string, std::vector<std::string>> types;
+};
+
+}  // namespace
+
+SpotPlanFacts spot_plan_facts(Session& session, const std::vector<std::string>& regions, bool offered_types) {
+  std::vector<StreamJob> jobs = plan_streams(Dataset::availability_zones, regions, session.default_region(), {});
+  const std::size_t zone_jobs = jobs.size();
+  if (offered_types) {
+    for (auto& job : plan_streams(Dataset::instance_type_offerings, regions, session.default_region(), {})) {
+      jobs.push_back(std::move(job));
+    }
+  }
+  FactsSink sink;
+  GraphOptions options;
+  options.keep_going = true;  // zone ids may fail alone
+  const RunReport report = StreamGraph(session.fetcher(), options).run(jobs, sink);
+
+  SpotPlanFacts facts;
+  auto zones = std::make_shared<std::map<std::string, std::string>>();
+  const auto zone_error = std::find_if(report.streams.begin(), report.streams.begin() + static_cast<std::ptrdiff_t>(zone_jobs),
+                                       [](const StreamOutcome& s) { return s.error.has_value(); });
+  if (zone_error != report.streams.begin() + static_cast<std::ptrdiff_t>(zone_jobs)) {
+    spdlog::warn("zone ids unavailable ({}); spot records will have null zone_id", zone_error->error->describe());
+  } else {
+    *zones = std::move(sink.zone_ids);
+  }
+  facts.zone_ids = std::move(zones);
+  if (offered_types) {
+    for (std::size_t i = zone_jobs; i < report.streams.size(); ++i) {
+      if (report.streams[i].error) throw FatalError(*report.streams[i].error);
+    }
+    for (auto& [region, types] : sink.types) {
+      std::sort(types.begin(), types.end());
+      types.erase(std::unique(types.begin(), types.end()), types.end());
+    }
+    facts.offered_types = std::make_shared<const std::map<std::string, std::vector<std::string>>>(std::move(sink.types));
+  }
+  return facts;
+}
+
 std::vector<std::string> resolve_regions(Session& session, const RegionSelection& selection) {
   if (!selection.all) return selection.regions;
   std::vector<std::string> out;
@@ -66,16 +124,21 @@ std::vector<std::string> resolve_regions(Session& session, const RegionSelection
 std::vector<StreamJob> plan_streams(Dataset dataset, const std::vector<std::string>& regions,
                                     const std::string& default_region, const stages::SourceOptions& options) {
   std::vector<StreamJob> jobs;
-  if (!info(dataset).regional) {
+  // Not per region, or one document for every region (the advisor feed).
+  if (!info(dataset).regional || dataset == Dataset::spot_advisor) {
     jobs.push_back(StreamJob{dataset, default_region, stages::make_source(dataset, default_region, options)});
+    return jobs;
+  }
+  if (dataset == Dataset::spot_prices) {
+    for (const auto& region : regions) {
+      for (auto& source : stages::spot_sources(region, options)) jobs.push_back(StreamJob{dataset, region, std::move(source)});
+    }
     return jobs;
   }
   // The Pricing API matches one value per field: exact instance types get a
   // stream each, so the server filters instead of us paging through a region.
   const auto& types = options.prices.instance_types;
-  const bool per_type = info(dataset).priced && types.size() > 1 &&
-                        std::none_of(types.begin(), types.end(),
-                                     [](const std::string& t) { return t.find_first_of("*?") != std::string::npos; });
+  const bool per_type = info(dataset).priced && types.size() > 1 && stages::exact_instance_types(types);
   for (const auto& region : regions) {
     if (!per_type) {
       jobs.push_back(StreamJob{dataset, region, stages::make_source(dataset, region, options)});

@@ -49,6 +49,8 @@ std::vector<std::vector<std::string>> offer_sections(Dataset dataset) {
   switch (dataset) {
     case Dataset::on_demand_prices: return {{"products"}, {"terms", "OnDemand"}};
     case Dataset::reserved_prices: return {{"products"}, {"terms", "Reserved"}};
+    // The catalog reads both kinds of terms in one pass over the file.
+    case Dataset::catalog: return {{"products"}, {"terms", "OnDemand"}, {"terms", "Reserved"}};
     case Dataset::savings_plans_rates: return {{"products"}, {"terms", "savingsPlan"}};
     default: return {};
   }
@@ -301,7 +303,7 @@ Result<RecordVector> OfferFileNormalizer::process(const JsonSegment& segment, Of
     if (doc.get_object().get(entries) != simdjson::SUCCESS) return segment_error(state, segment, "expected an object");
     if (products) {
       result = ec2_products(entries, state);
-    } else if (state.dataset == Dataset::on_demand_prices) {
+    } else if (state.dataset == Dataset::on_demand_prices || (state.dataset == Dataset::catalog && segment.section == 1)) {
       result = ec2_terms<OnDemandPriceRecord>(entries, state);
     } else {
       result = ec2_terms<ReservedPriceRecord>(entries, state);

@@ -52,6 +52,8 @@ bool instance_type_matches(std::string_view pattern, std::string_view type) {
   return p == pattern.size();
 }
 
+bool PriceFilter::keeps_region(std::string_view region) const { return contains(regions, region); }
+
 bool PriceFilter::keeps(const PricedProduct& p) const {
   return keeps_product(p.region, p.instance_type, p.operating_system, p.tenancy);
 }
@@ -64,6 +66,12 @@ bool PriceFilter::keeps_product(std::string_view region, std::string_view instan
   if (instance_types.empty()) return true;
   return std::any_of(instance_types.begin(), instance_types.end(),
                      [&](const std::string& pattern) { return instance_type_matches(pattern, instance_type); });
+}
+
+bool exact_instance_types(const std::vector<std::string>& patterns) {
+  return !patterns.empty() && std::none_of(patterns.begin(), patterns.end(), [](const std::string& t) {
+    return t.find_first_of("*?") != std::string::npos;
+  });
 }
 
 Result<bool> read_product_fields(object product, ProductFields& f) {

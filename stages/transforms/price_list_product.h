@@ -29,6 +29,7 @@ struct PriceFilter {
   std::vector<std::string> tenancies;        ///< slugs: shared, dedicated, host
 
   bool keeps(const PricedProduct& p) const;
+  bool keeps_region(std::string_view region) const;
   /// The same test on normalized values.
   bool keeps_product(std::string_view region, std::string_view instance_type, std::string_view operating_system,
                      std::string_view tenancy) const;
@@ -36,6 +37,9 @@ struct PriceFilter {
 
 /// True when `instance_type` matches `pattern` (`*` matches any run of characters).
 bool instance_type_matches(std::string_view pattern, std::string_view instance_type);
+
+/// True when `patterns` is not empty and names exact types only (no `*` or `?`).
+bool exact_instance_types(const std::vector<std::string>& patterns);
 
 /// A product's fields as the Price List spells them, viewing the parsed
 /// document (valid while it is).

@@ -43,17 +43,7 @@ std::map<std::string, std::string> by_key(const std::string& ndjson, const char*
   return out;
 }
 
-std::vector<std::string> enabled_regions(FakeAws& fake) {
-  simdjson::dom::parser parser;
-  const std::string json = fake.world();
-  std::vector<std::string> out;
-  for (simdjson::dom::element r : parser.parse(json)["regions"].get_array()) {
-    if (std::string_view(r["opt_in_status"].get_string().value()) != "not-opted-in") {
-      out.emplace_back(r["name"].get_string().value());
-    }
-  }
-  return out;
-}
+std::vector<std::string> enabled_regions(FakeAws& fake) { return fake.parsed_world().enabled_regions; }
 
 std::string join(const std::vector<std::string>& v) {
   std::string out;

@@ -16,34 +16,7 @@
 namespace pricepipe::testing {
 namespace {
 
-struct World {
-  std::vector<std::string> enabled_regions;
-  std::vector<std::string> disabled_regions;
-  std::map<std::string, std::set<std::string>> types;                        // region → instance types
-  std::map<std::string, std::set<std::pair<std::string, std::string>>> offerings;  // region → (type, zone)
-};
-
-World load_world(FakeAws& fake) {
-  World w;
-  simdjson::dom::parser parser;
-  const std::string json = fake.world();
-  simdjson::dom::element doc = parser.parse(json);
-  for (simdjson::dom::element region : doc["regions"].get_array()) {
-    const std::string name(region["name"].get_string().value());
-    const std::string_view status = region["opt_in_status"].get_string().value();
-    (status == "not-opted-in" ? w.disabled_regions : w.enabled_regions).push_back(name);
-    for (simdjson::dom::element t : region["instance_types"].get_array()) {
-      w.types[name].insert(std::string(t.get_string().value()));
-    }
-    for (auto [zone, types] : region["offerings"].get_object()) {
-      for (simdjson::dom::element t : types.get_array()) {
-        w.offerings[name].insert({std::string(t.get_string().value()), std::string(zone)});
-      }
-    }
-  }
-  std::sort(w.enabled_regions.begin(), w.enabled_regions.end());
-  return w;
-}
+World load_world(FakeAws& fake) { return fake.parsed_world(); }
 
 ProcessResult pricepipe(FakeAws& fake, std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
   ProcessOptions p;

@@ -7,6 +7,8 @@
 namespace pricepipe::stages {
 namespace {
 
+const SourceOptions kNoOptions;
+
 net::Page page_of(const std::string& action, const std::string& region, std::string body) {
   net::Page p;
   p.request.service = "ec2";
@@ -22,7 +24,7 @@ std::vector<Record> run(Dataset dataset, const net::Page& page) {
   auto parsed = parse_page(dataset, page);
   EXPECT_TRUE(parsed.ok()) << parsed.error().describe();
   if (!parsed.ok()) return {};
-  auto records = normalize_page(dataset, parsed.value(), page, SourceOptions{});
+  auto records = normalize_page(dataset, parsed.value(), page, kNoOptions);
   EXPECT_TRUE(records.ok()) << records.error().describe();
   if (!records.ok()) return {};
   return std::get<std::vector<Record>>(records.value());

@@ -1,10 +1,13 @@
 #include "tests/support/fakeaws.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <thread>
+
+#include <simdjson.h>
 
 #include "net/curl_loop.h"
 
@@ -66,6 +69,28 @@ std::map<std::string, std::string> FakeAws::client_env() const {
           {"AWS_EC2_METADATA_DISABLED", "true"},
           {"AWS_CONFIG_FILE", "/nonexistent/pricepipe-test-config"},
           {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/pricepipe-test-credentials"}};
+}
+
+World FakeAws::parsed_world() {
+  World w;
+  simdjson::dom::parser parser;
+  const std::string json = world();
+  simdjson::dom::element doc = parser.parse(json);
+  for (simdjson::dom::element region : doc["regions"].get_array()) {
+    const std::string name(region["name"].get_string().value());
+    const std::string_view status = region["opt_in_status"].get_string().value();
+    (status == "not-opted-in" ? w.disabled_regions : w.enabled_regions).push_back(name);
+    for (simdjson::dom::element t : region["instance_types"].get_array()) {
+      w.types[name].insert(std::string(t.get_string().value()));
+    }
+    for (auto [zone, types] : region["offerings"].get_object()) {
+      for (simdjson::dom::element t : types.get_array()) {
+        w.offerings[name].insert({std::string(t.get_string().value()), std::string(zone)});
+      }
+    }
+  }
+  std::sort(w.enabled_regions.begin(), w.enabled_regions.end());
+  return w;
 }
 
 }  // namespace pricepipe::testing

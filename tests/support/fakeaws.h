@@ -4,12 +4,21 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "tests/support/process.h"
 
 namespace pricepipe::testing {
+
+/// The world a fakeaws serves, as GET /_fakeaws/world describes it.
+struct World {
+  std::vector<std::string> enabled_regions;   ///< sorted
+  std::vector<std::string> disabled_regions;  ///< not opted in
+  std::map<std::string, std::set<std::string>> types;                              ///< region → instance types
+  std::map<std::string, std::set<std::pair<std::string, std::string>>> offerings;  ///< region → (type, zone)
+};
 
 class FakeAws {
  public:
@@ -32,6 +41,8 @@ class FakeAws {
   void clear_requests();
   /// GET /_fakeaws/world: regions, their opt-in status, instance types and offerings.
   std::string world();
+  /// The same, parsed.
+  World parsed_world();
 
   /// Environment for a pricepipe child process pointed at this server.
   std::map<std::string, std::string> client_env() const;

@@ -1,0 +1,123 @@
+// The catalog join: one region's instance types, offerings, prices and spot
+// history folded into one CatalogRecord per instance type.
+//
+// Contract: `add` takes records of any input dataset in any order and folds
+// them into per-type state at once; nothing of an input record is kept but
+// what the row needs (the latest spot price per zone, running min/max/sum of
+// the history), so memory grows with the region's types and zones, never
+// with the history window. `rows` is called once, after every input stream
+// of the region has finished, and yields the rows in instance-type order.
+// Not thread-safe: CatalogSink serializes the graphs that feed one join.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/dataset.h"
+#include "stages/sinks/sink.h"
+
+namespace pricepipe::stages {
+
+/// The advisor's Linux entries, by (region, instance type).
+using AdvisorIndex = std::map<std::pair<std::string, std::string>, SpotAdvisorRecord>;
+
+struct CatalogJoinOptions {
+  /// The spot product description the spot fields are about.
+  std::string spot_product = "Linux/UNIX (Amazon VPC)";
+};
+
+class CatalogJoin {
+ public:
+  CatalogJoin(std::string region, CatalogJoinOptions options);
+
+  void add(const InstanceTypeRecord& r);
+  void add(const InstanceTypeOfferingRecord& r);
+  void add(const OnDemandPriceRecord& r);
+  void add(const ReservedPriceRecord& r);
+  void add(const SavingsPlansRateRecord& r);
+  void add(const SpotPriceRecord& r);
+  template <class Other>
+  void add(const Other&) {}  // datasets the catalog does not use
+
+  /// Folds a whole batch.
+  void add(const RecordVector& records);
+
+  /// One row per instance type the region offers (from instance-types), with
+  /// the advisor's Linux entry from `advisor` when it has one.
+  std::vector<CatalogRecord> rows(const AdvisorIndex& advisor) const;
+
+  /// Types seen so far, for tests of the memory contract.
+  std::size_t types() const { return types_.size(); }
+
+  /// The instance types some zone offers (from the offerings added), sorted.
+  std::vector<std::string> offered_types() const;
+
+ private:
+  struct SpotZone {
+    double price = 0;
+    Timestamp at;
+  };
+  struct Cheapest {
+    std::optional<double> value;
+    std::optional<Timestamp> as_of;
+    void offer(double v, std::optional<Timestamp> when);
+  };
+  struct TypeState {
+    std::optional<InstanceTypeRecord> specs;
+    std::vector<std::string> zones;
+    Cheapest on_demand[4];  // linux, windows, rhel, suse
+    bool priced = false;    // any price-list product for the type
+    std::string currency;
+    Cheapest reserved[2];   // 1 and 3 years
+    Cheapest plan[2];
+    std::map<std::string, SpotZone> spot;  // zone → latest observation
+    double history_min = 0, history_max = 0, history_sum = 0;
+    std::int64_t history_count = 0;
+    Timestamp history_first, history_last;
+  };
+
+  TypeState& state(const std::string& instance_type);
+
+  std::string region_;
+  CatalogJoinOptions options_;
+  std::unordered_map<std::string, TypeState> types_;
+};
+
+/// A Sink that feeds a CatalogJoin from any number of graphs at once.
+class CatalogSink final : public Sink {
+ public:
+  explicit CatalogSink(CatalogJoin& join) : join_(join) {}
+  std::string prepare(const RecordBatch&) const override { return {}; }
+  Result<void> write(const RecordBatch& batch, std::string) override {
+    std::lock_guard lock(mutex_);
+    join_.add(batch.records);
+    return {};
+  }
+  Result<void> finish(bool) override { return {}; }
+
+  std::vector<std::string> offered_types() {
+    std::lock_guard lock(mutex_);
+    return join_.offered_types();
+  }
+
+ private:
+  std::mutex mutex_;
+  CatalogJoin& join_;
+};
+
+/// Keeps the advisor's Linux entries of a batch in `index`.
+class AdvisorSink final : public Sink {
+ public:
+  explicit AdvisorSink(AdvisorIndex& index) : index_(index) {}
+  std::string prepare(const RecordBatch&) const override { return {}; }
+  Result<void> write(const RecordBatch& batch, std::string) override;
+  Result<void> finish(bool) override { return {}; }
+
+ private:
+  AdvisorIndex& index_;
+};
+
+}  // namespace pricepipe::stages
