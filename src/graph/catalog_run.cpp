@@ -1,5 +1,9 @@
 #include "graph/catalog_run.h"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -77,6 +81,15 @@ class AdvisorFetch {
 }  // namespace
 
 CatalogReport run_catalog(Session& session, const CatalogOptions& options, stages::Sink& sink) {
+#if defined(__GLIBC__)
+  // Regions come and go on short-lived threads, and glibc's per-thread arenas
+  // keep what each one freed: left alone, resident memory creeps up region
+  // after region (~125 MB after 25 regions against ~55 MB of live heap).
+  // Returning free memory at 1 MB and serving buffers over 4 MB from mmap
+  // keeps it at the live heap, for ~10% of parse speed.
+  mallopt(M_TRIM_THRESHOLD, 1 << 20);
+  mallopt(M_MMAP_THRESHOLD, 4 << 20);
+#endif
   CatalogReport result;
   AdvisorFetch advisor(session, options);
 
@@ -169,6 +182,8 @@ CatalogReport run_catalog(Session& session, const CatalogOptions& options, stage
     result.rows += n;
     ++result.regions_written;
   };
+
+
 
   const std::size_t lanes = std::max<std::size_t>(1, std::min(options.concurrent_regions, options.regions.size()));
   std::vector<std::thread> threads;

@@ -88,6 +88,49 @@ class BlockingCredits {
   std::condition_variable cv_;
 };
 
+// simdjson parsers for segments. Each grows to several MB for a 1 MB
+// segment; kept in one pool for the whole process, rather than one per
+// thread, their number follows how many segments are parsed at once (not
+// how many threads ever joined a graph) and their buffers are reused, not
+// reallocated by every short-lived thread.
+class ParserPool {
+ public:
+  class Lease {
+   public:
+    Lease(ParserPool& pool, std::unique_ptr<simdjson::dom::parser> parser) : pool_(pool), parser_(std::move(parser)) {}
+    ~Lease() { pool_.give_back(std::move(parser_)); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    simdjson::dom::parser& operator*() { return *parser_; }
+
+   private:
+    ParserPool& pool_;
+    std::unique_ptr<simdjson::dom::parser> parser_;
+  };
+
+  static ParserPool& instance() {
+    static ParserPool pool;
+    return pool;
+  }
+
+  Lease take() {
+    std::lock_guard lock(mutex_);
+    if (free_.empty()) return Lease(*this, std::make_unique<simdjson::dom::parser>());
+    auto parser = std::move(free_.back());
+    free_.pop_back();
+    return Lease(*this, std::move(parser));
+  }
+
+ private:
+  void give_back(std::unique_ptr<simdjson::dom::parser> parser) {
+    std::lock_guard lock(mutex_);
+    free_.push_back(std::move(parser));
+  }
+
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<simdjson::dom::parser>> free_;
+};
+
 }  // namespace
 
 ByteReader file_reader(std::string path) {
@@ -220,11 +263,11 @@ RunReport OfferGraph::run(const std::vector<OfferFileJob>& jobs, stages::Sink& s
   tbb::flow::function_node<MessagePtr, MessagePtr> parse(g, tbb::flow::unlimited, [&](MessagePtr m) {
     if (m->end || m->error) return m;
     JobState& js = *states[m->job];
-    thread_local simdjson::dom::parser parser;
     const bool product_segment = m->segment.section == 0;
     if (!js.failed) {
       try {
-        auto records = normalizer.process(m->segment, js.state, parser);
+        auto parser = ParserPool::instance().take();
+        auto records = normalizer.process(m->segment, js.state, *parser);
         if (records.ok()) {
           m->batch = stages::RecordBatch{js.state.dataset, js.state.region, m->job,
                                          static_cast<std::uint32_t>(m->sequence), std::move(records.value())};

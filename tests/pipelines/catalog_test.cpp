@@ -168,6 +168,26 @@ TEST(Catalog, MemoryStaysFlatFromAnHourToNinetyDaysOfSpotHistory) {
       << hour.peak_rss_kib << " KiB with 1 hour (" << hour_pages << " pages)";
 }
 
+TEST(Catalog, MemoryDoesNotGrowWithTheNumberOfRegions) {
+  FakeAws fake({"--synthetic", "--synthetic-regions", "30"});
+  const World world = fake.parsed_world();
+  ASSERT_GE(world.enabled_regions.size(), 24u);
+  // Six regions on two lanes already keep both lanes busy, as all of them do.
+  std::string six;
+  for (std::size_t i = 0; i < 6; ++i) six += (six.empty() ? "" : ",") + world.enabled_regions[i];
+  const auto few = pricepipe(fake, {"stream", "catalog", "--regions", six, "--concurrent-regions", "2"});
+  ASSERT_EQ(few.exit_code, 0) << few.err;
+  const auto all = pricepipe(fake, {"stream", "catalog", "--regions", "all", "--concurrent-regions", "2"});
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  const auto rows = lines_of(all.out).size();
+  ASSERT_GT(rows, 3 * lines_of(few.out).size()) << "the large run must join far more regions";
+  // Every region's join state (specs, zones, prices and spot per type) held
+  // to the end would add a few MB per region: tens of MB over 19 more.
+  EXPECT_LT(all.peak_rss_kib, few.peak_rss_kib + 12 * 1024)
+      << "peak RSS " << all.peak_rss_kib << " KiB for " << world.enabled_regions.size() << " regions (" << rows
+      << " rows) vs " << few.peak_rss_kib << " KiB for 6";
+}
+
 TEST(Catalog, AFailedRegionEmitsNothingAndFailsTheRun) {
   FakeAws fake({"--synthetic", "--synthetic-regions", "3"});
   fake.set_faults(R"({"faults":[{"action":"DescribeSpotPriceHistory","region":"eu-west-1","kind":"malformed","count":100}]})");
