@@ -103,7 +103,8 @@ std::vector<std::shared_ptr<const net::Paginator>> spot_sources(const std::strin
   std::vector<std::shared_ptr<const net::Paginator>> out;
   auto source = [&](std::vector<std::string> types) {
     out.push_back(std::make_shared<DescribeSpotPriceHistorySource>(region, types, options.product_descriptions,
-                                                                   options.spot_start, options.spot_end));
+                                                                   options.spot_start, options.spot_end,
+                                                                   options.spot_start_label, options.spot_end_label));
   };
   const std::vector<std::string>* offered = nullptr;
   if (options.offered_types) {

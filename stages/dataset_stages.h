@@ -33,6 +33,9 @@ struct SourceOptions {
   std::vector<std::string> product_descriptions = {"Linux/UNIX (Amazon VPC)"};
   Timestamp spot_start;
   Timestamp spot_end;
+  /// How the window's ends follow the clock (`now`, `now-86400s`), empty when fixed: the cache key uses these.
+  std::string spot_start_label;
+  std::string spot_end_label;
   std::size_t spot_batch_size = 50;
   /// Zone name → zone id, for spot records (filled from DescribeAvailabilityZones).
   std::shared_ptr<const std::map<std::string, std::string>> zone_ids;

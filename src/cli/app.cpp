@@ -15,9 +15,15 @@ namespace pricepipe::cli {
 
 namespace {
 
-void bind_settings(CLI::App& app, config::NetworkSettings& settings) {
-  config::NetworkSettings::describe([&](auto member, const char* flag, const char* env, const char* description) {
-    CLI::Option* option = app.add_option(flag, settings.*member, description);
+template <class Settings>
+void bind_settings(CLI::App& app, Settings& settings) {
+  Settings::describe([&](auto member, const char* flag, const char* env, const char* description) {
+    CLI::Option* option = nullptr;
+    if constexpr (std::is_same_v<std::remove_cvref_t<decltype(settings.*member)>, bool>) {
+      option = app.add_flag(flag, settings.*member, description);
+    } else {
+      option = app.add_option(flag, settings.*member, description);
+    }
     if (env[0] != '\0') option->envname(env);
   });
 }
@@ -48,6 +54,10 @@ int run(int argc, char** argv) {
 
   config::NetworkSettings network;
   bind_settings(app, network);
+  config::CacheSettings cache;
+  bind_settings(app, cache);
+  config::ReportSettings report;
+  bind_settings(app, report);
   std::string log_level = "info";
   bool quiet = false;
   int verbose = 0;
@@ -57,6 +67,7 @@ int run(int argc, char** argv) {
   app.add_flag("-v,--verbose", verbose, "More detail on stderr (-vv for trace).");
 
   StreamCommand stream(app);
+  CacheCommand cache_command(app);
   SchemaCommand schema(app);
   DocsCommand docs(app);
 
@@ -68,8 +79,11 @@ int run(int argc, char** argv) {
   }
   setup_logging(log_level, quiet, verbose);
   network.validate();
+  cache.validate();
+  report.validate();
 
-  if (stream.selected()) return stream.run(network);
+  if (stream.selected()) return stream.run(RunSettings{network, cache, report});
+  if (cache_command.selected()) return cache_command.run(cache);
   if (schema.selected()) return schema.run();
   if (docs.selected()) return docs.run();
   return static_cast<int>(ExitCode::usage);

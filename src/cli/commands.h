@@ -1,5 +1,5 @@
 // The subcommands. Each registers its options on construction and runs when
-// selected; options common to every command live in config::NetworkSettings.
+// selected; options common to every command live in the config:: settings.
 #pragma once
 
 #include <string>
@@ -16,12 +16,19 @@
 
 namespace pricepipe::cli {
 
+/// The global options of a run.
+struct RunSettings {
+  config::NetworkSettings network;
+  config::CacheSettings cache;
+  config::ReportSettings report;
+};
+
 /// `pricepipe stream DATASET`: NDJSON records on stdout.
 class StreamCommand {
  public:
   explicit StreamCommand(CLI::App& parent);
   bool selected() const { return cmd_->parsed(); }
-  int run(const config::NetworkSettings& network);
+  int run(const RunSettings& settings);
 
  private:
   bool use_bulk(Dataset dataset, std::size_t regions) const;
@@ -29,17 +36,19 @@ class StreamCommand {
   std::vector<std::string> ec2_regions(graph::Session& session) const;
   /// Spot window, product descriptions and the advisor URL, from the options.
   void spot_options(stages::SourceOptions& sources) const;
-  int run_api(const config::NetworkSettings& network, Dataset dataset, stages::SourceOptions sources);
-  int run_advisor(const config::NetworkSettings& network, stages::SourceOptions sources);
-  int run_bulk(const config::NetworkSettings& network, Dataset dataset, const std::vector<std::string>& regions,
-               stages::SourceOptions sources);
+  /// A session for this run; `sign`: whether it resolves credentials and signs.
+  graph::SessionOptions session_options(bool sign) const;
+  int run_api(Dataset dataset, stages::SourceOptions sources);
+  int run_advisor(stages::SourceOptions sources);
+  int run_bulk(Dataset dataset, const std::vector<std::string>& regions, stages::SourceOptions sources);
   /// The summary line, failures and exit code of a run.
-  int run_catalog(const config::NetworkSettings& network, stages::SourceOptions sources);
+  int run_catalog(stages::SourceOptions sources);
   /// The summary line, failures and exit code of a run that wrote `records`.
   int finish(Dataset dataset, const graph::RunReport& report, std::uint64_t records, graph::Session& session,
              std::size_t regions, const std::string& source);
 
   CLI::App* cmd_;
+  RunSettings settings_;
   std::string dataset_;
   std::string regions_;
   bool include_disabled_ = false;
@@ -57,6 +66,21 @@ class StreamCommand {
   std::string spot_advisor_url_;
   std::size_t concurrent_regions_ = 4;
   bool keep_going_ = false;
+};
+
+/// `pricepipe cache stats|ls|clear|gc|verify`.
+class CacheCommand {
+ public:
+  explicit CacheCommand(CLI::App& parent);
+  bool selected() const { return cmd_->parsed(); }
+  int run(const config::CacheSettings& settings);
+
+ private:
+  CLI::App* cmd_;
+  std::string region_;
+  std::string class_;
+  std::string older_than_;
+  std::string format_ = "text";
 };
 
 /// `pricepipe schema [DATASET]`: the fields of each dataset.

@@ -53,7 +53,7 @@ std::string datasets_markdown() {
 std::string settings_markdown() {
   std::string out =
       "| flag | environment | default | description |\n| --- | --- | --- | --- |\n";
-  for (const auto& s : config::network_setting_docs()) {
+  for (const auto& s : config::setting_docs()) {
     out += fmt::format("| `{}` | {} | {} | {} |\n", s.flag, s.env.empty() ? "" : "`" + s.env + "`",
                        s.default_value.empty() ? "" : "`" + s.default_value + "`", markdown_cell(s.description));
   }

@@ -117,6 +117,15 @@ void StreamCommand::spot_options(stages::SourceOptions& sources) const {
   const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
   sources.spot_end = until_.empty() ? Timestamp{now} : parse_time_or_duration(until_, now, "--until");
   sources.spot_start = since_.empty() ? sources.spot_end : parse_time_or_duration(since_, now, "--since");
+  // Ends that follow the clock are named relative to it in cache keys, so a
+  // cached "now" answer is reused while fresh (--cache-ttl-spot).
+  auto label = [&](const std::string& text, Timestamp at) -> std::string {
+    if (text.empty()) return "now";
+    if (parse_rfc3339(text)) return "";
+    return "now-" + std::to_string((now - at.time).count()) + "s";
+  };
+  sources.spot_end_label = label(until_, sources.spot_end);
+  sources.spot_start_label = since_.empty() ? sources.spot_end_label : label(since_, sources.spot_start);
   if (sources.spot_start.time > sources.spot_end.time) {
     throw FatalError(ErrorCode::usage, "--since is after --until");
   }
@@ -139,7 +148,16 @@ bool StreamCommand::use_bulk(Dataset dataset, std::size_t regions) const {
   return !(stages::exact_instance_types(instance_types_) && regions > 0 && regions * instance_types_.size() <= 8);
 }
 
-int StreamCommand::run(const config::NetworkSettings& network) {
+graph::SessionOptions StreamCommand::session_options(bool sign) const {
+  graph::SessionOptions options;
+  options.network = settings_.network;
+  options.cache = settings_.cache;
+  options.sign_requests = sign;
+  return options;
+}
+
+int StreamCommand::run(const RunSettings& settings) {
+  settings_ = settings;
   const Dataset dataset = *dataset_from_name(dataset_);
   if (dataset == Dataset::savings_plans_rates && price_source_ == "api") {
     throw FatalError(ErrorCode::usage, "savings-plans-rates come only from the bulk Price List (--price-source bulk)");
@@ -152,15 +170,15 @@ int StreamCommand::run(const config::NetworkSettings& network) {
   sources.pricing_region = pricing_region_;
 
   spot_options(sources);
-  if (dataset == Dataset::catalog) return run_catalog(network, sources);
-  if (dataset == Dataset::spot_advisor) return run_advisor(network, sources);
+  if (dataset == Dataset::catalog) return run_catalog(sources);
+  if (dataset == Dataset::spot_advisor) return run_advisor(sources);
   if (info(dataset).priced) {
     const bool all = regions_ == "all";
     std::vector<std::string> listed;
     if (!regions_.empty() && !all) listed = graph::parse_region_selection(regions_).regions;
-    if (use_bulk(dataset, all ? 0 : std::max<std::size_t>(1, listed.size()))) return run_bulk(network, dataset, listed, sources);
+    if (use_bulk(dataset, all ? 0 : std::max<std::size_t>(1, listed.size()))) return run_bulk(dataset, listed, sources);
   }
-  return run_api(network, dataset, sources);
+  return run_api(dataset, sources);
 }
 
 std::vector<std::string> StreamCommand::ec2_regions(graph::Session& session) const {
@@ -170,8 +188,8 @@ std::vector<std::string> StreamCommand::ec2_regions(graph::Session& session) con
   return graph::resolve_regions(session, selection);
 }
 
-int StreamCommand::run_api(const config::NetworkSettings& network, Dataset dataset, stages::SourceOptions sources) {
-  graph::Session session(graph::SessionOptions{network});
+int StreamCommand::run_api(Dataset dataset, stages::SourceOptions sources) {
+  graph::Session session(session_options(true));
   std::vector<std::string> regions;
   if (info(dataset).regional) {
     regions = ec2_regions(session);
@@ -194,10 +212,8 @@ int StreamCommand::run_api(const config::NetworkSettings& network, Dataset datas
                 "endpoint " + session.endpoint_description(service));
 }
 
-int StreamCommand::run_advisor(const config::NetworkSettings& network, stages::SourceOptions sources) {
-  graph::SessionOptions options{network};
-  options.sign_requests = false;  // the feed is public
-  graph::Session session(options);
+int StreamCommand::run_advisor(stages::SourceOptions sources) {
+  graph::Session session(session_options(false));  // the feed is public
   if (regions_.empty()) {
     sources.prices.regions = {session.default_region()};
   } else if (regions_ != "all") {
@@ -214,11 +230,8 @@ int StreamCommand::run_advisor(const config::NetworkSettings& network, stages::S
                 "spot advisor " + (spot_advisor_url_.empty() ? std::string(stages::kDefaultSpotAdvisorUrl) : spot_advisor_url_));
 }
 
-int StreamCommand::run_bulk(const config::NetworkSettings& network, Dataset dataset,
-                            const std::vector<std::string>& regions, stages::SourceOptions sources) {
-  graph::SessionOptions options{network};
-  options.sign_requests = false;  // the Price List is public
-  graph::Session session(options);
+int StreamCommand::run_bulk(Dataset dataset, const std::vector<std::string>& regions, stages::SourceOptions sources) {
+  graph::Session session(session_options(false));  // the Price List is public
   std::vector<graph::OfferFileJob> jobs;
   if (!offer_files_.empty()) {
     // Local files may cover many regions: the region list filters records.
@@ -229,9 +242,9 @@ int StreamCommand::run_bulk(const config::NetworkSettings& network, Dataset data
   } else {
     const std::vector<std::string> wanted =
         regions_.empty() ? std::vector<std::string>{session.default_region()} : regions;
-    for (const auto& file : graph::resolve_offer_files(session.loop(), price_list_url_, dataset, wanted)) {
+    for (const auto& file : graph::resolve_offer_files(session.loop(), session.cache(), &session.metrics(), price_list_url_, dataset, wanted)) {
       jobs.push_back(graph::OfferFileJob{dataset, file.region, file.url,
-                                         graph::download_reader(session.loop(), file.url, session.metrics()), sources.prices});
+                                         graph::download_reader(session.loop(), file.url, session.metrics(), session.cache()), sources.prices});
     }
   }
   stages::NdjsonSink sink(STDOUT_FILENO);
@@ -242,7 +255,7 @@ int StreamCommand::run_bulk(const config::NetworkSettings& network, Dataset data
                 offer_files_.empty() ? "price list " + price_list_url_ : "offer files");
 }
 
-int StreamCommand::run_catalog(const config::NetworkSettings& network, stages::SourceOptions sources) {
+int StreamCommand::run_catalog(stages::SourceOptions sources) {
   if (price_source_ == "api" || !offer_files_.empty() || !operating_systems_.empty() || !tenancies_.empty() ||
       !product_descriptions_.empty()) {
     throw FatalError(ErrorCode::usage,
@@ -251,7 +264,7 @@ int StreamCommand::run_catalog(const config::NetworkSettings& network, stages::S
                      "--product-descriptions do not apply");
   }
   sources.product_descriptions = {stages::CatalogJoinOptions{}.spot_product};
-  graph::Session session(graph::SessionOptions{network});
+  graph::Session session(session_options(true));
   graph::CatalogOptions options;
   options.regions = ec2_regions(session);
   options.sources = std::move(sources);

@@ -8,6 +8,9 @@
 // default written here.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +61,80 @@ struct NetworkSettings {
   void validate() const;
 };
 
+/// The cache in front of every fetch.
+struct CacheSettings {
+  std::string dir;              ///< empty: $XDG_CACHE_HOME/pricepipe, else ~/.cache/pricepipe
+  std::string max_size = "2G";
+  std::string memory = "256M";
+  int level = 3;
+  bool disabled = false;
+  bool offline = false;
+  bool refresh = false;
+  std::string ttl_regions = "7d";
+  std::string ttl_zones = "7d";
+  std::string ttl_instance_types = "24h";
+  std::string ttl_offerings = "24h";
+  std::string ttl_prices = "24h";
+  std::string ttl_price_list_index = "6h";
+  std::string ttl_spot = "1h";
+  std::string ttl_advisor = "1h";
+  std::string negative_ttl = "10m";
+
+  template <class V>
+  static void describe(V&& v) {
+    using S = CacheSettings;
+    v(&S::dir, "--cache-dir", "PRICEPIPE_CACHE_DIR",
+      "Cache directory (default $XDG_CACHE_HOME/pricepipe, else ~/.cache/pricepipe); created with mode 0700.");
+    v(&S::max_size, "--cache-max-size", "PRICEPIPE_CACHE_MAX_SIZE",
+      "Size cap of the on-disk cache (compressed bytes; K, M, G suffixes); least recently used entries go first.");
+    v(&S::memory, "--cache-memory", "PRICEPIPE_CACHE_MEMORY", "Bytes of answers kept in memory in front of the disk.");
+    v(&S::level, "--cache-level", "PRICEPIPE_CACHE_LEVEL", "zstd level for stored answers (1-19).");
+    v(&S::disabled, "--no-cache", "PRICEPIPE_NO_CACHE", "Neither read nor write the cache.");
+    v(&S::offline, "--offline", "PRICEPIPE_OFFLINE",
+      "Serve only from the cache, expired entries included; a missing entry is an error naming the request.");
+    v(&S::refresh, "--refresh", "", "Fetch everything again and replace what the cache holds.");
+    v(&S::ttl_regions, "--cache-ttl-regions", "PRICEPIPE_CACHE_TTL_REGIONS", "How long DescribeRegions answers are fresh.");
+    v(&S::ttl_zones, "--cache-ttl-zones", "PRICEPIPE_CACHE_TTL_ZONES", "The same for DescribeAvailabilityZones.");
+    v(&S::ttl_instance_types, "--cache-ttl-instance-types", "PRICEPIPE_CACHE_TTL_INSTANCE_TYPES",
+      "The same for DescribeInstanceTypes.");
+    v(&S::ttl_offerings, "--cache-ttl-offerings", "PRICEPIPE_CACHE_TTL_OFFERINGS",
+      "The same for DescribeInstanceTypeOfferings.");
+    v(&S::ttl_prices, "--cache-ttl-prices", "PRICEPIPE_CACHE_TTL_PRICES", "The same for Pricing API (GetProducts) pages.");
+    v(&S::ttl_price_list_index, "--cache-ttl-price-list-index", "PRICEPIPE_CACHE_TTL_PRICE_LIST_INDEX",
+      "The same for the bulk Price List's indexes. Offer files are kept until an index names a newer version "
+      "(their URLs are versioned).");
+    v(&S::ttl_spot, "--cache-ttl-spot", "PRICEPIPE_CACHE_TTL_SPOT", "The same for DescribeSpotPriceHistory pages.");
+    v(&S::ttl_advisor, "--cache-ttl-advisor", "PRICEPIPE_CACHE_TTL_ADVISOR", "The same for the Spot Instance Advisor feed.");
+    v(&S::negative_ttl, "--cache-negative-ttl", "PRICEPIPE_CACHE_NEGATIVE_TTL",
+      "How long an empty or not-found answer is kept, so a failing lookup is not repeated every run.");
+  }
+
+  void validate() const;
+};
+
+/// What a run reports about itself besides its records.
+struct ReportSettings {
+  std::string metrics_out;
+  std::string metrics_format = "json";
+
+  template <class V>
+  static void describe(V&& v) {
+    using S = ReportSettings;
+    v(&S::metrics_out, "--metrics-out", "PRICEPIPE_METRICS_OUT",
+      "Write the run's metrics to this file: per service and action, requests, cache hits, bytes, retries, "
+      "throttles, failures and latency percentiles.");
+    v(&S::metrics_format, "--metrics-format", "PRICEPIPE_METRICS_FORMAT",
+      "`json`, or `prometheus` (a node-exporter textfile).");
+  }
+
+  void validate() const;
+};
+
+/// Parses "1h", "30m", "7d", "90s", "2w" or "0"; nullopt when malformed.
+std::optional<std::chrono::seconds> parse_duration(const std::string& text);
+/// Parses "512", "64K", "256M", "2G" (powers of 1024); nullopt when malformed.
+std::optional<std::uint64_t> parse_size(const std::string& text);
+
 /// One row of the settings table, for documentation.
 struct SettingDoc {
   std::string flag;
@@ -66,6 +143,7 @@ struct SettingDoc {
   std::string description;
 };
 
-std::vector<SettingDoc> network_setting_docs();
+/// Every setting of every struct above, in order.
+std::vector<SettingDoc> setting_docs();
 
 }  // namespace pricepipe::config

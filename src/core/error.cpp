@@ -15,6 +15,7 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::server: return "server";
     case ErrorCode::network: return "network";
     case ErrorCode::timeout: return "timeout";
+    case ErrorCode::not_cached: return "not-cached";
     case ErrorCode::malformed_response: return "malformed-response";
     case ErrorCode::io: return "io";
     case ErrorCode::cancelled: return "cancelled";
@@ -61,7 +62,8 @@ ExitCode exit_code_for(ErrorCode code) {
     case ErrorCode::aws_api:
     case ErrorCode::server: return ExitCode::aws_error;
     case ErrorCode::network:
-    case ErrorCode::timeout: return ExitCode::network;
+    case ErrorCode::timeout:
+    case ErrorCode::not_cached: return ExitCode::network;
     case ErrorCode::malformed_response: return ExitCode::malformed;
     case ErrorCode::io: return ExitCode::io;
     case ErrorCode::cancelled:

@@ -30,6 +30,7 @@ enum class ErrorCode {
   server,              ///< 5xx from the service
   network,             ///< connection refused, reset, DNS, TLS
   timeout,             ///< connect or read timeout
+  not_cached,          ///< --offline, and the cache does not hold the answer
   malformed_response,  ///< a body we could not parse
   io,                  ///< local file or pipe
   cancelled,           ///< the run is stopping
@@ -134,7 +135,7 @@ enum class ExitCode : int {
   failure = 1,            ///< internal error
   usage = 2,              ///< bad command line or configuration
   credentials = 3,        ///< no usable credentials, or AWS rejected them
-  network = 4,            ///< endpoint unreachable or timing out
+  network = 4,            ///< endpoint unreachable or timing out (or, --offline, an answer not cached)
   aws_error = 5,          ///< the service answered with an error (incl. region not enabled)
   malformed = 6,          ///< a response or file could not be parsed
   partial = 7,            ///< --keep-going run finished with failed regions

@@ -97,9 +97,9 @@ CatalogReport run_catalog(Session& session, const CatalogOptions& options, stage
   std::map<std::string, std::string> ec2_files;
   std::map<std::string, std::string> plan_files;
   try {
-    ec2_files = urls_by_region(resolve_offer_files(session.loop(), options.price_list_url, Dataset::on_demand_prices,
+    ec2_files = urls_by_region(resolve_offer_files(session.loop(), session.cache(), &session.metrics(), options.price_list_url, Dataset::on_demand_prices,
                                                    options.regions));
-    plan_files = urls_by_region(resolve_offer_files(session.loop(), options.price_list_url,
+    plan_files = urls_by_region(resolve_offer_files(session.loop(), session.cache(), &session.metrics(), options.price_list_url,
                                                     Dataset::savings_plans_rates, options.regions));
   } catch (...) {
     session.fetcher().cancel();
@@ -109,7 +109,10 @@ CatalogReport run_catalog(Session& session, const CatalogOptions& options, stage
 
   std::atomic<bool> stop{false};
   std::atomic<std::size_t> next{0};
-  std::mutex mutex;  // guards result and the sink
+  std::mutex mutex;  // guards result, the sink and what follows
+  std::condition_variable written_cv;
+  std::map<std::size_t, std::optional<std::vector<CatalogRecord>>> waiting;  // rows waiting for earlier regions
+  std::size_t next_to_write = 0;
 
   auto fail = [&] {
     if (options.keep_going || stop.exchange(true)) return;
@@ -146,7 +149,7 @@ CatalogReport run_catalog(Session& session, const CatalogOptions& options, stage
     std::vector<OfferFileJob> files;
     for (auto [dataset, urls] : {std::pair{Dataset::catalog, &ec2_files}, std::pair{Dataset::savings_plans_rates, &plan_files}}) {
       const std::string& url = urls->at(region);
-      files.push_back(OfferFileJob{dataset, region, url, download_reader(session.loop(), url, session.metrics()), filter});
+      files.push_back(OfferFileJob{dataset, region, url, download_reader(session.loop(), url, session.metrics(), session.cache()), filter});
     }
     OfferGraphOptions offer_options;
     offer_options.keep_going = options.keep_going;
@@ -166,30 +169,48 @@ CatalogReport run_catalog(Session& session, const CatalogOptions& options, stage
       }
     }
 
-    std::lock_guard lock(mutex);
+    std::unique_lock lock(mutex);
     append(result.inputs, std::move(ec2));
     append(result.inputs, std::move(prices));
-    if (!complete || stop || result.inputs.sink_error || (!advisor_ok && !options.keep_going)) return;
-    stages::RecordBatch batch{Dataset::catalog, region, static_cast<std::uint32_t>(index), 0, RecordVector(std::move(rows))};
-    const std::size_t n = size_of(batch.records);
-    auto written = sink.write(batch, sink.prepare(batch));
-    if (!written.ok()) {
-      result.inputs.sink_error = written.error();
-      stop = true;
-      session.fetcher().cancel();
-      return;
+    const bool usable = complete && !stop && !result.inputs.sink_error && (advisor_ok || options.keep_going);
+    // Regions are written in the order asked (sorted), whatever order they
+    // finish in, so the same inputs always give the same bytes.
+    waiting.emplace(index, usable ? std::optional<std::vector<CatalogRecord>>(std::move(rows)) : std::nullopt);
+    for (auto it = waiting.find(next_to_write); it != waiting.end(); it = waiting.find(next_to_write)) {
+      auto region_rows = std::move(it->second);
+      waiting.erase(it);
+      const std::size_t at = next_to_write++;
+      if (!region_rows || result.inputs.sink_error) continue;
+      stages::RecordBatch batch{Dataset::catalog, options.regions[at], static_cast<std::uint32_t>(at), 0,
+                                RecordVector(std::move(*region_rows))};
+      const std::size_t n = size_of(batch.records);
+      auto written = sink.write(batch, sink.prepare(batch));
+      if (!written.ok()) {
+        result.inputs.sink_error = written.error();
+        stop = true;
+        session.fetcher().cancel();
+        continue;
+      }
+      result.rows += n;
+      ++result.regions_written;
     }
-    result.rows += n;
-    ++result.regions_written;
+    written_cv.notify_all();
   };
-
-
 
   const std::size_t lanes = std::max<std::size_t>(1, std::min(options.concurrent_regions, options.regions.size()));
   std::vector<std::thread> threads;
   for (std::size_t l = 0; l < lanes; ++l) {
     threads.emplace_back([&] {
-      for (std::size_t i = next++; i < options.regions.size() && !stop; i = next++) run_region(i);
+      for (std::size_t i = next++; i < options.regions.size() && !stop; i = next++) {
+        // At most `lanes` regions ahead of the oldest unwritten one: the rows
+        // waiting for their turn stay bounded.
+        {
+          std::unique_lock lock(mutex);
+          written_cv.wait(lock, [&] { return i < next_to_write + 2 * lanes || stop; });
+        }
+        if (stop) break;
+        run_region(i);
+      }
     });
   }
   for (auto& t : threads) t.join();

@@ -9,10 +9,13 @@
 // Contract: `run_catalog` starts the advisor fetch, resolves the offer
 // files and runs up to `concurrent_regions` regions at a time; within a
 // region all of its streams and files run together, bounded by the rate
-// limits and credits. A region's rows go to the sink (one batch, in
-// instance-type order) as soon as all of its inputs and the advisor are
-// complete; a region with a failed input emits nothing. Join state lives
-// only while its region is open, so memory is bounded by
+// limits and credits. A region's rows are ready as soon as all of its inputs
+// and the advisor are complete, and go to the sink as one batch in
+// instance-type order; regions are written in the order of `regions`, so
+// the same inputs give the same bytes whatever finished first (a region
+// waits at most for the ones before it; no more than 2 × concurrent_regions
+// are open or waiting). A region with a failed input emits nothing. Join
+// state lives only while its region is open, so memory is bounded by
 // `concurrent_regions`, not by the number of regions or the spot window.
 #pragma once
 

@@ -25,16 +25,40 @@ std::string absolute(const std::string& base_url, std::string_view path) {
   return base + (path.starts_with("/") ? "" : "/") + std::string(path);
 }
 
-// Fetches a small JSON document whole.
-std::string fetch(net::CurlLoop& loop, const std::string& url) {
+net::ApiRequest price_list_request(const std::string& url, const char* action) {
+  net::ApiRequest r;
+  r.service = "price-list";
+  r.action = action;
+  r.method = "GET";
+  r.url = url;
+  return r;
+}
+
+// Fetches a small JSON document whole, through the cache.
+std::string fetch(net::CurlLoop& loop, net::RequestCache* cache, Metrics* metrics, const std::string& url) {
+  const net::ApiRequest api = price_list_request(url, "GetPriceListIndex");
+  const std::string key = cache != nullptr ? net::cache_key(api) : std::string();
+  if (cache != nullptr) {
+    if (auto answer = cache->lookup(key); answer && answer->response.status == 200) {
+      if (metrics != nullptr) metrics->action(api.service, api.action).cache_hits.fetch_add(1);
+      return std::move(answer->response.body);
+    }
+    if (cache->policy().offline) {
+      ErrorContext c;
+      c.file = url;
+      throw FatalError(Error(ErrorCode::not_cached, "not in the cache (--offline): price list index", c));
+    }
+  }
   net::HttpRequest request;
   request.url = url;
+  if (metrics != nullptr) metrics->action(api.service, api.action).requests.fetch_add(1);
   auto r = loop.send(request);
   if (!r.ok()) {
     Error e = r.error();
     e.context().file = url;
     throw FatalError(std::move(e));
   }
+  if (metrics != nullptr) metrics->action(api.service, api.action).bytes.fetch_add(r.value().body.size());
   if (r.value().status != 200) {
     ErrorContext c;
     c.file = url;
@@ -42,18 +66,20 @@ std::string fetch(net::CurlLoop& loop, const std::string& url) {
     throw FatalError(Error(r.value().status == 404 ? ErrorCode::aws_api : ErrorCode::server,
                            "price list index: HTTP " + std::to_string(r.value().status), c));
   }
+  if (cache != nullptr) cache->save(api, key, 200, "", r.value().body);
   return std::move(r.value().body);
 }
 
 }  // namespace
 
-std::vector<OfferFile> resolve_offer_files(net::CurlLoop& loop, const std::string& base_url, Dataset dataset,
+std::vector<OfferFile> resolve_offer_files(net::CurlLoop& loop, net::RequestCache* cache, Metrics* metrics,
+                                           const std::string& base_url, Dataset dataset,
                                            const std::vector<std::string>& regions) {
   simdjson::dom::parser parser;
   const bool savings_plans = dataset == Dataset::savings_plans_rates;
 
   const std::string offers_url = absolute(base_url, "/offers/v1.0/aws/index.json");
-  const std::string offers = fetch(loop, offers_url);
+  const std::string offers = fetch(loop, cache, metrics, offers_url);
   std::string_view region_index_path;
   simdjson::dom::element doc;
   if (parser.parse(offers).get(doc) != simdjson::SUCCESS ||
@@ -64,7 +90,7 @@ std::vector<OfferFile> resolve_offer_files(net::CurlLoop& loop, const std::strin
                                 (savings_plans ? "currentSavingsPlanIndexUrl" : "currentRegionIndexUrl"));
   }
   const std::string index_url = absolute(base_url, region_index_path);
-  const std::string index = fetch(loop, index_url);
+  const std::string index = fetch(loop, cache, metrics, index_url);
   if (parser.parse(index).get(doc) != simdjson::SUCCESS) index_error(index_url, "not JSON");
 
   // EC2: regions{code: {currentVersionUrl}}; Savings Plans: regions[{regionCode, versionUrl}].
@@ -104,22 +130,49 @@ std::vector<OfferFile> resolve_offer_files(net::CurlLoop& loop, const std::strin
   return out;
 }
 
-ByteReader download_reader(net::CurlLoop& loop, std::string url, Metrics& metrics) {
-  return [&loop, &metrics, url = std::move(url)](
+ByteReader download_reader(net::CurlLoop& loop, std::string url, Metrics& metrics, net::RequestCache* cache) {
+  return [&loop, &metrics, cache, url = std::move(url)](
              const std::function<Result<void>(std::string_view)>& consume) -> Result<void> {
+    const net::ApiRequest api = price_list_request(url, "GetOfferFile");
+    const std::string key = cache != nullptr ? net::cache_key(api) : std::string();
+    // The cached copy first: each frame is verified before it is handed on,
+    // so a damaged blob can only cut the copy short, and the rest then comes
+    // from the network from that byte (offer file URLs are versioned).
+    std::uint64_t offset = 0;
+    if (cache != nullptr && !cache->policy().refresh) {
+      if (auto streamed = cache->store().stream(key, cache->policy().offline, consume)) {
+        metrics.action(api.service, api.action).cache_hits.fetch_add(1);
+        if (!streamed->status.ok()) return streamed->status;
+        if (!streamed->corrupt) return {};
+        offset = streamed->delivered;
+      }
+      if (cache->policy().offline) {
+        ErrorContext c;
+        c.file = url;
+        c.offset = static_cast<std::int64_t>(offset);
+        return Error(ErrorCode::not_cached, "not in the cache (--offline): offer file", c);
+      }
+    }
+    auto writer = cache != nullptr && offset == 0 ? cache->store().begin_blob() : nullptr;
     // 16 MB in flight at most: the download pauses while the splitter waits.
     net::ChunkQueue queue(16 << 20, 4 << 20);
     net::DownloadOptions options;
     options.metrics = &metrics;
+    options.start_offset = offset;
     auto download = net::Download::start(loop, url, queue, options);
     Result<void> result;
     while (auto chunk = queue.pop()) {
       if (!result.ok()) continue;  // drain what is left after a failure
+      if (writer) writer->append(*chunk);
       result = consume(*chunk);
       if (!result.ok()) download->cancel();
     }
     if (!result.ok()) return result;
     if (auto error = queue.error()) return *error;
+    if (writer) {
+      const cache::EntryMeta meta = cache->meta_of(api, 200, "", "");
+      writer->commit(key, meta, cache->ttl_of(meta));
+    }
     return {};
   };
 }

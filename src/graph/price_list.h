@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "graph/offer_graph.h"
 #include "net/curl_loop.h"
+#include "net/request_cache.h"
 
 namespace pricepipe::graph {
 
@@ -28,10 +29,12 @@ struct OfferFile {
 /// The offer files of `dataset` for `regions` (empty: every region the index
 /// lists), in region order. Throws FatalError naming the URL for an index
 /// that cannot be fetched or read, and for a region the index does not list.
-std::vector<OfferFile> resolve_offer_files(net::CurlLoop& loop, const std::string& base_url, Dataset dataset,
+std::vector<OfferFile> resolve_offer_files(net::CurlLoop& loop, net::RequestCache* cache, Metrics* metrics,
+                                           const std::string& base_url, Dataset dataset,
                                            const std::vector<std::string>& regions);
 
-/// Streams `url` through a bounded queue with resumable downloads, counted in `metrics`.
-ByteReader download_reader(net::CurlLoop& loop, std::string url, Metrics& metrics);
+/// Streams `url` through a bounded queue with resumable downloads, counted in
+/// `metrics`; from `cache` when it holds the file, into it when not.
+ByteReader download_reader(net::CurlLoop& loop, std::string url, Metrics& metrics, net::RequestCache* cache);
 
 }  // namespace pricepipe::graph

@@ -54,7 +54,22 @@ Session::Session(SessionOptions options) : options_(std::move(options)) {
     credentials_ = std::make_unique<net::CredentialCache>(credential_options, *loop_);
   }
 
+  const config::CacheSettings& cache = options_.cache;
+  if (!cache.disabled) {
+    cache::StoreOptions store;
+    store.dir = cache.dir.empty() ? cache::default_dir() : std::filesystem::path(cache.dir);
+    store.max_bytes = config::parse_size(cache.max_size).value_or(store.max_bytes);
+    store.memory_bytes = config::parse_size(cache.memory).value_or(store.memory_bytes);
+    store.level = cache.level;
+    if (auto opened = cache::Store::open(store)) {
+      cache_ = std::make_unique<net::RequestCache>(std::move(opened), net::CachePolicy::from(cache));
+    } else if (cache.offline) {
+      throw FatalError(ErrorCode::not_cached, "--offline: the cache at " + store.dir.string() + " cannot be opened");
+    }
+  }
+
   net::FetcherOptions fetch;
+  fetch.cache = cache_.get();
   fetch.max_attempts = net.max_attempts;
   fetch.retry_deadline = std::chrono::milliseconds(static_cast<long>(net.retry_deadline_s * 1000));
   fetch.max_pages_in_flight = static_cast<std::size_t>(net.max_pages_in_flight);
@@ -74,6 +89,10 @@ Session::Session(SessionOptions options) : options_(std::move(options)) {
 Session::~Session() {
   // The fetcher's callbacks run on the loop; stop it first.
   fetcher_.reset();
+  if (cache_) {
+    cache_->flush();
+    if (cache_->saved() > 0) cache_->store().trim();
+  }
   loop_.reset();
 }
 

@@ -15,11 +15,13 @@
 #include "net/curl_loop.h"
 #include "net/endpoints.h"
 #include "net/fetcher.h"
+#include "net/request_cache.h"
 
 namespace pricepipe::graph {
 
 struct SessionOptions {
   config::NetworkSettings network;
+  config::CacheSettings cache;
   Environment env = process_environment();
   /// False for runs that only read the public bulk Price List: no credential
   /// lookup, and nothing is signed.
@@ -36,6 +38,8 @@ class Session {
   net::Fetcher& fetcher() { return *fetcher_; }
   Metrics& metrics() { return metrics_; }
   net::CurlLoop& loop() { return *loop_; }
+  /// The cache ahead of the network; null with --no-cache or when it cannot be opened.
+  net::RequestCache* cache() { return cache_.get(); }
 
   /// --region, AWS_REGION, AWS_DEFAULT_REGION, the profile's region, else us-east-1.
   const std::string& default_region() const { return default_region_; }
@@ -50,6 +54,7 @@ class Session {
   std::unique_ptr<net::CurlLoop> loop_;
   std::unique_ptr<net::EndpointResolver> endpoints_;
   std::unique_ptr<net::CredentialCache> credentials_;
+  std::unique_ptr<net::RequestCache> cache_;
   std::unique_ptr<net::Fetcher> fetcher_;
 };
 

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "net/http.h"
 
@@ -20,6 +22,9 @@ struct ApiRequest {
   /// An absolute URL for public, unsigned fetches (bulk price files). When
   /// set, no endpoint is resolved and nothing is signed.
   std::string url;
+  /// Parameters whose value follows the clock, with the value the cache key
+  /// uses instead (`EndTime` → `now`), so "the answer for now" can be reused.
+  std::vector<std::pair<std::string, std::string>> key_overrides;
 
   const std::string& signing_region() const { return endpoint_region.empty() ? region : endpoint_region; }
 };

@@ -30,6 +30,8 @@ struct DownloadOptions {
   Metrics* metrics = nullptr;
   std::chrono::milliseconds retry_base_delay{500};
   std::chrono::milliseconds retry_max_delay{20'000};
+  /// Start at this byte (a Range request): the rest of a file whose start was served from elsewhere.
+  std::uint64_t start_offset = 0;
 };
 
 class Download : public std::enable_shared_from_this<Download> {
@@ -46,7 +48,7 @@ class Download : public std::enable_shared_from_this<Download> {
 
  private:
   Download(CurlLoop& loop, std::string url, ChunkQueue& queue, DownloadOptions options)
-      : loop_(loop), url_(std::move(url)), queue_(queue), options_(options) {}
+      : loop_(loop), url_(std::move(url)), queue_(queue), options_(options), received_(options.start_offset) {}
   void attempt();
   void on_done(Result<HttpResponse> result);
 

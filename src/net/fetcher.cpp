@@ -29,6 +29,7 @@ struct Call {
   int attempts = 0;
   Clock::time_point first_attempt{};
   std::shared_ptr<const Credit> credit;
+  std::string cache_key;  // set once the cache was asked
 };
 
 }  // namespace
@@ -51,6 +52,7 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
   std::deque<Call> awaiting_credit;
   std::map<std::pair<std::string, std::string>, TokenBucket> buckets;
   std::mt19937_64 rng;
+  std::map<std::string, std::vector<Call>> in_flight;  // cache key → calls waiting for the same answer
   bool cancelled = false;
   std::atomic<bool> pump_scheduled{false};
 
@@ -99,7 +101,55 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
       Call call = std::move(awaiting_credit.front());
       awaiting_credit.pop_front();
       call.credit = std::move(credit);
+      if (options.cache != nullptr && !needs_network(call)) continue;
       pace(std::move(call));
+    }
+  }
+
+  // Answers `call` from the cache, or parks it behind an identical call in
+  // flight; true when it must go to the network itself.
+  bool needs_network(Call& call) {
+    call.cache_key = cache_key(call.request);
+    if (auto answer = options.cache->lookup(call.cache_key)) {
+      metrics.action(call.request.service, call.request.action).cache_hits.fetch_add(1);
+      answer_with(std::move(call), std::move(answer->response));
+      return false;
+    }
+    if (options.cache->policy().offline) {
+      ErrorContext c = context_of(call);
+      fail(std::move(call), Error(ErrorCode::not_cached,
+                                  "not in the cache (--offline): " + canonical_request(call.request).substr(0, 400), c));
+      return false;
+    }
+    auto [it, first] = in_flight.try_emplace(call.cache_key);
+    if (first) return true;
+    it->second.push_back(std::move(call));
+    return false;
+  }
+
+  // A stored answer, replayed as if it had just arrived.
+  void answer_with(Call call, HttpResponse response) {
+    if (auto error = error_from_response(call.request, response)) {
+      fail(std::move(call), std::move(*error));
+      return;
+    }
+    deliver(std::move(call), std::move(response));
+  }
+
+  // The calls parked behind `key` get the same answer (or error).
+  void release_waiters(const std::string& key, const HttpResponse* response, const Error* error) {
+    if (key.empty()) return;
+    auto it = in_flight.find(key);
+    if (it == in_flight.end()) return;
+    std::vector<Call> waiters = std::move(it->second);
+    in_flight.erase(it);
+    for (Call& w : waiters) {
+      metrics.action(w.request.service, w.request.action).cache_hits.fetch_add(1);
+      if (response != nullptr) {
+        answer_with(std::move(w), *response);
+      } else {
+        fail(std::move(w), *error);
+      }
     }
   }
 
@@ -179,6 +229,10 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
     auto bucket = buckets.find({call.request.service, call.request.signing_region()});
     if (!error) {
       if (bucket != buckets.end()) bucket->second.on_success();
+      if (options.cache != nullptr) {
+        options.cache->save(call.request, call.cache_key, response.status, request_id_of(response), response.body);
+        release_waiters(call.cache_key, &response, nullptr);
+      }
       deliver(std::move(call), std::move(response));
       return;
     }
@@ -197,6 +251,10 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
         loop.schedule(Clock::now() + delay, [self, shared_call] { self->pace(std::move(*shared_call)); });
         return;
       }
+    }
+    // A not-found answer is kept for the negative TTL.
+    if (options.cache != nullptr && response.status != 0) {
+      options.cache->save(call.request, call.cache_key, response.status, request_id_of(response), response.body);
     }
     fail(std::move(call), std::move(*error));
   }
@@ -234,6 +292,7 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void fail(Call call, Error error) {
+    release_waiters(call.cache_key, nullptr, &error);
     if (error.code() != ErrorCode::cancelled) {
       metrics.action(call.request.service, call.request.action).failures.fetch_add(1);
     }

@@ -8,6 +8,12 @@
 // the error that stopped it. Rate limiting, retries with backoff and flow
 // control live here and nowhere else.
 //
+// Cache: a request that got its credit first asks the cache (hits are not
+// paced and count as cache hits, not requests); with --offline a miss fails
+// the stream naming the request. Identical requests in flight at once make
+// one network call: the others wait for its answer (single flight). Answers
+// worth keeping are saved in the background.
+//
 // Retries: throttling, 5xx, transient AWS codes, connection errors and
 // timeouts are retried with exponential backoff and full jitter until
 // `max_attempts` or `retry_deadline`. A page is emitted only once, after its
@@ -30,6 +36,7 @@
 #include "net/endpoints.h"
 #include "net/paginator.h"
 #include "net/rate_limiter.h"
+#include "net/request_cache.h"
 
 namespace pricepipe::net {
 
@@ -63,6 +70,8 @@ struct FetcherOptions {
   /// Client-side pacing per service; a service without an entry is not paced.
   std::map<std::string, RateLimit> rate_limits;
   std::uint64_t jitter_seed = 0;  ///< 0: seeded from the clock
+  /// The cache ahead of the network; null: none.
+  RequestCache* cache = nullptr;
 };
 
 class Fetcher {

@@ -17,10 +17,18 @@ class DescribeSpotPriceHistorySource final : public Ec2QuerySource {
  public:
   static constexpr int kMaxResults = 1000;
 
+  /// `start_label` / `end_label`: how the window's ends follow the clock
+  /// (`now`, `now-86400s`), for the cache key; empty for a fixed time.
   DescribeSpotPriceHistorySource(std::string region, const std::vector<std::string>& instance_types,
-                                 const std::vector<std::string>& product_descriptions, Timestamp start, Timestamp end)
+                                 const std::vector<std::string>& product_descriptions, Timestamp start, Timestamp end,
+                                 const std::string& start_label = "", const std::string& end_label = "")
       : Ec2QuerySource("DescribeSpotPriceHistory", std::move(region), params(instance_types, product_descriptions, start, end),
-                       {}, kMaxResults) {}
+                       {}, kMaxResults) {
+    std::vector<std::pair<std::string, std::string>> overrides;
+    if (!start_label.empty()) overrides.emplace_back("StartTime", start_label);
+    if (!end_label.empty()) overrides.emplace_back("EndTime", end_label);
+    set_key_overrides(std::move(overrides));
+  }
 
  private:
   static std::vector<std::pair<std::string, std::string>> params(const std::vector<std::string>& types,

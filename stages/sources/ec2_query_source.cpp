@@ -79,6 +79,7 @@ net::ApiRequest Ec2QuerySource::request_with_token(const std::string* token) con
   r.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
   r.body = form_;
   if (token != nullptr) r.body += "&NextToken=" + net::uri_encode(*token);
+  r.key_overrides = key_overrides_;
   return r;
 }
 

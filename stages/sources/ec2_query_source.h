@@ -36,6 +36,11 @@ class Ec2QuerySource : public net::Paginator {
 
   const std::string& action() const { return action_; }
 
+  /// Parameters the cache key names differently (see net::ApiRequest::key_overrides).
+  void set_key_overrides(std::vector<std::pair<std::string, std::string>> overrides) {
+    key_overrides_ = std::move(overrides);
+  }
+
   /// The continuation token of an EC2 answer, or nothing when absent or empty.
   static std::optional<std::string> scan_next_token(std::string_view body);
 
@@ -46,6 +51,7 @@ class Ec2QuerySource : public net::Paginator {
   std::string region_;
   std::string form_;  ///< the encoded parameters common to every page
   bool paginated_;
+  std::vector<std::pair<std::string, std::string>> key_overrides_;
 };
 
 /// The `instance-type` filter for a list of types or patterns (`m7g.*`); none for an empty list.

@@ -259,7 +259,8 @@ class MotoInterop(unittest.TestCase):
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_EC2_METADATA_DISABLED="true",
                    AWS_CONFIG_FILE=os.path.join(self.home.name, "no-config"),
-                   AWS_SHARED_CREDENTIALS_FILE=os.path.join(self.home.name, "no-credentials"))
+                   AWS_SHARED_CREDENTIALS_FILE=os.path.join(self.home.name, "no-credentials"),
+                   PRICEPIPE_NO_CACHE="1")
         command = [BIN, "stream", dataset, "--regions", region, "--endpoint-url", self.url]
         result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
         if result.returncode != 0:

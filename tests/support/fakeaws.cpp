@@ -68,7 +68,9 @@ std::map<std::string, std::string> FakeAws::client_env() const {
           {"AWS_ENDPOINT_URL", url_},
           {"AWS_EC2_METADATA_DISABLED", "true"},
           {"AWS_CONFIG_FILE", "/nonexistent/pricepipe-test-config"},
-          {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/pricepipe-test-credentials"}};
+          {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/pricepipe-test-credentials"},
+          // Each run fetches for itself unless a test sets up a cache.
+          {"PRICEPIPE_NO_CACHE", "1"}};
 }
 
 World FakeAws::parsed_world() {

@@ -44,7 +44,8 @@ class FakeAws {
   /// The same, parsed.
   World parsed_world();
 
-  /// Environment for a pricepipe child process pointed at this server.
+  /// Environment for a pricepipe child process pointed at this server, with
+  /// the cache off (PRICEPIPE_NO_CACHE=1).
   std::map<std::string, std::string> client_env() const;
 
  private:

@@ -1,0 +1,109 @@
+// The cache node ahead of the network: what a request's answer is keyed by,
+// how long it stays fresh, and storing answers without holding up the
+// fetch thread.
+//
+// Contract: the key of a request is the SHA-256 of its canonical form:
+// service, region, endpoint region, action, method, URL or path, the
+// protocol's target header and the parameters (a form body's pairs sorted; a
+// JSON body as sent). Headers, credentials, dates and signatures never enter
+// it. Parameters whose value depends on the clock (a spot window ending
+// "now") enter it as their relative form (`ApiRequest::key_overrides`), so
+// the answer for "now" is reused while it is fresh. Each request belongs to
+// a TTL class by service and action; empty and not-found answers get the
+// short negative TTL. `lookup` and `save` are thread-safe; saves are
+// compressed and written by a background thread, and `flush` (or the
+// destructor) waits for them.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "cache/store.h"
+#include "config/settings.h"
+#include "net/api_request.h"
+#include "net/http.h"
+
+namespace pricepipe::net {
+
+struct CachePolicy {
+  std::map<std::string, std::chrono::seconds> ttl;  ///< by class; a class without an entry never expires
+  std::chrono::seconds negative_ttl{600};
+  bool offline = false;  ///< serve only from the cache, expired entries included
+  bool refresh = false;  ///< never read, always write
+
+  static CachePolicy from(const config::CacheSettings& settings);
+  std::chrono::seconds ttl_of(const std::string& cls) const;
+};
+
+/// The canonical form of a request (what its key hashes), and the key.
+std::string canonical_request(const ApiRequest& request);
+std::string cache_key(const ApiRequest& request);
+/// The TTL class of a request: regions, zones, instance-types, offerings,
+/// spot, prices, advisor, price-list-index, price-list-file.
+std::string cache_class(const ApiRequest& request);
+/// An empty answer (no items) or a not-found error: kept for the negative TTL only.
+bool negative_answer(const ApiRequest& request, long status, std::string_view body);
+/// Not-found answers are worth keeping; throttling, 5xx and the like never are.
+bool cacheable_status(const ApiRequest& request, long status, std::string_view body);
+
+class RequestCache {
+ public:
+  RequestCache(std::unique_ptr<cache::Store> store, CachePolicy policy);
+  ~RequestCache();
+  RequestCache(const RequestCache&) = delete;
+  RequestCache& operator=(const RequestCache&) = delete;
+
+  const CachePolicy& policy() const { return policy_; }
+  cache::Store& store() { return *store_; }
+
+  struct Answer {
+    HttpResponse response;  ///< status, body, and the request id as a header
+    cache::Entry entry;
+  };
+  /// The cached answer to `request`; nullopt on a miss (always with --refresh).
+  std::optional<Answer> lookup(const std::string& key);
+
+  /// Stores an answer in the background (copied), when its status is worth keeping.
+  void save(const ApiRequest& request, const std::string& key, long status, const std::string& request_id,
+            std::string_view body);
+
+  /// Waits until every save so far is on disk.
+  void flush();
+  /// Answers stored by this process so far.
+  std::uint64_t saved() const { return saved_.load(); }
+
+  /// Entry metadata for a request's answer.
+  cache::EntryMeta meta_of(const ApiRequest& request, long status, const std::string& request_id,
+                           std::string_view body) const;
+  std::chrono::seconds ttl_of(const cache::EntryMeta& meta) const;
+
+ private:
+  struct Save {
+    std::string key;
+    cache::EntryMeta meta;
+    std::chrono::seconds ttl;
+    std::string body;
+  };
+  void run_writer();
+
+  std::unique_ptr<cache::Store> store_;
+  CachePolicy policy_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<Save> queue_;
+  std::size_t queued_bytes_ = 0;
+  bool writing_ = false;
+  std::atomic<std::uint64_t> saved_{0};
+  bool stopping_ = false;
+  std::thread writer_;
+};
+
+}  // namespace pricepipe::net
