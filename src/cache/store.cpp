@@ -205,11 +205,15 @@ std::unique_ptr<Store> Store::open(StoreOptions options) {
     spdlog::warn("cache: cannot create {}; running without a cache", store->options_.dir.string());
     return nullptr;
   }
-  for (const char* sub : {"entries", "blobs", "tmp"}) {
+  for (const char* sub : {"entries", "blobs"}) {
     if (!make_private_dir(root / sub)) {
       spdlog::warn("cache: cannot create {}; running without a cache", (root / sub).string());
       return nullptr;
     }
+  }
+  if (!make_private_dir(root / "tmp")) {
+    store->warn_unwritable("cannot create " + (root / "tmp").string());
+    return store;
   }
   if (::access(root.c_str(), R_OK | X_OK) != 0) {
     spdlog::warn("cache: cannot read {}; running without a cache", root.string());

@@ -38,9 +38,16 @@ net::ApiRequest price_list_request(const std::string& url, const char* action) {
 std::string fetch(net::CurlLoop& loop, net::RequestCache* cache, Metrics* metrics, const std::string& url) {
   const net::ApiRequest api = price_list_request(url, "GetPriceListIndex");
   const std::string key = cache != nullptr ? net::cache_key(api) : std::string();
+  auto not_found = [&] {
+    ErrorContext c;
+    c.file = url;
+    c.http_status = 404;
+    return FatalError(Error(ErrorCode::aws_api, "price list index: HTTP 404", c));
+  };
   if (cache != nullptr) {
-    if (auto answer = cache->lookup(key); answer && answer->response.status == 200) {
+    if (auto answer = cache->lookup(key)) {
       if (metrics != nullptr) metrics->action(api.service, api.action).cache_hits.fetch_add(1);
+      if (answer->response.status == 404) throw not_found();  // kept for the negative TTL
       return std::move(answer->response.body);
     }
     if (cache->policy().offline) {
@@ -59,12 +66,15 @@ std::string fetch(net::CurlLoop& loop, net::RequestCache* cache, Metrics* metric
     throw FatalError(std::move(e));
   }
   if (metrics != nullptr) metrics->action(api.service, api.action).bytes.fetch_add(r.value().body.size());
+  if (r.value().status == 404) {
+    if (cache != nullptr) cache->save(api, key, 404, "", r.value().body);
+    throw not_found();
+  }
   if (r.value().status != 200) {
     ErrorContext c;
     c.file = url;
     c.http_status = static_cast<int>(r.value().status);
-    throw FatalError(Error(r.value().status == 404 ? ErrorCode::aws_api : ErrorCode::server,
-                           "price list index: HTTP " + std::to_string(r.value().status), c));
+    throw FatalError(Error(ErrorCode::server, "price list index: HTTP " + std::to_string(r.value().status), c));
   }
   if (cache != nullptr) cache->save(api, key, 200, "", r.value().body);
   return std::move(r.value().body);

@@ -286,7 +286,10 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
       follow.stream = call.stream;
       follow.request = std::move(*next);
       follow.index = call.index + 1;
-      enqueue(std::move(follow));
+      // Queued now, sent by the next pump: a cached chain then replays page
+      // after page from the loop instead of recursing, still in order.
+      awaiting_credit.push_back(std::move(follow));
+      schedule_pump();
     }
     call.stream->emit(std::move(page));
   }

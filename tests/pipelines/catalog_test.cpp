@@ -182,8 +182,10 @@ TEST(Catalog, MemoryDoesNotGrowWithTheNumberOfRegions) {
   const auto rows = lines_of(all.out).size();
   ASSERT_GT(rows, 3 * lines_of(few.out).size()) << "the large run must join far more regions";
   // Every region's join state (specs, zones, prices and spot per type) held
-  // to the end would add a few MB per region: tens of MB over 19 more.
-  EXPECT_LT(all.peak_rss_kib, few.peak_rss_kib + 12 * 1024)
+  // to the end adds over 30 MB across the 19 more regions (measured by
+  // keeping them on purpose); timing alone moves the peak by up to ~14 MB
+  // when other tests run alongside.
+  EXPECT_LT(all.peak_rss_kib, few.peak_rss_kib + 20 * 1024)
       << "peak RSS " << all.peak_rss_kib << " KiB for " << world.enabled_regions.size() << " regions (" << rows
       << " rows) vs " << few.peak_rss_kib << " KiB for 6";
 }

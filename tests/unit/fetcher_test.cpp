@@ -12,6 +12,12 @@
 
 #include "tests/support/tiny_http_server.h"
 
+#include <filesystem>
+#include <unistd.h>
+
+#include "cache/store.h"
+#include "net/request_cache.h"
+
 namespace pricepipe::net {
 namespace {
 
@@ -275,6 +281,123 @@ TEST(Fetcher, CancelEndsEveryStream) {
   c.wait_finished(5);
   std::lock_guard lock(c.mutex);
   EXPECT_LT(c.pages.size(), 5u * 1000u);
+}
+
+// A fetcher with a cache in a fresh directory.
+struct CachedHarness {
+  static std::string temp_dir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "pricepipe-fetch-cache-XXXXXX").string();
+    return ::mkdtemp(pattern.data());
+  }
+  static std::unique_ptr<RequestCache> make_cache(const std::string& dir, CachePolicy policy) {
+    cache::StoreOptions o;
+    o.dir = dir;
+    return std::make_unique<RequestCache>(cache::Store::open(o), std::move(policy));
+  }
+  static FetcherOptions with(RequestCache* cache) {
+    FetcherOptions o = Harness::fast_options();
+    o.cache = cache;
+    return o;
+  }
+
+  explicit CachedHarness(TinyHttpServer::Handler handler, CachePolicy policy = {}, std::string at = temp_dir())
+      : dir(std::move(at)), cache(make_cache(dir, std::move(policy))), h(std::move(handler), with(cache.get())) {}
+  ~CachedHarness() {
+    std::error_code ec;
+    if (owns) std::filesystem::remove_all(dir, ec);
+  }
+
+  std::string dir;
+  bool owns = true;
+  std::unique_ptr<RequestCache> cache;
+  Harness h;
+};
+
+TEST(FetcherCache, IdenticalRequestsInFlightMakeOneCall) {
+  std::atomic<int> calls{0};
+  CachedHarness ch([&](const TinyRequest& r) {
+    ++calls;
+    std::this_thread::sleep_for(50ms);  // long enough for the others to arrive
+    return page_reply(r);
+  });
+  Collector c;
+  for (std::uint32_t s = 0; s < 4; ++s) {
+    ch.h.fetcher.start(s, std::make_shared<CountingPaginator>(3, &c.log, &c.mutex), c.emit_for());
+  }
+  c.wait_finished(4);
+  EXPECT_EQ(calls.load(), 3) << "four streams, three distinct pages";
+  EXPECT_EQ(c.pages.size(), 12u);
+  EXPECT_EQ(ch.h.metrics.action("test", "List").requests.load(), 3u);
+  EXPECT_EQ(ch.h.metrics.action("test", "List").cache_hits.load(), 9u);
+}
+
+TEST(FetcherCache, ASecondRunIsServedFromTheCacheAndOfflineNamesWhatIsMissing) {
+  const std::string dir = CachedHarness::temp_dir();
+  std::atomic<int> calls{0};
+  auto handler = [&](const TinyRequest& r) {
+    ++calls;
+    return page_reply(r);
+  };
+  {
+    CachedHarness first(handler, {}, dir);
+    first.owns = false;
+    Collector c;
+    first.h.fetcher.start(0, std::make_shared<CountingPaginator>(4, &c.log, &c.mutex), c.emit_for());
+    c.wait_finished(1);
+    first.cache->flush();
+  }
+  ASSERT_EQ(calls.load(), 4);
+  {
+    CachePolicy offline;
+    offline.offline = true;
+    CachedHarness second(handler, offline, dir);
+    second.owns = false;
+    Collector c;
+    second.h.fetcher.start(0, std::make_shared<CountingPaginator>(4, &c.log, &c.mutex), c.emit_for());
+    c.wait_finished(1);
+    EXPECT_EQ(c.pages, (std::vector<std::string>{"0", "1", "2", "3"}));
+    EXPECT_EQ(calls.load(), 4) << "no request went out";
+    EXPECT_EQ(c.attempts, (std::vector<int>{0, 0, 0, 0}));
+
+    Collector longer;
+    second.h.fetcher.start(1, std::make_shared<CountingPaginator>(6, &longer.log, &longer.mutex), longer.emit_for());
+    longer.wait_finished(1);
+    ASSERT_EQ(longer.pages.size(), 5u) << "pages 0-3 from the cache, then the error";
+    ASSERT_TRUE(longer.errors.back());
+    EXPECT_EQ(longer.errors.back()->code(), ErrorCode::not_cached);
+    EXPECT_NE(longer.errors.back()->message().find("page=4"), std::string::npos) << longer.errors.back()->message();
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
+TEST(FetcherCache, ThrottlingIsNeverCachedButNotFoundIs) {
+  std::atomic<int> calls{0};
+  CachedHarness ch([&](const TinyRequest& r) {
+    ++calls;
+    TinyReply reply;
+    if (r.body == "page=0" && calls.load() == 1) {
+      reply.status = 503;
+      reply.body = "<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>slow down</Message></Error></Errors></Response>";
+      return reply;
+    }
+    reply.status = 404;
+    reply.body = "gone";
+    return reply;
+  });
+  for (int run = 0; run < 2; ++run) {
+    Collector c;
+    ch.h.fetcher.start(static_cast<std::uint32_t>(run), std::make_shared<CountingPaginator>(1, &c.log, &c.mutex), c.emit_for());
+    c.wait_finished(1);
+    ASSERT_TRUE(c.errors.back());
+    ch.cache->flush();
+  }
+  EXPECT_EQ(calls.load(), 2) << "the throttled attempt was retried, the 404 answer then served from the cache";
+  const auto entries = ch.cache->store().entries();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_TRUE(entries[0].meta.negative);
+  EXPECT_EQ(entries[0].meta.status, 404);
+  EXPECT_LE(entries[0].expires_at - entries[0].stored_at, 600);
 }
 
 }  // namespace
