@@ -324,25 +324,38 @@ std::shared_ptr<const std::string> Store::read_blob(const Entry& entry) {
   }
   struct stat st {};
   ::fstat(fd, &st);
-  std::string compressed(static_cast<std::size_t>(st.st_size), '\0');
+  const auto size = static_cast<std::size_t>(st.st_size);
+  std::unique_ptr<char[]> compressed(new char[size]);  // not zeroed: read over at once
   std::size_t done = 0;
-  while (done < compressed.size()) {
-    const ssize_t n = ::read(fd, compressed.data() + done, compressed.size() - done);
+  while (done < size) {
+    const ssize_t n = ::read(fd, compressed.get() + done, size - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     done += static_cast<std::size_t>(n);
   }
   ::close(fd);
-  compressed.resize(done);
 
-  auto body = std::make_shared<std::string>();
-  body->reserve(entry.size);
-  FrameReader reader;
-  const bool ok = reader.feed(compressed, [&](std::string_view frame) {
-    body->append(frame);
-    return body->size() <= entry.size;
-  });
-  if (!ok || !reader.clean_end() || body->size() != entry.size) {
+  // Each frame straight into place; zstd checks each frame's checksum.
+  thread_local std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx(ZSTD_createDCtx(), &ZSTD_freeDCtx);
+  auto body = std::make_shared<std::string>(entry.size, '\0');
+  std::size_t in = 0, out = 0;
+  bool ok = done == size;
+  while (ok && in < done) {
+    const std::size_t frame = ZSTD_findFrameCompressedSize(compressed.get() + in, done - in);
+    const unsigned long long content = ZSTD_isError(frame) ? ZSTD_CONTENTSIZE_ERROR
+                                                           : ZSTD_getFrameContentSize(compressed.get() + in, frame);
+    if (ZSTD_isError(frame) || content == ZSTD_CONTENTSIZE_ERROR || content == ZSTD_CONTENTSIZE_UNKNOWN ||
+        out + content > entry.size) {
+      ok = false;
+      break;
+    }
+    const std::size_t got = ZSTD_decompressDCtx(dctx.get(), body->data() + out, static_cast<std::size_t>(content),
+                                                compressed.get() + in, frame);
+    ok = !ZSTD_isError(got) && got == content;
+    in += frame;
+    out += got;
+  }
+  if (!ok || out != entry.size) {
     drop(entry, "its blob is corrupt or truncated");
     return nullptr;
   }
