@@ -109,7 +109,9 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
   // Answers `call` from the cache, or parks it behind an identical call in
   // flight; true when it must go to the network itself.
   bool needs_network(Call& call) {
-    call.cache_key = cache_key(call.request);
+    const std::string endpoint =
+        call.request.url.empty() ? endpoints.base_url(call.request.service, call.request.signing_region()) : std::string();
+    call.cache_key = cache_key(call.request, endpoint);
     if (auto answer = options.cache->lookup(call.cache_key)) {
       metrics.action(call.request.service, call.request.action).cache_hits.fetch_add(1);
       answer_with(std::move(call), std::move(answer->response));

@@ -46,8 +46,10 @@ std::chrono::seconds CachePolicy::ttl_of(const std::string& cls) const {
   return it == ttl.end() ? std::chrono::seconds(0) : it->second;
 }
 
-std::string canonical_request(const ApiRequest& r) {
+std::string canonical_request(const ApiRequest& r, std::string_view endpoint) {
   std::string out = "pricepipe-request 1\n";
+  out += endpoint;
+  out += '\n';
   for (const std::string* part : {&r.service, &r.region, &r.endpoint_region, &r.action, &r.method, &r.url, &r.path}) {
     out += *part;
     out += '\n';
@@ -79,7 +81,9 @@ std::string canonical_request(const ApiRequest& r) {
   return out;
 }
 
-std::string cache_key(const ApiRequest& request) { return cache::sha256_hex(canonical_request(request)); }
+std::string cache_key(const ApiRequest& request, std::string_view endpoint) {
+  return cache::sha256_hex(canonical_request(request, endpoint));
+}
 
 std::string cache_class(const ApiRequest& r) {
   if (r.service == "ec2") {

@@ -3,7 +3,8 @@
 // fetch thread.
 //
 // Contract: the key of a request is the SHA-256 of its canonical form:
-// service, region, endpoint region, action, method, URL or path, the
+// service, region, endpoint region, the endpoint's base URL, action,
+// method, URL or path, the
 // protocol's target header and the parameters (a form body's pairs sorted; a
 // JSON body as sent). Headers, credentials, dates and signatures never enter
 // it. Parameters whose value depends on the clock (a spot window ending
@@ -44,8 +45,10 @@ struct CachePolicy {
 };
 
 /// The canonical form of a request (what its key hashes), and the key.
-std::string canonical_request(const ApiRequest& request);
-std::string cache_key(const ApiRequest& request);
+/// `endpoint`: the base URL an API request goes to (empty for absolute URLs),
+/// so answers from a local endpoint never stand in for AWS's.
+std::string canonical_request(const ApiRequest& request, std::string_view endpoint = {});
+std::string cache_key(const ApiRequest& request, std::string_view endpoint = {});
 /// The TTL class of a request: regions, zones, instance-types, offerings,
 /// spot, prices, advisor, price-list-index, price-list-file.
 std::string cache_class(const ApiRequest& request);

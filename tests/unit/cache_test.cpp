@@ -257,6 +257,8 @@ TEST(CacheKey, CanonicalRequestSortsParametersAndIgnoresHeaders) {
   auto other_region = a;
   other_region.region = "us-east-1";
   EXPECT_NE(net::cache_key(a), net::cache_key(other_region));
+  EXPECT_NE(net::cache_key(a, "http://127.0.0.1:4566"), net::cache_key(a, "https://ec2.eu-west-1.amazonaws.com"))
+      << "a local endpoint's answers never stand in for AWS's";
   auto next_page = ec2_request(a.body + "&NextToken=abc");
   EXPECT_NE(net::cache_key(a), net::cache_key(next_page)) << "a chain replays page by page";
 }

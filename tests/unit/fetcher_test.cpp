@@ -332,43 +332,41 @@ TEST(FetcherCache, IdenticalRequestsInFlightMakeOneCall) {
 }
 
 TEST(FetcherCache, ASecondRunIsServedFromTheCacheAndOfflineNamesWhatIsMissing) {
-  const std::string dir = CachedHarness::temp_dir();
   std::atomic<int> calls{0};
-  auto handler = [&](const TinyRequest& r) {
+  CachedHarness first([&](const TinyRequest& r) {
     ++calls;
     return page_reply(r);
-  };
+  });
   {
-    CachedHarness first(handler, {}, dir);
-    first.owns = false;
     Collector c;
     first.h.fetcher.start(0, std::make_shared<CountingPaginator>(4, &c.log, &c.mutex), c.emit_for());
     c.wait_finished(1);
     first.cache->flush();
   }
   ASSERT_EQ(calls.load(), 4);
-  {
-    CachePolicy offline;
-    offline.offline = true;
-    CachedHarness second(handler, offline, dir);
-    second.owns = false;
-    Collector c;
-    second.h.fetcher.start(0, std::make_shared<CountingPaginator>(4, &c.log, &c.mutex), c.emit_for());
-    c.wait_finished(1);
-    EXPECT_EQ(c.pages, (std::vector<std::string>{"0", "1", "2", "3"}));
-    EXPECT_EQ(calls.load(), 4) << "no request went out";
-    EXPECT_EQ(c.attempts, (std::vector<int>{0, 0, 0, 0}));
 
-    Collector longer;
-    second.h.fetcher.start(1, std::make_shared<CountingPaginator>(6, &longer.log, &longer.mutex), longer.emit_for());
-    longer.wait_finished(1);
-    ASSERT_EQ(longer.pages.size(), 5u) << "pages 0-3 from the cache, then the error";
-    ASSERT_TRUE(longer.errors.back());
-    EXPECT_EQ(longer.errors.back()->code(), ErrorCode::not_cached);
-    EXPECT_NE(longer.errors.back()->message().find("page=4"), std::string::npos) << longer.errors.back()->message();
-  }
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
+  // Another fetcher (a second run) on the same directory and server, offline.
+  CachePolicy offline;
+  offline.offline = true;
+  auto cache = CachedHarness::make_cache(first.dir, offline);
+  Metrics metrics;
+  Fetcher second(first.h.loop, first.h.endpoints, [](HttpRequest&, const ApiRequest&) { return Result<void>(); },
+                 CachedHarness::with(cache.get()), metrics);
+  Collector c;
+  second.start(0, std::make_shared<CountingPaginator>(4, &c.log, &c.mutex), c.emit_for());
+  c.wait_finished(1);
+  EXPECT_EQ(c.pages, (std::vector<std::string>{"0", "1", "2", "3"}));
+  EXPECT_EQ(calls.load(), 4) << "no request went out";
+  EXPECT_EQ(c.attempts, (std::vector<int>{0, 0, 0, 0}));
+  EXPECT_EQ(metrics.action("test", "List").cache_hits.load(), 4u);
+
+  Collector longer;
+  second.start(1, std::make_shared<CountingPaginator>(6, &longer.log, &longer.mutex), longer.emit_for());
+  longer.wait_finished(1);
+  ASSERT_EQ(longer.pages.size(), 5u) << "pages 0-3 from the cache, then the error";
+  ASSERT_TRUE(longer.errors.back());
+  EXPECT_EQ(longer.errors.back()->code(), ErrorCode::not_cached);
+  EXPECT_NE(longer.errors.back()->message().find("page=4"), std::string::npos) << longer.errors.back()->message();
 }
 
 TEST(FetcherCache, ThrottlingIsNeverCachedButNotFoundIs) {
