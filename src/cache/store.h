@@ -61,7 +61,7 @@ struct Entry {
 struct StoreOptions {
   std::filesystem::path dir;
   std::uint64_t max_bytes = 2ull << 30;
-  std::uint64_t memory_bytes = 256ull << 20;
+  std::uint64_t memory_bytes = 64ull << 20;
   int level = 3;
 };
 

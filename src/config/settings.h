@@ -65,7 +65,7 @@ struct NetworkSettings {
 struct CacheSettings {
   std::string dir;              ///< empty: $XDG_CACHE_HOME/pricepipe, else ~/.cache/pricepipe
   std::string max_size = "2G";
-  std::string memory = "256M";
+  std::string memory = "64M";
   int level = 3;
   bool disabled = false;
   bool offline = false;
