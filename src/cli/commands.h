@@ -43,9 +43,12 @@ class StreamCommand {
   int run_bulk(Dataset dataset, const std::vector<std::string>& regions, stages::SourceOptions sources);
   /// The summary line, failures and exit code of a run.
   int run_catalog(stages::SourceOptions sources);
-  /// The summary line, failures and exit code of a run that wrote `records`.
+  /// The summary line, failures, metrics file and exit code of a run that wrote `records`.
   int finish(Dataset dataset, const graph::RunReport& report, std::uint64_t records, graph::Session& session,
              std::size_t regions, const std::string& source);
+  /// The summary line and failures on stderr; the exit code.
+  int report_outcome(Dataset dataset, const graph::RunReport& report, std::uint64_t records, graph::Session& session,
+                     std::size_t regions, const std::string& source);
 
   CLI::App* cmd_;
   RunSettings settings_;

@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "core/dataset.h"
+#include "core/metrics_report.h"
 #include "core/region_info.h"
 #include "graph/catalog_run.h"
 #include "graph/offer_graph.h"
@@ -279,6 +280,22 @@ int StreamCommand::run_catalog(stages::SourceOptions sources) {
 
 int StreamCommand::finish(Dataset dataset, const graph::RunReport& report, std::uint64_t records,
                           graph::Session& session, std::size_t regions, const std::string& source) {
+  const int code = report_outcome(dataset, report, records, session, regions, source);
+  const config::ReportSettings& out = settings_.report;
+  if (!out.metrics_out.empty()) {
+    const RunSummary run{dataset_, records, report.complete(), code};
+    const std::string text = out.metrics_format == "prometheus" ? metrics_prometheus(session.metrics(), run)
+                                                                 : metrics_json(session.metrics(), run);
+    if (auto written = write_atomically(out.metrics_out, text); !written.ok()) {
+      // The records are out and whole; a missing metrics file is not worth failing them.
+      spdlog::warn("{}", written.error().describe());
+    }
+  }
+  return code;
+}
+
+int StreamCommand::report_outcome(Dataset dataset, const graph::RunReport& report, std::uint64_t records,
+                                  graph::Session& session, std::size_t regions, const std::string& source) {
   std::string summary = session.metrics().summary_line(dataset_, records);
   if (info(dataset).regional) summary += fmt::format(" · {} {}", regions, offer_files_.empty() ? "regions" : "files");
   summary += " · " + source;

@@ -24,11 +24,29 @@ std::uint64_t ActionMetrics::latency_percentile(double p) const {
   return sorted[index];
 }
 
+std::uint64_t ActionMetrics::latency_count() const {
+  std::lock_guard lock(mutex_);
+  return latencies_us_.size();
+}
+
+std::uint64_t ActionMetrics::latency_sum_us() const {
+  std::lock_guard lock(mutex_);
+  std::uint64_t sum = 0;
+  for (auto us : latencies_us_) sum += us;
+  return sum;
+}
+
 ActionMetrics& Metrics::action(const std::string& service, const std::string& action) {
   std::lock_guard lock(mutex_);
   auto& slot = actions_[{service, action}];
   if (!slot) slot = std::make_unique<ActionMetrics>();
   return *slot;
+}
+
+const ActionMetrics* Metrics::find(const std::string& service, const std::string& action) const {
+  std::lock_guard lock(mutex_);
+  auto it = actions_.find({service, action});
+  return it == actions_.end() ? nullptr : it->second.get();
 }
 
 std::vector<std::pair<std::string, std::string>> Metrics::actions() const {

@@ -28,6 +28,9 @@ struct ActionMetrics {
   void record_latency(std::chrono::microseconds latency);
   /// Latency percentile (0..100) over all attempts, in microseconds; 0 when none.
   std::uint64_t latency_percentile(double p) const;
+  /// How many latencies were recorded, and their sum in microseconds.
+  std::uint64_t latency_count() const;
+  std::uint64_t latency_sum_us() const;
 
  private:
   mutable std::mutex mutex_;
@@ -36,9 +39,11 @@ struct ActionMetrics {
 
 class Metrics {
  public:
-  Metrics() : started_(std::chrono::steady_clock::now()) {}
+  Metrics() : started_(std::chrono::steady_clock::now()), started_wall_(std::chrono::system_clock::now()) {}
 
   ActionMetrics& action(const std::string& service, const std::string& action);
+  /// The counters of an action seen so far; null when none.
+  const ActionMetrics* find(const std::string& service, const std::string& action) const;
 
   /// Snapshot of (service, action) keys in sorted order.
   std::vector<std::pair<std::string, std::string>> actions() const;
@@ -48,12 +53,14 @@ class Metrics {
   };
   Totals totals() const;
   double elapsed_seconds() const;
+  std::chrono::system_clock::time_point started_at() const { return started_wall_; }
 
   /// "instance-types: 21,118 records · 320 requests (0% cached, 0 failed, 3 throttled, 3 retried) · 1.2 s · 266 req/s"
   std::string summary_line(const std::string& what, std::uint64_t records) const;
 
  private:
   std::chrono::steady_clock::time_point started_;
+  std::chrono::system_clock::time_point started_wall_;
   mutable std::mutex mutex_;
   std::map<std::pair<std::string, std::string>, std::unique_ptr<ActionMetrics>> actions_;
 };

@@ -1,0 +1,187 @@
+#include "core/metrics_report.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "core/json_writer.h"
+#include "core/schema.h"
+
+namespace pricepipe {
+
+namespace {
+
+struct Counters {
+  const char* name;  // JSON key; the Prometheus family is pricepipe_<name>_total
+  const char* help;
+  std::uint64_t (*get)(const ActionMetrics&);
+};
+
+constexpr Counters kCounters[] = {
+    {"requests", "HTTP requests sent (attempts, retries included).",
+     [](const ActionMetrics& m) { return m.requests.load(); }},
+    {"cache_hits", "Answers served from the cache (or shared with an identical request in flight).",
+     [](const ActionMetrics& m) { return m.cache_hits.load(); }},
+    {"bytes", "Response body bytes received from the network.", [](const ActionMetrics& m) { return m.bytes.load(); }},
+    {"retries", "Requests sent again after a retryable failure.", [](const ActionMetrics& m) { return m.retries.load(); }},
+    {"throttles", "Answers that asked to slow down (RequestLimitExceeded, ThrottlingException, ...).",
+     [](const ActionMetrics& m) { return m.throttles.load(); }},
+    {"failures", "Requests that failed for good.", [](const ActionMetrics& m) { return m.failures.load(); }},
+};
+
+constexpr std::pair<const char*, double> kQuantiles[] = {{"p50", 50}, {"p95", 95}, {"p99", 99}};
+
+std::string started_at(const Metrics& metrics) {
+  std::string out;
+  append_rfc3339(out, Timestamp{std::chrono::time_point_cast<std::chrono::seconds>(metrics.started_at())});
+  return out;
+}
+
+// Prometheus label values escape backslash, double quote and newline.
+std::string label(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string metrics_json(const Metrics& metrics, const RunSummary& run) {
+  const Metrics::Totals t = metrics.totals();
+  const std::uint64_t lookups = t.requests + t.cache_hits;
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object();
+  w.key("dataset");
+  w.string(run.dataset);
+  w.key("records");
+  w.integer(static_cast<std::int64_t>(run.records));
+  w.key("complete");
+  w.boolean(run.complete);
+  w.key("exit_code");
+  w.integer(run.exit_code);
+  w.key("started_at");
+  w.string(started_at(metrics));
+  w.key("elapsed_s");
+  w.number(metrics.elapsed_seconds());
+  w.key("totals");
+  w.begin_object();
+  w.key("lookups");
+  w.integer(static_cast<std::int64_t>(lookups));
+  for (auto [name, value] : {std::pair{"requests", t.requests}, {"cache_hits", t.cache_hits}, {"bytes", t.bytes},
+                             {"retries", t.retries}, {"throttles", t.throttles}, {"failures", t.failures}}) {
+    w.key(name);
+    w.integer(static_cast<std::int64_t>(value));
+  }
+  w.key("cached_pct");
+  w.number(lookups == 0 ? 0.0 : 100.0 * static_cast<double>(t.cache_hits) / static_cast<double>(lookups));
+  w.end_object();
+  w.key("actions");
+  w.begin_array();
+  for (const auto& [service, action] : metrics.actions()) {
+    const ActionMetrics& m = *metrics.find(service, action);
+    w.begin_object();
+    w.key("service");
+    w.string(service);
+    w.key("action");
+    w.string(action);
+    for (const auto& c : kCounters) {
+      w.key(c.name);
+      w.integer(static_cast<std::int64_t>(c.get(m)));
+    }
+    w.key("latency_ms");
+    w.begin_object();
+    const bool sampled = m.latency_count() > 0;
+    for (auto [name, p] : kQuantiles) {
+      w.key(name);
+      if (sampled) {
+        w.number(static_cast<double>(m.latency_percentile(p)) / 1000.0);
+      } else {
+        w.null();
+      }
+    }
+    w.end_object();
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+  out += '\n';
+  return out;
+}
+
+std::string metrics_prometheus(const Metrics& metrics, const RunSummary& run) {
+  std::string out;
+  const auto keys = metrics.actions();
+  for (const auto& c : kCounters) {
+    out += fmt::format("# HELP pricepipe_{}_total {}\n# TYPE pricepipe_{}_total counter\n", c.name, c.help, c.name);
+    for (const auto& [service, action] : keys) {
+      out += fmt::format("pricepipe_{}_total{{service=\"{}\",action=\"{}\"}} {}\n", c.name, label(service), label(action),
+                         c.get(*metrics.find(service, action)));
+    }
+  }
+  out += "# HELP pricepipe_request_latency_seconds Time from sending a request to its last byte.\n"
+         "# TYPE pricepipe_request_latency_seconds summary\n";
+  for (const auto& [service, action] : keys) {
+    const ActionMetrics& a = *metrics.find(service, action);
+    const std::string labels = fmt::format("service=\"{}\",action=\"{}\"", label(service), label(action));
+    if (a.latency_count() > 0) {
+      for (auto [name, p] : kQuantiles) {
+        out += fmt::format("pricepipe_request_latency_seconds{{{},quantile=\"{}\"}} {}\n", labels, p / 100.0,
+                           static_cast<double>(a.latency_percentile(p)) / 1e6);
+      }
+    }
+    out += fmt::format("pricepipe_request_latency_seconds_sum{{{}}} {}\n", labels, static_cast<double>(a.latency_sum_us()) / 1e6);
+    out += fmt::format("pricepipe_request_latency_seconds_count{{{}}} {}\n", labels, a.latency_count());
+  }
+  const std::string ds = fmt::format("dataset=\"{}\"", label(run.dataset));
+  auto gauge = [&](const char* name, const char* help, auto value) {
+    out += fmt::format("# HELP pricepipe_run_{} {}\n# TYPE pricepipe_run_{} gauge\npricepipe_run_{}{{{}}} {}\n", name, help,
+                       name, name, ds, value);
+  };
+  gauge("records", "Records written by the last run.", run.records);
+  gauge("complete", "1 when the last run's output is complete.", run.complete ? 1 : 0);
+  gauge("exit_code", "Exit code of the last run.", run.exit_code);
+  gauge("duration_seconds", "Wall time of the last run.", metrics.elapsed_seconds());
+  gauge("start_timestamp_seconds", "When the last run started, in Unix time.",
+        std::chrono::duration_cast<std::chrono::seconds>(metrics.started_at().time_since_epoch()).count());
+  return out;
+}
+
+Result<void> write_atomically(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  ErrorContext c;
+  c.file = path;
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Error(ErrorCode::io, std::string("cannot write the metrics file: ") + std::strerror(errno), c);
+  std::size_t done = 0;
+  while (done < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return Error(ErrorCode::io, std::string("cannot write the metrics file: ") + std::strerror(err), c);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  ::fsync(fd);
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return Error(ErrorCode::io, std::string("cannot replace the metrics file: ") + std::strerror(err), c);
+  }
+  return {};
+}
+
+}  // namespace pricepipe
