@@ -7,7 +7,10 @@ cache directory (cold) and then --warm times against the filled one, and
 reports wall time, CPU, peak RSS, requests fakeaws answered (its request
 log) and whether the outputs are byte-identical.
 
-    python3 bench/catalog_cache.py [--warm 3] [--synthetic] [--cache-dir /tmp/pricepipe-bench-cache]
+    python3 bench/catalog_cache.py [--warm 3] [--synthetic] [--without-memos] [--cache-dir /tmp/pricepipe-bench-cache]
+
+--without-memos clears the regions' memos (cache class catalog-memo) before
+each warm run, so it parses and joins every cached answer again.
 """
 
 import argparse
@@ -69,6 +72,7 @@ def main():
     p.add_argument("--warm", type=int, default=3)
     p.add_argument("--synthetic", action="store_true")
     p.add_argument("--cache-dir", default=os.path.join(tempfile.gettempdir(), "pricepipe-bench-cache"))
+    p.add_argument("--without-memos", action="store_true")
     args = p.parse_args()
 
     work = tempfile.mkdtemp(prefix="pricepipe-catalog-bench-")
@@ -79,6 +83,9 @@ def main():
         cold["requests"] = count_requests(log)
         rows = []
         for i in range(args.warm):
+            if args.without_memos:
+                subprocess.run([PRICEPIPE, "--cache-dir", args.cache_dir, "cache", "clear", "--dataset", "catalog-memo"],
+                               check=True, stderr=subprocess.DEVNULL)
             before = count_requests(log)
             warm = run(url, args.cache_dir, os.path.join(work, f"warm{i}.ndjson"))
             warm["requests"] = count_requests(log) - before

@@ -113,6 +113,8 @@ class Store {
                                      const std::function<Result<void>(std::string_view)>& consume);
 
   bool writable() const { return writable_; }
+  /// True when the blob named `hash` is on disk.
+  bool has_blob(const std::string& hash) const { return std::filesystem::exists(blob_path(hash)); }
   const std::filesystem::path& dir() const { return root_; }
 
   // Maintenance (`pricepipe cache ...`).

@@ -49,7 +49,7 @@ CacheCommand::CacheCommand(CLI::App& parent) {
     sub->add_option("--region", region_, "Only entries about this region.");
     sub->add_option("--dataset", class_,
                     "Only this class: regions, zones, instance-types, offerings, prices, price-list-index, "
-                    "price-list-file, spot, advisor.");
+                    "price-list-file, spot, advisor, catalog-memo.");
   }
   ls->add_option("--format", format_, "text or json.")->check(CLI::IsMember({"text", "json"}));
   clear->add_option("--older-than", older_than_, "Only entries stored longer ago than this (e.g. 7d, 12h).");

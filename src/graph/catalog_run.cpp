@@ -11,6 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "graph/catalog_memo.h"
 #include "graph/offer_graph.h"
 #include "graph/plan.h"
 #include "graph/price_list.h"
@@ -111,8 +112,38 @@ CatalogReport run_catalog(Session& session, const CatalogOptions& options, stage
   std::atomic<std::size_t> next{0};
   std::mutex mutex;  // guards result, the sink and what follows
   std::condition_variable written_cv;
-  std::map<std::size_t, std::optional<std::vector<CatalogRecord>>> waiting;  // rows waiting for earlier regions
+  std::map<std::size_t, std::optional<CatalogMemo::Rows>> waiting;  // rows waiting for earlier regions
   std::size_t next_to_write = 0;
+  auto memo = CatalogMemo::open(session.cache(), options);
+  // The advisor's answer is an input of every region.
+  const std::string advisor_key =
+      memo ? net::cache_key(stages::make_source(Dataset::spot_advisor, session.default_region(), options.sources)->first())
+           : std::string();
+
+  // Queues a region's rows (nullopt: the region failed) and writes whatever is next in order.
+  auto hand_over = [&](std::size_t index, std::optional<CatalogMemo::Rows> rows) {
+    std::unique_lock lock(mutex);
+    // Regions are written in the order asked (sorted), whatever order they
+    // finish in, so the same inputs always give the same bytes.
+    waiting.emplace(index, std::move(rows));
+    for (auto it = waiting.find(next_to_write); it != waiting.end(); it = waiting.find(next_to_write)) {
+      auto ready = std::move(it->second);
+      waiting.erase(it);
+      const std::size_t at = next_to_write++;
+      if (!ready || result.inputs.sink_error || stop) continue;
+      const stages::RecordBatch batch{Dataset::catalog, options.regions[at], static_cast<std::uint32_t>(at), 0, {}};
+      auto written = sink.write(batch, std::move(ready->ndjson));
+      if (!written.ok()) {
+        result.inputs.sink_error = written.error();
+        stop = true;
+        session.fetcher().cancel();
+        continue;
+      }
+      result.rows += ready->count;
+      ++result.regions_written;
+    }
+    written_cv.notify_all();
+  };
 
   auto fail = [&] {
     if (options.keep_going || stop.exchange(true)) return;
@@ -121,8 +152,22 @@ CatalogReport run_catalog(Session& session, const CatalogOptions& options, stage
 
   auto run_region = [&](std::size_t index) {
     const std::string& region = options.regions[index];
+    const std::string ec2_file = ec2_files.at(region);
+    const std::string plan_file = plan_files.at(region);
+    std::string memo_key;
+    if (memo) {
+      memo_key = memo->key(region, {offer_file_key(ec2_file), offer_file_key(plan_file)});
+      if (auto rows = memo->lookup(memo_key)) {
+        session.metrics().action("pricepipe", "CatalogRegion").cache_hits.fetch_add(1);
+        hand_over(index, std::move(rows));
+        return;
+      }
+    }
     stages::CatalogJoin join(region, stages::CatalogJoinOptions{});
     stages::CatalogSink join_sink(join);
+    // The cache keys of every EC2 page the region read, for its memo.
+    std::mutex keys_mutex;
+    std::vector<std::string> inputs = {offer_file_key(ec2_file), offer_file_key(plan_file), advisor_key};
 
     // EC2: specs and offerings first, then spot history in batches of the offered types.
     std::vector<StreamJob> jobs;
@@ -132,6 +177,12 @@ CatalogReport run_catalog(Session& session, const CatalogOptions& options, stage
     GraphOptions graph_options;
     graph_options.keep_going = options.keep_going;
     graph_options.sources = options.sources;
+    if (memo) {
+      graph_options.on_page_key = [&](const std::string& key) {
+        std::lock_guard lock(keys_mutex);
+        inputs.push_back(key);
+      };
+    }
     RunReport ec2;
     std::thread ec2_thread([&] {
       ec2 = StreamGraph(session.fetcher(), graph_options).run(jobs, join_sink);
@@ -147,9 +198,9 @@ CatalogReport run_catalog(Session& session, const CatalogOptions& options, stage
     filter.operating_systems = {"linux", "windows", "rhel", "suse"};
     filter.tenancies = {"shared"};
     std::vector<OfferFileJob> files;
-    for (auto [dataset, urls] : {std::pair{Dataset::catalog, &ec2_files}, std::pair{Dataset::savings_plans_rates, &plan_files}}) {
-      const std::string& url = urls->at(region);
-      files.push_back(OfferFileJob{dataset, region, url, download_reader(session.loop(), url, session.metrics(), session.cache()), filter});
+    for (auto [dataset, url] : {std::pair{Dataset::catalog, &ec2_file}, std::pair{Dataset::savings_plans_rates, &plan_file}}) {
+      files.push_back(
+          OfferFileJob{dataset, region, *url, download_reader(session.loop(), *url, session.metrics(), session.cache()), filter});
     }
     OfferGraphOptions offer_options;
     offer_options.keep_going = options.keep_going;
@@ -161,40 +212,24 @@ CatalogReport run_catalog(Session& session, const CatalogOptions& options, stage
     if (!complete) fail();
     const bool advisor_ok = advisor.wait().complete();
     if (!advisor_ok) fail();
-    std::vector<CatalogRecord> rows;
+    std::optional<CatalogMemo::Rows> ready;
     if (complete && (advisor_ok || options.keep_going) && !stop) {
-      rows = join.rows(advisor.index());
+      auto rows = join.rows(advisor.index());
       if (!advisor_ok) {
         for (auto& row : rows) row.advisor_reason = "the Spot Instance Advisor feed could not be fetched (see the errors)";
       }
+      const std::size_t count = rows.size();
+      const stages::RecordBatch batch{Dataset::catalog, region, static_cast<std::uint32_t>(index), 0,
+                                      RecordVector(std::move(rows))};
+      ready = CatalogMemo::Rows{sink.prepare(batch), count};
+      if (memo && advisor_ok) memo->store(memo_key, region, inputs, *ready);
     }
-
-    std::unique_lock lock(mutex);
-    append(result.inputs, std::move(ec2));
-    append(result.inputs, std::move(prices));
-    const bool usable = complete && !stop && !result.inputs.sink_error && (advisor_ok || options.keep_going);
-    // Regions are written in the order asked (sorted), whatever order they
-    // finish in, so the same inputs always give the same bytes.
-    waiting.emplace(index, usable ? std::optional<std::vector<CatalogRecord>>(std::move(rows)) : std::nullopt);
-    for (auto it = waiting.find(next_to_write); it != waiting.end(); it = waiting.find(next_to_write)) {
-      auto region_rows = std::move(it->second);
-      waiting.erase(it);
-      const std::size_t at = next_to_write++;
-      if (!region_rows || result.inputs.sink_error) continue;
-      stages::RecordBatch batch{Dataset::catalog, options.regions[at], static_cast<std::uint32_t>(at), 0,
-                                RecordVector(std::move(*region_rows))};
-      const std::size_t n = size_of(batch.records);
-      auto written = sink.write(batch, sink.prepare(batch));
-      if (!written.ok()) {
-        result.inputs.sink_error = written.error();
-        stop = true;
-        session.fetcher().cancel();
-        continue;
-      }
-      result.rows += n;
-      ++result.regions_written;
+    {
+      std::lock_guard lock(mutex);
+      append(result.inputs, std::move(ec2));
+      append(result.inputs, std::move(prices));
     }
-    written_cv.notify_all();
+    hand_over(index, std::move(ready));
   };
 
   const std::size_t lanes = std::max<std::size_t>(1, std::min(options.concurrent_regions, options.regions.size()));

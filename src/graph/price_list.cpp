@@ -140,6 +140,8 @@ std::vector<OfferFile> resolve_offer_files(net::CurlLoop& loop, net::RequestCach
   return out;
 }
 
+std::string offer_file_key(const std::string& url) { return net::cache_key(price_list_request(url, "GetOfferFile")); }
+
 ByteReader download_reader(net::CurlLoop& loop, std::string url, Metrics& metrics, net::RequestCache* cache) {
   return [&loop, &metrics, cache, url = std::move(url)](
              const std::function<Result<void>(std::string_view)>& consume) -> Result<void> {

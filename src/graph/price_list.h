@@ -33,6 +33,9 @@ std::vector<OfferFile> resolve_offer_files(net::CurlLoop& loop, net::RequestCach
                                            const std::string& base_url, Dataset dataset,
                                            const std::vector<std::string>& regions);
 
+/// The cache key an offer file is stored under.
+std::string offer_file_key(const std::string& url);
+
 /// Streams `url` through a bounded queue with resumable downloads, counted in
 /// `metrics`; from `cache` when it holds the file, into it when not.
 ByteReader download_reader(net::CurlLoop& loop, std::string url, Metrics& metrics, net::RequestCache* cache);

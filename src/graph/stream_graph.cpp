@@ -136,6 +136,7 @@ RunReport StreamGraph::run(const std::vector<StreamJob>& jobs, stages::Sink& sin
     }
     ++outcome.pages;
     outcome.records += rows;
+    if (options_.on_page_key && !m.page->cache_key.empty()) options_.on_page_key(m.page->cache_key);
   };
 
   InOrder<MessagePtr> in_order;

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,6 +40,8 @@ struct StreamJob {
 struct GraphOptions {
   bool keep_going = false;
   stages::SourceOptions sources;  ///< what the normalizers filter on
+  /// Called (from the serial write step) with the cache key of every page written.
+  std::function<void(const std::string& cache_key)> on_page_key;
 };
 
 class StreamGraph {

@@ -278,6 +278,7 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
     page->attempts = call.attempts;
     page->request_id = request_id_of(response);
     page->credit = std::move(call.credit);
+    page->cache_key = call.cache_key;
     // Ask for the next page before this one is parsed.
     std::optional<ApiRequest> next = cancelled ? std::nullopt : call.stream->source->next(call.request, response.body);
     page->body = std::move(response.body);

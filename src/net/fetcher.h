@@ -52,6 +52,7 @@ struct Page {
   int attempts = 0;
   std::optional<Error> error;  ///< set on a failed page; `body` is then empty
   std::shared_ptr<const Credit> credit;
+  std::string cache_key;  ///< the request's cache key, when a cache is in use
 };
 /// Owned by whoever receives it: the graph frees the body once it is parsed.
 using PagePtr = std::shared_ptr<Page>;

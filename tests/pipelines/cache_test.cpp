@@ -96,6 +96,40 @@ TEST(Cache, ASecondRunMakesNoRequestsAndTheSameBytes) {
   EXPECT_NE(warm.err.find("(100% cached"), std::string::npos) << warm.err;
 }
 
+TEST(Cache, ARegionsMemoHoldsOnlyWhileItsInputsAreUnchanged) {
+  FakeAws fake = small_world();
+  TempDir cache;
+  const auto cold = pricepipe(fake, cache.str(), kCatalog);
+  ASSERT_EQ(cold.exit_code, 0) << cold.err;
+  const auto memos = pricepipe(fake, cache.str(), {"cache", "ls", "--dataset", "catalog-memo"});
+  EXPECT_EQ(std::count(memos.out.begin(), memos.out.end(), '\n'), 2) << memos.out;
+
+  // One region's spot answers are gone: that region is joined again from
+  // its inputs (only its spot pages are fetched), the other comes from its memo.
+  ASSERT_EQ(pricepipe(fake, cache.str(), {"cache", "clear", "--region", "eu-west-1", "--dataset", "spot"}).exit_code, 0);
+  fake.clear_requests();
+  const auto again = pricepipe(fake, cache.str(), kCatalog);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out, cold.out);
+  const auto requests = requests_by_action(fake);
+  EXPECT_EQ(total(requests), requests.count("DescribeSpotPriceHistory") ? requests.at("DescribeSpotPriceHistory") : -1)
+      << "only the cleared spot pages went out";
+  simdjson::dom::parser parser;
+  const std::string log = fake.requests();
+  for (simdjson::dom::element r : parser.parse(log).get_array()) {
+    EXPECT_EQ(r["region"].get_string().value(), "eu-west-1");
+  }
+
+  // Other options, other rows: a memo never answers for a different window.
+  fake.clear_requests();
+  std::vector<std::string> windowed = kCatalog;
+  windowed.insert(windowed.end(), {"--since", "2026-11-20T00:00:00Z", "--until", "2026-11-21T00:00:00Z"});
+  const auto other = pricepipe(fake, cache.str(), windowed);
+  ASSERT_EQ(other.exit_code, 0) << other.err;
+  EXPECT_NE(other.out, cold.out);
+  EXPECT_GT(requests_by_action(fake).at("DescribeSpotPriceHistory"), 0);
+}
+
 TEST(Cache, SecretsNeverReachTheCache) {
   FakeAws fake = small_world();
   TempDir cache;
@@ -115,6 +149,8 @@ TEST(Cache, DamagedBlobsAreDroppedRefetchedAndNeverServed) {
   TempDir cache;
   const auto cold = pricepipe(fake, cache.str(), kCatalog);
   ASSERT_EQ(cold.exit_code, 0) << cold.err;
+  // Without the regions' memos the next run reads every input again.
+  ASSERT_EQ(pricepipe(fake, cache.str(), {"cache", "clear", "--dataset", "catalog-memo"}).exit_code, 0);
   // The largest blob is an offer file: cut it; flip bytes in the middle of a page's blob.
   const auto blobs = blobs_under(cache.path());
   ASSERT_GT(blobs.size(), 4u);
