@@ -40,9 +40,11 @@ std::string fingerprint(const CatalogOptions& o) {
 
 }  // namespace
 
-std::unique_ptr<CatalogMemo> CatalogMemo::open(net::RequestCache* cache, const CatalogOptions& options) {
+std::unique_ptr<CatalogMemo> CatalogMemo::open(net::RequestCache* cache, const CatalogOptions& options,
+                                               const std::string& ec2_endpoint) {
   if (cache == nullptr || cache->policy().refresh) return nullptr;
-  const std::string identity = cache::sha256_hex(std::string(kMagic) + "\n" + program_identity() + "\n" + fingerprint(options));
+  const std::string identity = cache::sha256_hex(std::string(kMagic) + "\n" + program_identity() + "\n" +
+                                                 fingerprint(options) + "\nec2=" + ec2_endpoint);
   return std::unique_ptr<CatalogMemo>(new CatalogMemo(*cache, identity));
 }
 

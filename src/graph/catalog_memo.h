@@ -27,8 +27,9 @@ namespace pricepipe::graph {
 
 class CatalogMemo {
  public:
-  /// Null without a cache, or with --refresh.
-  static std::unique_ptr<CatalogMemo> open(net::RequestCache* cache, const CatalogOptions& options);
+  /// Null without a cache, or with --refresh. `ec2_endpoint`: where EC2 calls go ("AWS" or a URL).
+  static std::unique_ptr<CatalogMemo> open(net::RequestCache* cache, const CatalogOptions& options,
+                                           const std::string& ec2_endpoint);
 
   std::string key(const std::string& region, const std::vector<std::string>& known_inputs) const;
 

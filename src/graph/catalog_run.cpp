@@ -114,7 +114,7 @@ CatalogReport run_catalog(Session& session, const CatalogOptions& options, stage
   std::condition_variable written_cv;
   std::map<std::size_t, std::optional<CatalogMemo::Rows>> waiting;  // rows waiting for earlier regions
   std::size_t next_to_write = 0;
-  auto memo = CatalogMemo::open(session.cache(), options);
+  auto memo = CatalogMemo::open(session.cache(), options, session.endpoint_description("ec2"));
   // The advisor's answer is an input of every region.
   const std::string advisor_key =
       memo ? net::cache_key(stages::make_source(Dataset::spot_advisor, session.default_region(), options.sources)->first())
