@@ -20,6 +20,8 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$(cat "$work/port")"
 export AWS_ACCESS_KEY_ID=AKIDFAKEAWS AWS_SECRET_ACCESS_KEY=fakeaws-secret-key AWS_EC2_METADATA_DISABLED=true
 # The bulk Price List and the Spot Instance Advisor feed come from fakeaws too.
 export PRICEPIPE_PRICE_LIST_URL="$AWS_ENDPOINT_URL" PRICEPIPE_SPOT_ADVISOR_URL="$AWS_ENDPOINT_URL/spot-advisor-data.json"
+# fakeaws listens on a new port each time, so its answers are cached only for this demo.
+export PRICEPIPE_CACHE_DIR="$work/cache"
 job=("$PRICEPIPE_BUILD/src/cli/pricepipe" stream catalog --regions all)
 if [[ -t 1 ]]; then
   mkdir -p "$PRICEPIPE_ROOT/demo-output"
