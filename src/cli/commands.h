@@ -2,12 +2,14 @@
 // selected; options common to every command live in the config:: settings.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "config/settings.h"
+#include "core/metrics_report.h"
 #include "core/dataset.h"
 #include "graph/price_list.h"
 #include "graph/run_report.h"
@@ -46,6 +48,9 @@ class StreamCommand {
   /// The summary line, failures, metrics file and exit code of a run that wrote `records`.
   int finish(Dataset dataset, const graph::RunReport& report, std::uint64_t records, graph::Session& session,
              std::size_t regions, const std::string& source);
+  /// Runs `body`; a FatalError out of it still writes the metrics file, then goes on.
+  int guarded(graph::Session& session, const std::function<int()>& body);
+  void write_metrics(graph::Session& session, const RunSummary& run) const;
   /// The summary line and failures on stderr; the exit code.
   int report_outcome(Dataset dataset, const graph::RunReport& report, std::uint64_t records, graph::Session& session,
                      std::size_t regions, const std::string& source);

@@ -191,69 +191,75 @@ std::vector<std::string> StreamCommand::ec2_regions(graph::Session& session) con
 
 int StreamCommand::run_api(Dataset dataset, stages::SourceOptions sources) {
   graph::Session session(session_options(true));
-  std::vector<std::string> regions;
-  if (info(dataset).regional) {
-    regions = ec2_regions(session);
-  }
-  if (dataset == Dataset::spot_prices) {
-    auto facts = graph::spot_plan_facts(session, regions, !stages::exact_instance_types(instance_types_));
-    sources.zone_ids = std::move(facts.zone_ids);
-    sources.offered_types = std::move(facts.offered_types);
-  }
-  auto jobs = graph::plan_streams(dataset, regions, session.default_region(), sources);
+  return guarded(session, [&] {
+    std::vector<std::string> regions;
+    if (info(dataset).regional) {
+      regions = ec2_regions(session);
+    }
+    if (dataset == Dataset::spot_prices) {
+      auto facts = graph::spot_plan_facts(session, regions, !stages::exact_instance_types(instance_types_));
+      sources.zone_ids = std::move(facts.zone_ids);
+      sources.offered_types = std::move(facts.offered_types);
+    }
+    auto jobs = graph::plan_streams(dataset, regions, session.default_region(), sources);
 
-  stages::NdjsonSink sink(STDOUT_FILENO);
-  graph::GraphOptions graph_options;
-  graph_options.keep_going = keep_going_;
-  graph_options.sources = sources;
-  graph::StreamGraph graph(session.fetcher(), graph_options);
-  const graph::RunReport report = graph.run(jobs, sink);
-  const std::string service = info(dataset).priced ? "pricing" : "ec2";
-  return finish(dataset, report, report.records(), session, regions.size(),
-                "endpoint " + session.endpoint_description(service));
+    stages::NdjsonSink sink(STDOUT_FILENO);
+    graph::GraphOptions graph_options;
+    graph_options.keep_going = keep_going_;
+    graph_options.sources = sources;
+    graph::StreamGraph graph(session.fetcher(), graph_options);
+    const graph::RunReport report = graph.run(jobs, sink);
+    const std::string service = info(dataset).priced ? "pricing" : "ec2";
+    return finish(dataset, report, report.records(), session, regions.size(),
+                  "endpoint " + session.endpoint_description(service));
+  });
 }
 
 int StreamCommand::run_advisor(stages::SourceOptions sources) {
   graph::Session session(session_options(false));  // the feed is public
-  if (regions_.empty()) {
-    sources.prices.regions = {session.default_region()};
-  } else if (regions_ != "all") {
-    sources.prices.regions = graph::parse_region_selection(regions_).regions;
-  }
-  sources.prices.instance_types = instance_types_;
-  auto jobs = graph::plan_streams(Dataset::spot_advisor, {}, session.default_region(), sources);
-  stages::NdjsonSink sink(STDOUT_FILENO);
-  graph::GraphOptions graph_options;
-  graph_options.keep_going = keep_going_;
-  graph_options.sources = sources;
-  const graph::RunReport report = graph::StreamGraph(session.fetcher(), graph_options).run(jobs, sink);
-  return finish(Dataset::spot_advisor, report, report.records(), session, sources.prices.regions.size(),
-                "spot advisor " + (spot_advisor_url_.empty() ? std::string(stages::kDefaultSpotAdvisorUrl) : spot_advisor_url_));
+  return guarded(session, [&] {
+    if (regions_.empty()) {
+      sources.prices.regions = {session.default_region()};
+    } else if (regions_ != "all") {
+      sources.prices.regions = graph::parse_region_selection(regions_).regions;
+    }
+    sources.prices.instance_types = instance_types_;
+    auto jobs = graph::plan_streams(Dataset::spot_advisor, {}, session.default_region(), sources);
+    stages::NdjsonSink sink(STDOUT_FILENO);
+    graph::GraphOptions graph_options;
+    graph_options.keep_going = keep_going_;
+    graph_options.sources = sources;
+    const graph::RunReport report = graph::StreamGraph(session.fetcher(), graph_options).run(jobs, sink);
+    return finish(Dataset::spot_advisor, report, report.records(), session, sources.prices.regions.size(),
+                  "spot advisor " + (spot_advisor_url_.empty() ? std::string(stages::kDefaultSpotAdvisorUrl) : spot_advisor_url_));
+  });
 }
 
 int StreamCommand::run_bulk(Dataset dataset, const std::vector<std::string>& regions, stages::SourceOptions sources) {
   graph::Session session(session_options(false));  // the Price List is public
-  std::vector<graph::OfferFileJob> jobs;
-  if (!offer_files_.empty()) {
-    // Local files may cover many regions: the region list filters records.
-    sources.prices.regions = regions;
-    for (const auto& path : offer_files_) {
-      jobs.push_back(graph::OfferFileJob{dataset, "", path, graph::file_reader(path), sources.prices});
+  return guarded(session, [&] {
+    std::vector<graph::OfferFileJob> jobs;
+    if (!offer_files_.empty()) {
+      // Local files may cover many regions: the region list filters records.
+      sources.prices.regions = regions;
+      for (const auto& path : offer_files_) {
+        jobs.push_back(graph::OfferFileJob{dataset, "", path, graph::file_reader(path), sources.prices});
+      }
+    } else {
+      const std::vector<std::string> wanted =
+          regions_.empty() ? std::vector<std::string>{session.default_region()} : regions;
+      for (const auto& file : graph::resolve_offer_files(session.loop(), session.cache(), &session.metrics(), price_list_url_, dataset, wanted)) {
+        jobs.push_back(graph::OfferFileJob{dataset, file.region, file.url,
+                                           graph::download_reader(session.loop(), file.url, session.metrics(), session.cache()), sources.prices});
+      }
     }
-  } else {
-    const std::vector<std::string> wanted =
-        regions_.empty() ? std::vector<std::string>{session.default_region()} : regions;
-    for (const auto& file : graph::resolve_offer_files(session.loop(), session.cache(), &session.metrics(), price_list_url_, dataset, wanted)) {
-      jobs.push_back(graph::OfferFileJob{dataset, file.region, file.url,
-                                         graph::download_reader(session.loop(), file.url, session.metrics(), session.cache()), sources.prices});
-    }
-  }
-  stages::NdjsonSink sink(STDOUT_FILENO);
-  graph::OfferGraphOptions graph_options;
-  graph_options.keep_going = keep_going_;
-  const graph::RunReport report = graph::OfferGraph(graph_options).run(jobs, sink);
-  return finish(dataset, report, report.records(), session, jobs.size(),
-                offer_files_.empty() ? "price list " + price_list_url_ : "offer files");
+    stages::NdjsonSink sink(STDOUT_FILENO);
+    graph::OfferGraphOptions graph_options;
+    graph_options.keep_going = keep_going_;
+    const graph::RunReport report = graph::OfferGraph(graph_options).run(jobs, sink);
+    return finish(dataset, report, report.records(), session, jobs.size(),
+                  offer_files_.empty() ? "price list " + price_list_url_ : "offer files");
+  });
 }
 
 int StreamCommand::run_catalog(stages::SourceOptions sources) {
@@ -266,32 +272,46 @@ int StreamCommand::run_catalog(stages::SourceOptions sources) {
   }
   sources.product_descriptions = {stages::CatalogJoinOptions{}.spot_product};
   graph::Session session(session_options(true));
-  graph::CatalogOptions options;
-  options.regions = ec2_regions(session);
-  options.sources = std::move(sources);
-  options.price_list_url = price_list_url_;
-  options.concurrent_regions = concurrent_regions_;
-  options.keep_going = keep_going_;
-  stages::NdjsonSink sink(STDOUT_FILENO);
-  const graph::CatalogReport report = graph::run_catalog(session, options, sink);
-  return finish(Dataset::catalog, report.inputs, report.rows, session, options.regions.size(),
-                "endpoint " + session.endpoint_description("ec2") + " · price list " + price_list_url_);
+  return guarded(session, [&] {
+    graph::CatalogOptions options;
+    options.regions = ec2_regions(session);
+    options.sources = std::move(sources);
+    options.price_list_url = price_list_url_;
+    options.concurrent_regions = concurrent_regions_;
+    options.keep_going = keep_going_;
+    stages::NdjsonSink sink(STDOUT_FILENO);
+    const graph::CatalogReport report = graph::run_catalog(session, options, sink);
+    return finish(Dataset::catalog, report.inputs, report.rows, session, options.regions.size(),
+                  "endpoint " + session.endpoint_description("ec2") + " · price list " + price_list_url_);
+  });
 }
 
 int StreamCommand::finish(Dataset dataset, const graph::RunReport& report, std::uint64_t records,
                           graph::Session& session, std::size_t regions, const std::string& source) {
   const int code = report_outcome(dataset, report, records, session, regions, source);
-  const config::ReportSettings& out = settings_.report;
-  if (!out.metrics_out.empty()) {
-    const RunSummary run{dataset_, records, report.complete(), code};
-    const std::string text = out.metrics_format == "prometheus" ? metrics_prometheus(session.metrics(), run)
-                                                                 : metrics_json(session.metrics(), run);
-    if (auto written = write_atomically(out.metrics_out, text); !written.ok()) {
-      // The records are out and whole; a missing metrics file is not worth failing them.
-      spdlog::warn("{}", written.error().describe());
-    }
-  }
+  write_metrics(session, RunSummary{dataset_, records, report.complete(), code});
   return code;
+}
+
+int StreamCommand::guarded(graph::Session& session, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const FatalError& e) {
+    // Stopped before (or instead of) streaming: the metrics still say what was asked.
+    write_metrics(session, RunSummary{dataset_, 0, false, static_cast<int>(exit_code_for(e.error().code()))});
+    throw;
+  }
+}
+
+void StreamCommand::write_metrics(graph::Session& session, const RunSummary& run) const {
+  const config::ReportSettings& out = settings_.report;
+  if (out.metrics_out.empty()) return;
+  const std::string text = out.metrics_format == "prometheus" ? metrics_prometheus(session.metrics(), run)
+                                                               : metrics_json(session.metrics(), run);
+  if (auto written = write_atomically(out.metrics_out, text); !written.ok()) {
+    // The records are out and whole; a missing metrics file is not worth failing them.
+    spdlog::warn("{}", written.error().describe());
+  }
 }
 
 int StreamCommand::report_outcome(Dataset dataset, const graph::RunReport& report, std::uint64_t records,

@@ -111,6 +111,25 @@ TEST(MetricsOut, AFailedRunStillWritesItsMetrics) {
   std::filesystem::remove(path);
 }
 
+TEST(MetricsOut, ARunStoppedBeforeStreamingStillWritesItsMetrics) {
+  FakeAws fake({"--synthetic", "--synthetic-regions", "3"});
+  const std::string path = temp_path("stopped.json");
+  // The Price List index is not there: the run stops while planning.
+  const auto r = pricepipe(fake, {"--metrics-out", path, "stream", "on-demand-prices", "--regions", "eu-west-1",
+                                  "--price-source", "bulk", "--price-list-url", fake.url() + "/offers/nowhere"});
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+  simdjson::dom::parser parser;
+  const std::string json = read(path);
+  simdjson::dom::element doc = parser.parse(json);
+  EXPECT_FALSE(doc["complete"].get_bool().value());
+  EXPECT_EQ(doc["exit_code"].get_int64().value(), 5);
+  EXPECT_EQ(doc["records"].get_int64().value(), 0);
+  simdjson::dom::element index = doc["actions"].at(0);
+  EXPECT_EQ(index["action"].get_string().value(), "GetPriceListIndex");
+  EXPECT_EQ(index["requests"].get_int64().value(), 1);
+  std::filesystem::remove(path);
+}
+
 TEST(MetricsOut, AnUnwritableMetricsFileOnlyWarns) {
   FakeAws fake({"--synthetic", "--synthetic-regions", "3"});
   const auto r = pricepipe(fake, {"--metrics-out", "/nonexistent-dir/metrics.json", "stream", "regions"});
