@@ -47,7 +47,8 @@ Session::Session(SessionOptions options) : options_(std::move(options)) {
   curl.ca_file = net.ca_bundle;
   loop_ = std::make_unique<net::CurlLoop>(curl);
 
-  if (options_.sign_requests) {
+  // --offline sends nothing, so it needs no credentials.
+  if (options_.sign_requests && !options_.cache.offline) {
     net::CredentialOptions credential_options;
     credential_options.profile = net.profile;
     credential_options.env = env;

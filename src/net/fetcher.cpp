@@ -120,7 +120,7 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
     if (options.cache->policy().offline) {
       ErrorContext c = context_of(call);
       fail(std::move(call), Error(ErrorCode::not_cached,
-                                  "not in the cache (--offline): " + canonical_request(call.request).substr(0, 400), c));
+                                  "not in the cache (--offline): " + describe_request(call.request), c));
       return false;
     }
     auto [it, first] = in_flight.try_emplace(call.cache_key);

@@ -85,6 +85,14 @@ std::string cache_key(const ApiRequest& request, std::string_view endpoint) {
   return cache::sha256_hex(canonical_request(request, endpoint));
 }
 
+std::string describe_request(const ApiRequest& r) {
+  if (!r.url.empty()) return r.url;
+  const std::string canonical = canonical_request(r);
+  std::string params = canonical.substr(canonical.rfind('\n') + 1);
+  if (params.size() > 300) params = params.substr(0, 300) + "…";
+  return r.service + " " + r.action + " " + r.region + " " + params;
+}
+
 std::string cache_class(const ApiRequest& r) {
   if (r.service == "ec2") {
     if (r.action == "DescribeRegions") return "regions";
@@ -142,13 +150,7 @@ cache::EntryMeta RequestCache::meta_of(const ApiRequest& r, long status, const s
   m.status = status;
   m.request_id = request_id;
   m.negative = negative_answer(r, status, body);
-  std::string params = r.url;
-  if (params.empty()) {
-    const std::string canonical = canonical_request(r);
-    params = canonical.substr(canonical.rfind('\n') + 1);
-  }
-  if (params.size() > 300) params = params.substr(0, 300) + "…";
-  m.summary = params;
+  m.summary = describe_request(r);
   return m;
 }
 

@@ -49,6 +49,8 @@ struct CachePolicy {
 /// so answers from a local endpoint never stand in for AWS's.
 std::string canonical_request(const ApiRequest& request, std::string_view endpoint = {});
 std::string cache_key(const ApiRequest& request, std::string_view endpoint = {});
+/// The request on one line, for people: URL, or service, action, region and parameters.
+std::string describe_request(const ApiRequest& request);
 /// The TTL class of a request: regions, zones, instance-types, offerings,
 /// spot, prices, advisor, price-list-index, price-list-file.
 std::string cache_class(const ApiRequest& request);
