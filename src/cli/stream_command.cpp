@@ -207,6 +207,7 @@ int StreamCommand::run_api(Dataset dataset, stages::SourceOptions sources) {
     graph::GraphOptions graph_options;
     graph_options.keep_going = keep_going_;
     graph_options.sources = sources;
+    graph_options.ordered = true;  // the same answers, the same bytes
     graph::StreamGraph graph(session.fetcher(), graph_options);
     const graph::RunReport report = graph.run(jobs, sink);
     const std::string service = info(dataset).priced ? "pricing" : "ec2";
@@ -229,6 +230,7 @@ int StreamCommand::run_advisor(stages::SourceOptions sources) {
     graph::GraphOptions graph_options;
     graph_options.keep_going = keep_going_;
     graph_options.sources = sources;
+    graph_options.ordered = true;  // the same answers, the same bytes
     const graph::RunReport report = graph::StreamGraph(session.fetcher(), graph_options).run(jobs, sink);
     return finish(Dataset::spot_advisor, report, report.records(), session, sources.prices.regions.size(),
                   "spot advisor " + (spot_advisor_url_.empty() ? std::string(stages::kDefaultSpotAdvisorUrl) : spot_advisor_url_));
@@ -256,6 +258,7 @@ int StreamCommand::run_bulk(Dataset dataset, const std::vector<std::string>& reg
     stages::NdjsonSink sink(STDOUT_FILENO);
     graph::OfferGraphOptions graph_options;
     graph_options.keep_going = keep_going_;
+    graph_options.ordered = true;
     const graph::RunReport report = graph::OfferGraph(graph_options).run(jobs, sink);
     return finish(dataset, report, report.records(), session, jobs.size(),
                   offer_files_.empty() ? "price list " + price_list_url_ : "offer files");

@@ -18,6 +18,7 @@
 #include <tbb/flow_graph.h>
 
 #include "graph/in_order.h"
+#include "graph/ordered_writer.h"
 #include "net/credit_pool.h"
 #include "stages/transforms/json_section_splitter.h"
 #include "stages/transforms/offer_file_normalizer.h"
@@ -306,30 +307,56 @@ RunReport OfferGraph::run(const std::vector<OfferFileJob>& jobs, stages::Sink& s
       js->cv.notify_all();
     }
   };
-  auto consume = [&](Message& m) {
-    StreamOutcome& outcome = report.streams[m.job];
+  const bool ordered = options_.ordered && !sink.needs_records();
+  const std::size_t segments = options_.max_segments_in_flight;
+  // Waiting segments keep their credits but leave two for the file being written.
+  OrderedWriter<MessagePtr> in_job_order(sink, jobs.size(), segments > 2 ? segments - 2 : 0);
+
+  auto consume = [&](MessagePtr& next) {
+    Message& m = *next;
+    const std::uint32_t job = m.job;
+    StreamOutcome& outcome = report.streams[job];
+    // A job's last message is its end marker, or the error that stopped it.
+    auto ended = [&] {
+      if (!ordered || stopping) return;
+      if (auto flushed = in_job_order.end(job); !flushed.ok() && !report.sink_error) {
+        report.sink_error = flushed.error();
+        stop();
+      }
+    };
     if (m.error) {
       if (m.error->code() == ErrorCode::cancelled && stopping) return;
-      if (!outcome.error) outcome.error = *m.error;
-      states[m.job]->failed = true;
+      const bool first_error = !outcome.error;
+      if (first_error) outcome.error = *m.error;
+      states[job]->failed = true;
       if (options_.keep_going) {
         spdlog::warn("{} (continuing: --keep-going)", m.error->describe());
       } else {
         stop();
       }
+      if (m.end && first_error) ended();
       return;
     }
     if (m.end) {
-      if (auto orphans = states[m.job]->state.orphan_terms.load(); orphans > 0) {
-        spdlog::warn("{}: {} terms refer to products the file does not list; they were skipped", jobs[m.job].name,
+      if (auto orphans = states[job]->state.orphan_terms.load(); orphans > 0) {
+        spdlog::warn("{}: {} terms refer to products the file does not list; they were skipped", jobs[job].name,
                      orphans);
       }
+      ended();
       return;
     }
     if (stopping || outcome.error || !m.batch) return;
     const std::size_t rows = m.rows;
     if (rows > 0) {
-      auto written = sink.write(*m.batch, std::move(m.prepared));
+      Result<void> written;
+      if (ordered) {
+        const stages::RecordBatch& batch = *m.batch;
+        std::string bytes = std::move(m.prepared);
+        MessagePtr hold = std::move(next);
+        written = in_job_order.write(job, batch, std::move(bytes), std::move(hold));
+      } else {
+        written = sink.write(*m.batch, std::move(m.prepared));
+      }
       if (!written.ok()) {
         report.sink_error = written.error();
         stop();
@@ -345,8 +372,8 @@ RunReport OfferGraph::run(const std::vector<OfferFileJob>& jobs, stages::Sink& s
     const std::uint32_t job = m->job;
     const std::uint64_t sequence = m->sequence;
     in_order.push(job, sequence, std::move(m), [&](MessagePtr& next) {
-      consume(*next);
-      next.reset();  // return its credit now
+      consume(next);
+      next.reset();  // return its credit now, unless the ordered writer kept it
     });
   });
 

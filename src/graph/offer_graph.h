@@ -44,6 +44,8 @@ struct OfferGraphOptions {
   std::size_t max_segments_in_flight = 12;
   std::size_t concurrent_files = 2;
   bool keep_going = false;
+  /// Write files one after another in job order (graph/ordered_writer.h).
+  bool ordered = false;
   /// Set from outside to stop reading (another part of the run failed).
   const std::atomic<bool>* cancel = nullptr;
 };

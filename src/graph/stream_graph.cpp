@@ -6,6 +6,7 @@
 #include <tbb/flow_graph.h>
 
 #include "graph/in_order.h"
+#include "graph/ordered_writer.h"
 #include "stages/dataset_stages.h"
 
 namespace pricepipe::graph {
@@ -114,8 +115,33 @@ RunReport StreamGraph::run(const std::vector<StreamJob>& jobs, stages::Sink& sin
     fetcher_.cancel();
   };
 
-  auto consume = [&](Message& m) {
-    StreamOutcome& outcome = report.streams[m.page->stream];
+  const bool ordered = options_.ordered && !sink.needs_records();
+  const std::size_t credits = fetcher_.credits().capacity();
+  // Waiting pages keep their credits but leave two for the head stream.
+  OrderedWriter<MessagePtr> in_job_order(sink, jobs.size(), credits > 2 ? credits - 2 : 0);
+
+  auto write = [&](MessagePtr& m) -> Result<void> {
+    if (!ordered) return sink.write(*m->batch, std::move(m->prepared));
+    // Everything read from the message first: it is handed over last.
+    const std::uint32_t stream = m->page->stream;
+    std::string bytes = std::move(m->prepared);
+    const stages::RecordBatch& batch = *m->batch;
+    MessagePtr hold = std::move(m);
+    return in_job_order.write(stream, batch, std::move(bytes), std::move(hold));
+  };
+
+  auto consume = [&](MessagePtr& next) {
+    Message& m = *next;
+    const std::uint32_t stream = m.page->stream;
+    const bool last = m.page->last;
+    StreamOutcome& outcome = report.streams[stream];
+    auto ended = [&] {
+      if (!ordered || !last || stopped) return;
+      if (auto flushed = in_job_order.end(stream); !flushed.ok() && !report.sink_error) {
+        report.sink_error = flushed.error();
+        stop();
+      }
+    };
     if (m.error) {
       if (m.error->code() == ErrorCode::cancelled && stopped) return;
       if (!outcome.error) outcome.error = *m.error;
@@ -124,11 +150,13 @@ RunReport StreamGraph::run(const std::vector<StreamJob>& jobs, stages::Sink& sin
       } else {
         stop();
       }
+      ended();
       return;
     }
     if (stopped) return;
     const std::size_t rows = m.rows;
-    auto written = sink.write(*m.batch, std::move(m.prepared));
+    if (options_.on_page_key && !m.page->cache_key.empty()) options_.on_page_key(m.page->cache_key);
+    auto written = write(next);
     if (!written.ok()) {
       report.sink_error = written.error();
       stop();
@@ -136,23 +164,23 @@ RunReport StreamGraph::run(const std::vector<StreamJob>& jobs, stages::Sink& sin
     }
     ++outcome.pages;
     outcome.records += rows;
-    if (options_.on_page_key && !m.page->cache_key.empty()) options_.on_page_key(m.page->cache_key);
+    ended();
   };
 
   InOrder<MessagePtr> in_order;
-  tbb::flow::function_node<MessagePtr> write(g, tbb::flow::serial, [&](MessagePtr m) {
+  tbb::flow::function_node<MessagePtr> write_node(g, tbb::flow::serial, [&](MessagePtr m) {
     const std::uint32_t stream = m->page->stream;
     const std::uint32_t index = m->page->index;
     in_order.push(stream, index, std::move(m), [&](MessagePtr& next) {
-      consume(*next);
-      next.reset();  // return its credit now
+      consume(next);
+      next.reset();  // return its credit now, unless the ordered writer kept it
     });
   });
 
   tbb::flow::make_edge(fetch, parse);
   tbb::flow::make_edge(parse, normalize);
   tbb::flow::make_edge(normalize, prepare);
-  tbb::flow::make_edge(prepare, write);
+  tbb::flow::make_edge(prepare, write_node);
 
   for (std::uint32_t id = 0; id < jobs.size(); ++id) fetch.try_put(id);
   g.wait_for_all();

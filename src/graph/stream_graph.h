@@ -40,6 +40,10 @@ struct StreamJob {
 struct GraphOptions {
   bool keep_going = false;
   stages::SourceOptions sources;  ///< what the normalizers filter on
+  /// Write streams one after another in job order (graph/ordered_writer.h),
+  /// so the same answers give the same bytes. Only for sinks that write what
+  /// `prepare` made (`needs_records()` false); ignored for others.
+  bool ordered = false;
   /// Called (from the serial write step) with the cache key of every page written.
   std::function<void(const std::string& cache_key)> on_page_key;
 };

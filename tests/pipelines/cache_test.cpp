@@ -96,6 +96,55 @@ TEST(Cache, ASecondRunMakesNoRequestsAndTheSameBytes) {
   EXPECT_NE(warm.err.find("(100% cached"), std::string::npos) << warm.err;
 }
 
+TEST(Cache, StreamedDatasetsRerunToTheSameBytesRegionByRegion) {
+  FakeAws fake = small_world();
+  const World world = fake.parsed_world();
+  for (const char* dataset : {"instance-types", "instance-type-offerings", "spot-prices"}) {
+    SCOPED_TRACE(dataset);
+    TempDir cache;
+    const std::vector<std::string> run = {"stream", dataset, "--regions", "all"};
+    fake.clear_requests();
+    const auto cold = pricepipe(fake, cache.str(), run);
+    ASSERT_EQ(cold.exit_code, 0) << cold.err;
+    fake.clear_requests();
+    const auto warm = pricepipe(fake, cache.str(), run);
+    ASSERT_EQ(warm.exit_code, 0) << warm.err;
+    EXPECT_EQ(total(requests_by_action(fake)), 0);
+    EXPECT_EQ(warm.out, cold.out);
+    // The same bytes whatever the concurrency, with no cache at all.
+    std::vector<std::string> tight = {"--no-cache", "--max-pages-in-flight", "1"};
+    tight.insert(tight.end(), run.begin(), run.end());
+    EXPECT_EQ(pricepipe(fake, cache.str(), tight).out, cold.out);
+    // Regions one after another, in order.
+    std::vector<std::string> seen;
+    for (std::size_t at = 0; at < cold.out.size();) {
+      const auto end = cold.out.find('\n', at);
+      const auto r = cold.out.find("\"region\":\"", at) + 10;
+      const std::string region = cold.out.substr(r, cold.out.find('"', r) - r);
+      if (seen.empty() || seen.back() != region) seen.push_back(region);
+      at = end + 1;
+    }
+    EXPECT_EQ(seen, world.enabled_regions);
+  }
+}
+
+TEST(Cache, ASlowFirstRegionHoldsTheOthersBackInOrder) {
+  FakeAws fake = small_world();
+  const World world = fake.parsed_world();
+  TempDir none;
+  const std::vector<std::string> run = {"--no-cache", "--max-pages-in-flight", "4", "stream", "instance-types",
+                                        "--regions", "all"};
+  const auto normal = pricepipe(fake, none.str(), run);
+  ASSERT_EQ(normal.exit_code, 0) << normal.err;
+  // Every page of the first region arrives late: the others finish first,
+  // wait (past two pages, in a file, with their credits back) and follow it.
+  fake.set_faults(R"({"faults":[{"action":"DescribeInstanceTypes","region":")" + world.enabled_regions.front() +
+                  R"(","kind":"latency","latency_ms":400,"count":100}]})");
+  const auto slow = pricepipe(fake, none.str(), run);
+  ASSERT_EQ(slow.exit_code, 0) << slow.err;
+  EXPECT_EQ(slow.out, normal.out);
+}
+
 TEST(Cache, ARegionsMemoHoldsOnlyWhileItsInputsAreUnchanged) {
   FakeAws fake = small_world();
   TempDir cache;
