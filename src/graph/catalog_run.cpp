@@ -163,7 +163,10 @@ CatalogReport run_catalog(Session& session, const CatalogOptions& options, stage
         return;
       }
     }
-    stages::CatalogJoin join(region, stages::CatalogJoinOptions{});
+    stages::CatalogJoinOptions join_options;
+    join_options.window_start = options.sources.spot_start;
+    join_options.window_end = options.sources.spot_end;
+    stages::CatalogJoin join(region, std::move(join_options));
     stages::CatalogSink join_sink(join);
     // The cache keys of every EC2 page the region read, for its memo.
     std::mutex keys_mutex;

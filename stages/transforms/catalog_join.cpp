@@ -83,22 +83,49 @@ void CatalogJoin::add(const SavingsPlansRateRecord& r) {
   state(r.instance_type).plan[term].offer(r.rate, r.published_at ? r.published_at : r.effective_date);
 }
 
+void CatalogJoin::hold(SpotZone& zone, double price, Timestamp from, Timestamp to) const {
+  const auto start = std::max(from.time, options_.window_start.time);
+  const auto end = std::min(to.time, options_.window_end.time);
+  if (end <= start) return;
+  const auto seconds = static_cast<double>((end - start).count());
+  zone.price_seconds += price * seconds;
+  zone.seconds += seconds;
+}
+
 void CatalogJoin::add(const SpotPriceRecord& r) {
   if (r.product_description != options_.spot_product) return;
   TypeState& s = state(r.instance_type);
-  // The latest observation of a zone is its current price.
-  auto [zone, inserted] = s.spot.try_emplace(r.zone, SpotZone{r.price, r.timestamp});
-  if (!inserted && zone->second.at.time <= r.timestamp.time) zone->second = SpotZone{r.price, r.timestamp};
+  auto [it, inserted] = s.spot.try_emplace(r.zone);
+  SpotZone& z = it->second;
+  if (inserted) {
+    z.price = z.last_price = r.price;
+    z.at = z.last_at = r.timestamp;
+  } else if (r.timestamp.time != z.last_at.time) {
+    // Of two neighbours in time, the earlier price holds until the later one.
+    const int order = r.timestamp.time < z.last_at.time ? -1 : 1;
+    if (z.order != 0 && z.order != order) s.history_unordered = true;
+    z.order = order;
+    if (order < 0) {
+      hold(z, r.price, r.timestamp, z.last_at);
+    } else {
+      hold(z, z.last_price, z.last_at, r.timestamp);
+    }
+    z.last_price = r.price;
+    z.last_at = r.timestamp;
+    // The latest observation of a zone is its current price.
+    if (z.at.time < r.timestamp.time) {
+      z.price = r.price;
+      z.at = r.timestamp;
+    }
+  }
   if (s.history_count == 0) {
     s.history_min = s.history_max = r.price;
-    s.history_first = s.history_last = r.timestamp;
+    s.history_last = r.timestamp;
   } else {
     s.history_min = std::min(s.history_min, r.price);
     s.history_max = std::max(s.history_max, r.price);
-    if (r.timestamp.time < s.history_first.time) s.history_first = r.timestamp;
     if (r.timestamp.time > s.history_last.time) s.history_last = r.timestamp;
   }
-  s.history_sum += r.price;
   ++s.history_count;
 }
 
@@ -117,6 +144,23 @@ std::vector<std::string> CatalogJoin::offered_types() const {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+Price CatalogJoin::history_mean(const TypeState& s) const {
+  if (s.history_unordered) {
+    return Price::missing("spot observations of a zone came out of time order; the time-weighted mean needs them in order");
+  }
+  double price_seconds = 0, seconds = 0, current_sum = 0;
+  for (const auto& [name, z] : s.spot) {
+    SpotZone zone = z;
+    hold(zone, zone.price, zone.at, options_.window_end);  // the newest price holds to the window's end
+    price_seconds += zone.price_seconds;
+    seconds += zone.seconds;
+    current_sum += zone.price;
+  }
+  // An instant (no --since): the mean of the zones' prices at that instant.
+  const double mean = seconds > 0 ? price_seconds / seconds : current_sum / static_cast<double>(s.spot.size());
+  return priced(mean, "spot-history", s.history_last);
 }
 
 std::vector<CatalogRecord> CatalogJoin::rows(const AdvisorIndex& advisor) const {
@@ -200,7 +244,7 @@ std::vector<CatalogRecord> CatalogJoin::rows(const AdvisorIndex& advisor) const 
       c.spot_median = priced(median, "spot-history", newest);
       c.spot_max = priced(current.back().first, "spot-history", current.back().second);
       c.spot_history_min = priced(s.history_min, "spot-history", s.history_last);
-      c.spot_history_mean = priced(s.history_sum / static_cast<double>(s.history_count), "spot-history", s.history_last);
+      c.spot_history_mean = history_mean(s);
       c.spot_history_max = priced(s.history_max, "spot-history", s.history_last);
       if (c.on_demand_linux.value && *c.on_demand_linux.value > 0) {
         c.spot_savings_pct = round_to((1 - *c.spot_min.value / *c.on_demand_linux.value) * 100, 0.01);

@@ -3,9 +3,11 @@
 //
 // Contract: `add` takes records of any input dataset in any order and folds
 // them into per-type state at once; nothing of an input record is kept but
-// what the row needs (the latest spot price per zone, running min/max/sum of
-// the history), so memory grows with the region's types and zones, never
-// with the history window. `rows` is called once, after every input stream
+// what the row needs (the latest spot price per zone, running min/max and
+// time-weighted sums of the history), so memory grows with the region's types
+// and zones, never with the history window. The time-weighted mean needs each
+// zone's observations in time order, newest first (as EC2 answers) or oldest
+// first; a zone whose observations come mixed makes the mean null. `rows` is called once, after every input stream
 // of the region has finished, and yields the rows in instance-type order.
 // Not thread-safe: CatalogSink serializes the graphs that feed one join.
 #pragma once
@@ -27,6 +29,10 @@ using AdvisorIndex = std::map<std::pair<std::string, std::string>, SpotAdvisorRe
 struct CatalogJoinOptions {
   /// The spot product description the spot fields are about.
   std::string spot_product = "Linux/UNIX (Amazon VPC)";
+  /// The spot history window. Each observation holds from its time (or the
+  /// window's start, for the price in effect then) until the zone's next one
+  /// (or the window's end). An empty window is one instant.
+  Timestamp window_start, window_end;
 };
 
 class CatalogJoin {
@@ -57,8 +63,12 @@ class CatalogJoin {
 
  private:
   struct SpotZone {
-    double price = 0;
+    double price = 0;  // the newest observation: the zone's current price
     Timestamp at;
+    double last_price = 0;  // the observation that came last
+    Timestamp last_at;
+    int order = 0;  // -1 newest first, +1 oldest first, 0 not known yet
+    double price_seconds = 0, seconds = 0;
   };
   struct Cheapest {
     std::optional<double> value;
@@ -74,12 +84,17 @@ class CatalogJoin {
     Cheapest reserved[2];   // 1 and 3 years
     Cheapest plan[2];
     std::map<std::string, SpotZone> spot;  // zone → latest observation
-    double history_min = 0, history_max = 0, history_sum = 0;
+    double history_min = 0, history_max = 0;
     std::int64_t history_count = 0;
-    Timestamp history_first, history_last;
+    Timestamp history_last;
+    bool history_unordered = false;  // some zone's observations came out of time order
   };
 
   TypeState& state(const std::string& instance_type);
+  /// Adds `price` held over [from, to] clipped to the window.
+  void hold(SpotZone& zone, double price, Timestamp from, Timestamp to) const;
+  /// The time-weighted mean over the window of every zone's prices.
+  Price history_mean(const TypeState& s) const;
 
   std::string region_;
   CatalogJoinOptions options_;

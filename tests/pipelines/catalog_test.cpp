@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/schema.h"
 #include "tests/support/fakeaws.h"
 #include "tests/support/process.h"
 
@@ -146,6 +147,69 @@ TEST(Catalog, GoldenSmallWorld) {
   EXPECT_EQ(lines_of(actual).size(), 11u) << "t4g.small is not offered in eu-west-1";
   EXPECT_EQ(actual, expected) << "the catalog of the small world changed; if on purpose, rerun with "
                                  "PRICEPIPE_UPDATE_GOLDEN=1 and review the diff";
+}
+
+// The catalog's spot fields, worked out again from the spot-prices stream of
+// the same window: each zone's newest price, the extremes, and each price
+// weighted by how long it held (from the window's start for the price in
+// effect then, to the window's end for the newest).
+TEST(Catalog, SpotFieldsAgreeWithTheSpotPricesStreamOfTheSameWindow) {
+  FakeAws fake({"--synthetic", "--synthetic-regions", "3"});
+  const char* since = "2026-11-18T03:00:00Z";
+  const char* until = "2026-11-21T07:30:00Z";
+  const std::vector<std::string> window = {"--regions", "eu-west-1", "--instance-types", "m5*,c5.*",
+                                           "--since", since, "--until", until};
+  auto args = [&](const char* dataset) {
+    std::vector<std::string> a = {"stream", dataset};
+    a.insert(a.end(), window.begin(), window.end());
+    return a;
+  };
+  const auto catalog = pricepipe(fake, args("catalog"));
+  ASSERT_EQ(catalog.exit_code, 0) << catalog.err;
+  const auto spot = pricepipe(fake, args("spot-prices"));
+  ASSERT_EQ(spot.exit_code, 0) << spot.err;
+
+  const auto start = parse_rfc3339(since)->time, end = parse_rfc3339(until)->time;
+  using Observations = std::map<std::chrono::sys_seconds, double>;
+  std::map<std::string, std::map<std::string, Observations>> history;  // type → zone → time → price
+  simdjson::dom::parser parser;
+  for (const auto& line : lines_of(spot.out)) {
+    simdjson::dom::element r = parser.parse(line);
+    if (r["product_description"].get_string().value() != "Linux/UNIX (Amazon VPC)") continue;
+    const auto at = parse_rfc3339(r["timestamp"].get_string().value())->time;
+    history[std::string(r["instance_type"].get_string().value())][std::string(r["zone"].get_string().value())][at] =
+        r["price"].get_double().value();
+  }
+  ASSERT_GT(history.size(), 5u);
+
+  std::size_t compared = 0;
+  for (const auto& line : lines_of(catalog.out)) {
+    simdjson::dom::element row = parser.parse(line);
+    const std::string type(row["instance_type"].get_string().value());
+    const auto it = history.find(type);
+    if (it == history.end()) {
+      EXPECT_TRUE(row["spot_history_mean"]["value"].is_null()) << type;
+      continue;
+    }
+    double low = 1e9, high = 0, price_seconds = 0, seconds = 0;
+    for (const auto& [zone, observations] : it->second) {
+      EXPECT_EQ(row["spot_price_by_zone"][zone].get_double().value(), observations.rbegin()->second) << type << " " << zone;
+      for (auto o = observations.begin(); o != observations.end(); ++o) {
+        low = std::min(low, o->second);
+        high = std::max(high, o->second);
+        const auto from = std::max(o->first, start);
+        const auto to = std::min(std::next(o) == observations.end() ? end : std::next(o)->first, end);
+        if (to <= from) continue;
+        price_seconds += o->second * static_cast<double>((to - from).count());
+        seconds += static_cast<double>((to - from).count());
+      }
+    }
+    EXPECT_EQ(row["spot_history_min"]["value"].get_double().value(), low) << type;
+    EXPECT_EQ(row["spot_history_max"]["value"].get_double().value(), high) << type;
+    EXPECT_NEAR(row["spot_history_mean"]["value"].get_double().value(), price_seconds / seconds, 1e-12) << type;
+    ++compared;
+  }
+  EXPECT_EQ(compared, history.size()) << "every type with spot history has a catalog row";
 }
 
 TEST(Catalog, MemoryStaysFlatFromAnHourToNinetyDaysOfSpotHistory) {

@@ -158,14 +158,21 @@ TEST(CatalogJoin, MissingPricesAreNullWithAReasonNeverZero) {
   EXPECT_EQ(unpriced.on_demand_per_gib_hour.reason, "on_demand_linux is null");
 }
 
+CatalogJoinOptions window(const char* start, const char* end) {
+  CatalogJoinOptions options;
+  options.window_start = at(start);
+  options.window_end = at(end);
+  return options;
+}
+
 TEST(CatalogJoin, FoldsSpotHistoryIntoCurrentPricesAndWindowAggregates) {
-  CatalogJoin join("eu-west-1", {});
+  CatalogJoin join("eu-west-1", window("2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z"));
   join.add(specs("c5.xlarge", 4, 8, {"on-demand", "spot"}));
   join.add(on_demand("c5.xlarge", "linux", 0.2));
   join.add(offering("c5.xlarge", "eu-west-1b"));
   join.add(offering("c5.xlarge", "eu-west-1a"));
   join.add(offering("c5.xlarge", "eu-west-1c"));
-  // Newest first, as EC2 answers, but the fold must not depend on it.
+  // Newest first, as EC2 answers, or oldest first: each zone in its own order.
   join.add(spot("c5.xlarge", "eu-west-1a", 0.080, "2026-11-24T12:00:00Z"));
   join.add(spot("c5.xlarge", "eu-west-1b", 0.060, "2026-11-24T06:00:00Z"));
   join.add(spot("c5.xlarge", "eu-west-1a", 0.050, "2026-11-24T00:00:00Z"));
@@ -187,7 +194,10 @@ TEST(CatalogJoin, FoldsSpotHistoryIntoCurrentPricesAndWindowAggregates) {
   EXPECT_EQ(r.spot_max.value, 0.100);
   EXPECT_EQ(r.spot_history_min.value, 0.050);
   EXPECT_EQ(r.spot_history_max.value, 0.100);
-  EXPECT_DOUBLE_EQ(*r.spot_history_mean.value, (0.080 + 0.060 + 0.050 + 0.100 + 0.090) / 5);
+  // Each price for as long as it held within the window: 1a 0.05 for 12 h then
+  // 0.08 for 12 h; 1b 0.06 for 12 h then 0.09 for 6 h (nothing known before
+  // 06:00); 1c 0.10, in effect since the day before, for 24 h.
+  EXPECT_DOUBLE_EQ(*r.spot_history_mean.value, (0.050 * 12 + 0.080 * 12 + 0.060 * 12 + 0.090 * 6 + 0.100 * 24) / 66);
   EXPECT_EQ(r.spot_history_mean.source, "spot-history");
   EXPECT_EQ(r.spot_savings_pct, 60.0);
   EXPECT_DOUBLE_EQ(*r.spot_per_vcpu_hour.value, 0.080 / 4);
@@ -196,6 +206,43 @@ TEST(CatalogJoin, FoldsSpotHistoryIntoCurrentPricesAndWindowAggregates) {
   EXPECT_EQ(r.interruption_max_pct, 10);
   EXPECT_EQ(r.advisor_savings_pct, 62);
   EXPECT_FALSE(r.advisor_reason);
+}
+
+TEST(CatalogJoin, HistoryMeanWeighsEachPriceByHowLongItHeld) {
+  CatalogJoin join("eu-west-1", window("2026-11-24T00:00:00Z", "2026-11-24T10:00:00Z"));
+  join.add(specs("c5.xlarge", 4, 8, {"spot"}));
+  // A brief spike is one of three observations but one hour of ten.
+  join.add(spot("c5.xlarge", "a", 0.10, "2026-11-24T09:00:00Z"));
+  join.add(spot("c5.xlarge", "a", 0.40, "2026-11-24T08:00:00Z"));
+  join.add(spot("c5.xlarge", "a", 0.10, "2026-11-23T20:00:00Z"));  // in effect at the window's start
+  const auto r = join.rows({})[0];
+  EXPECT_DOUBLE_EQ(*r.spot_history_mean.value, (0.10 * 8 + 0.40 * 1 + 0.10 * 1) / 10);
+  EXPECT_EQ(r.spot_history_mean.as_of, at("2026-11-24T09:00:00Z"));
+  EXPECT_EQ(r.spot_history_max.value, 0.40);
+}
+
+TEST(CatalogJoin, HistoryMeanOfAnInstantIsTheMeanOfTheZonesCurrentPrices) {
+  CatalogJoin join("eu-west-1", window("2026-11-24T12:00:00Z", "2026-11-24T12:00:00Z"));
+  join.add(specs("c5.xlarge", 4, 8, {"spot"}));
+  join.add(spot("c5.xlarge", "a", 0.10, "2026-11-24T09:00:00Z"));
+  join.add(spot("c5.xlarge", "b", 0.20, "2026-11-20T09:00:00Z"));
+  EXPECT_DOUBLE_EQ(*join.rows({})[0].spot_history_mean.value, 0.15);
+}
+
+TEST(CatalogJoin, HistoryMeanIsNullWhenAZonesObservationsComeOutOfOrder) {
+  CatalogJoin join("eu-west-1", window("2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z"));
+  join.add(specs("c5.xlarge", 4, 8, {"spot"}));
+  join.add(spot("c5.xlarge", "a", 0.10, "2026-11-24T12:00:00Z"));
+  join.add(spot("c5.xlarge", "a", 0.20, "2026-11-24T06:00:00Z"));
+  join.add(spot("c5.xlarge", "a", 0.30, "2026-11-24T18:00:00Z"));
+  const auto r = join.rows({})[0];
+  EXPECT_FALSE(r.spot_history_mean.value);
+  EXPECT_EQ(r.spot_history_mean.reason,
+            "spot observations of a zone came out of time order; the time-weighted mean needs them in order");
+  // The rest does not depend on the order.
+  EXPECT_EQ(r.spot_min.value, 0.30);
+  EXPECT_EQ(r.spot_history_min.value, 0.10);
+  EXPECT_EQ(r.spot_history_max.value, 0.30);
 }
 
 TEST(CatalogJoin, MedianOfAnEvenNumberOfZonesIsTheMeanOfTheMiddleTwo) {

@@ -114,7 +114,7 @@ struct CatalogRecord {
     v("spot_median", &R::spot_median, "Median current spot price across zones.");
     v("spot_max", &R::spot_max, "Highest current spot price across zones.");
     v("spot_history_min", &R::spot_history_min, "Lowest spot price observed in the history window, any zone.");
-    v("spot_history_mean", &R::spot_history_mean, "Mean of the spot price observations (price changes) in the window, any zone; not time-weighted. Without --since the window is the current instant and the history fields summarize the zones' current prices.");
+    v("spot_history_mean", &R::spot_history_mean, "Time-weighted mean spot price over the window across the zones: each price counts for as long as it was in effect (from the window's start for the price in effect then, to the window's end for the current one). Without --since the window is the current instant and this is the mean of the zones' current prices. Null if a zone's observations came out of time order.");
     v("spot_history_max", &R::spot_history_max, "Highest spot price observed in the window.");
     v("spot_savings_pct", &R::spot_savings_pct, "Savings of `spot_min` over `on_demand_linux`, percent; null when either is missing.");
 
