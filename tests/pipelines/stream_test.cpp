@@ -74,8 +74,10 @@ TEST(StreamInstanceTypes, AllRegionsEveryTypeExactlyOnce) {
 
 TEST(StreamInstanceTypes, TightThrottlingIsRetriedToTheSameResult) {
   // A bucket far smaller than AWS's: the client's own pacing (AWS's limits)
-  // is not enough, so fakeaws answers RequestLimitExceeded and we retry.
-  FakeAws fake({"--throttle-burst", "3", "--throttle-rate", "4"});
+  // is not enough, so fakeaws answers RequestLimitExceeded and we retry. With
+  // a burst of one, the first page of the region DescribeRegions was asked in
+  // follows it at once and is throttled however slow the client is.
+  FakeAws fake({"--throttle-burst", "1", "--throttle-rate", "4"});
   const World world = load_world(fake);
   const auto r = pricepipe(fake, {"stream", "instance-types", "--regions", "all", "--max-attempts", "30"});
   expect_every_type_exactly_once(world, r);
@@ -216,6 +218,7 @@ TEST(StreamErrors, KeepGoingStreamsTheRestAndReportsFailedRegions) {
 // peak no higher than a third of it, both read slowly with the same pool
 // (8 pages, which 8 regions already keep full).
 TEST(StreamBackpressure, SlowReaderKeepsMemoryFlat) {
+  PRICEPIPE_SKIP_MEMORY_TEST_UNDER_ASAN();
   // A synthetic world of 30 regions, the same whether or not the shared data is present.
   FakeAws fake({"--synthetic", "--synthetic-regions", "30"});
   const World world = load_world(fake);
