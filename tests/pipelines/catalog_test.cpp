@@ -213,6 +213,7 @@ TEST(Catalog, SpotFieldsAgreeWithTheSpotPricesStreamOfTheSameWindow) {
 }
 
 TEST(Catalog, MemoryStaysFlatFromAnHourToNinetyDaysOfSpotHistory) {
+  PRICEPIPE_SKIP_MEMORY_TEST_UNDER_ASAN();
   FakeAws fake({"--synthetic", "--synthetic-regions", "1"});
   auto run = [&](const char* since) {
     fake.clear_requests();
@@ -233,6 +234,7 @@ TEST(Catalog, MemoryStaysFlatFromAnHourToNinetyDaysOfSpotHistory) {
 }
 
 TEST(Catalog, MemoryDoesNotGrowWithTheNumberOfRegions) {
+  PRICEPIPE_SKIP_MEMORY_TEST_UNDER_ASAN();
   FakeAws fake({"--synthetic", "--synthetic-regions", "30"});
   const World world = fake.parsed_world();
   ASSERT_GE(world.enabled_regions.size(), 24u);

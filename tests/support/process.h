@@ -10,6 +10,16 @@
 #include <string>
 #include <vector>
 
+// Peak RSS says nothing under AddressSanitizer: its quarantine keeps freed
+// memory (256 MB by default), so the peak follows how much was allocated.
+// Memory tests call this first; in other builds it does nothing.
+#if defined(__SANITIZE_ADDRESS__)
+#define PRICEPIPE_SKIP_MEMORY_TEST_UNDER_ASAN() \
+  GTEST_SKIP() << "peak RSS is not comparable under AddressSanitizer (its quarantine keeps freed memory)"
+#else
+#define PRICEPIPE_SKIP_MEMORY_TEST_UNDER_ASAN() static_cast<void>(0)
+#endif
+
 namespace pricepipe::testing {
 
 struct ProcessResult {
