@@ -7,8 +7,9 @@
 // time-weighted sums of the history), so memory grows with the region's types
 // and zones, never with the history window. The time-weighted mean needs each
 // zone's observations in time order, newest first (as EC2 answers) or oldest
-// first; a zone whose observations come mixed makes the mean null. `rows` is called once, after every input stream
-// of the region has finished, and yields the rows in instance-type order.
+// first; a zone whose observations come mixed makes the mean null. `rows` is
+// called once, after every input stream of the region has finished, and
+// yields the rows in instance-type order.
 // Not thread-safe: CatalogSink serializes the graphs that feed one join.
 #pragma once
 
