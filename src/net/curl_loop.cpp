@@ -131,6 +131,9 @@ struct CurlLoop::Impl {
     curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(options.max_concurrency));
     curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, static_cast<long>(options.max_concurrency * 2));
     thread = std::thread([this] { run(); });
+    // Set here, not by the loop thread: send() reads it from other threads,
+    // and construction happens before any of them can call it.
+    loop_thread_id = thread.get_id();
   }
 
   ~Impl() {
@@ -261,7 +264,6 @@ struct CurlLoop::Impl {
   }
 
   void run() {
-    loop_thread_id = std::this_thread::get_id();
     for (;;) {
       std::vector<std::unique_ptr<Transfer>> arrived;
       std::vector<Timer> new_timers;
