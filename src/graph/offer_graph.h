@@ -18,6 +18,7 @@
 #include <atomic>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/dataset.h"
@@ -52,7 +53,7 @@ struct OfferGraphOptions {
 
 class OfferGraph {
  public:
-  explicit OfferGraph(OfferGraphOptions options) : options_(options) {}
+  explicit OfferGraph(OfferGraphOptions options) : options_(std::move(options)) {}
 
   RunReport run(const std::vector<OfferFileJob>& jobs, stages::Sink& sink);
 

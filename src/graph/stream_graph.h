@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/dataset.h"
@@ -50,7 +51,7 @@ struct GraphOptions {
 
 class StreamGraph {
  public:
-  StreamGraph(net::Fetcher& fetcher, GraphOptions options) : fetcher_(fetcher), options_(options) {}
+  StreamGraph(net::Fetcher& fetcher, GraphOptions options) : fetcher_(fetcher), options_(std::move(options)) {}
 
   /// Runs every job to completion into `sink`; never throws for stream errors.
   RunReport run(const std::vector<StreamJob>& jobs, stages::Sink& sink);
