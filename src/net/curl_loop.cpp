@@ -105,8 +105,7 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
 struct CurlLoop::Impl {
   CurlLoopOptions options;
   CURLM* multi = nullptr;
-  std::thread thread;
-  std::thread::id loop_thread_id;
+  std::thread thread;  // set once in the constructor; send() reads its id
 
   std::mutex mutex;  // guards incoming, incoming_timers, timer_seq, next_id, stopping
   std::vector<std::unique_ptr<Transfer>> incoming;
@@ -131,9 +130,6 @@ struct CurlLoop::Impl {
     curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(options.max_concurrency));
     curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, static_cast<long>(options.max_concurrency * 2));
     thread = std::thread([this] { run(); });
-    // Set here, not by the loop thread: send() reads it from other threads,
-    // and construction happens before any of them can call it.
-    loop_thread_id = thread.get_id();
   }
 
   ~Impl() {
@@ -360,7 +356,7 @@ void CurlLoop::schedule(Clock::time_point when, std::function<void()> fn) {
 }
 
 Result<HttpResponse> CurlLoop::send(HttpRequest request) {
-  if (std::this_thread::get_id() == impl_->loop_thread_id) {
+  if (std::this_thread::get_id() == impl_->thread.get_id()) {
     return Error(ErrorCode::internal, "CurlLoop::send called from the loop thread");
   }
   auto promise = std::make_shared<std::promise<Result<HttpResponse>>>();

@@ -18,6 +18,25 @@ using testing::TinyHttpServer;
 using testing::TinyReply;
 using testing::TinyRequest;
 
+// A blocking send from the loop thread (a timer or a completion callback)
+// would wait on itself forever; it is refused instead.
+TEST(CurlLoop, SendFromTheLoopThreadIsRefusedNotADeadlock) {
+  TinyHttpServer server;
+  CurlLoop loop;
+  std::promise<Result<HttpResponse>> inner;
+  loop.schedule(CurlLoop::Clock::now(), [&] {
+    HttpRequest request;
+    request.url = server.url("/");
+    inner.set_value(loop.send(request));
+  });
+  auto future = inner.get_future();
+  ASSERT_EQ(future.wait_for(10s), std::future_status::ready) << "send from the loop thread blocked";
+  const auto r = future.get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::internal);
+  EXPECT_NE(r.error().describe().find("called from the loop thread"), std::string::npos) << r.error().describe();
+}
+
 TEST(CurlLoop, SendsAndReceives) {
   TinyHttpServer server;
   CurlLoop loop;
