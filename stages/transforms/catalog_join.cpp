@@ -83,18 +83,26 @@ void CatalogJoin::add(const SavingsPlansRateRecord& r) {
   state(r.instance_type).plan[term].offer(r.rate, r.published_at ? r.published_at : r.effective_date);
 }
 
-void CatalogJoin::hold(SpotZone& zone, double price, Timestamp from, Timestamp to) const {
+void CatalogJoin::hold(TimeWeighted& sum, double price, Timestamp from, Timestamp to) const {
   const auto start = std::max(from.time, options_.window_start.time);
   const auto end = std::min(to.time, options_.window_end.time);
   if (end <= start) return;
   const auto seconds = static_cast<double>((end - start).count());
-  zone.price_seconds += price * seconds;
-  zone.seconds += seconds;
+  sum.price_seconds += price * seconds;
+  sum.seconds += seconds;
 }
 
 void CatalogJoin::add(const SpotPriceRecord& r) {
   if (r.product_description != options_.spot_product) return;
   TypeState& s = state(r.instance_type);
+  if (s.spot.empty()) {
+    s.history_min = s.history_max = r.price;
+    s.history_last = r.timestamp;
+  } else {
+    s.history_min = std::min(s.history_min, r.price);
+    s.history_max = std::max(s.history_max, r.price);
+    if (r.timestamp.time > s.history_last.time) s.history_last = r.timestamp;
+  }
   auto [it, inserted] = s.spot.try_emplace(r.zone);
   SpotZone& z = it->second;
   if (inserted) {
@@ -106,9 +114,9 @@ void CatalogJoin::add(const SpotPriceRecord& r) {
     if (z.order != 0 && z.order != order) s.history_unordered = true;
     z.order = order;
     if (order < 0) {
-      hold(z, r.price, r.timestamp, z.last_at);
+      hold(z.held, r.price, r.timestamp, z.last_at);
     } else {
-      hold(z, z.last_price, z.last_at, r.timestamp);
+      hold(z.held, z.last_price, z.last_at, r.timestamp);
     }
     z.last_price = r.price;
     z.last_at = r.timestamp;
@@ -118,15 +126,6 @@ void CatalogJoin::add(const SpotPriceRecord& r) {
       z.at = r.timestamp;
     }
   }
-  if (s.history_count == 0) {
-    s.history_min = s.history_max = r.price;
-    s.history_last = r.timestamp;
-  } else {
-    s.history_min = std::min(s.history_min, r.price);
-    s.history_max = std::max(s.history_max, r.price);
-    if (r.timestamp.time > s.history_last.time) s.history_last = r.timestamp;
-  }
-  ++s.history_count;
 }
 
 void CatalogJoin::add(const RecordVector& records) {
@@ -150,16 +149,17 @@ Price CatalogJoin::history_mean(const TypeState& s) const {
   if (s.history_unordered) {
     return Price::missing("spot observations of a zone came out of time order; the time-weighted mean needs them in order");
   }
-  double price_seconds = 0, seconds = 0, current_sum = 0;
+  TimeWeighted total;
+  double current_sum = 0;
   for (const auto& [name, z] : s.spot) {
-    SpotZone zone = z;
-    hold(zone, zone.price, zone.at, options_.window_end);  // the newest price holds to the window's end
-    price_seconds += zone.price_seconds;
-    seconds += zone.seconds;
-    current_sum += zone.price;
+    total.price_seconds += z.held.price_seconds;
+    total.seconds += z.held.seconds;
+    hold(total, z.price, z.at, options_.window_end);  // the newest price holds to the window's end
+    current_sum += z.price;
   }
   // An instant (no --since): the mean of the zones' prices at that instant.
-  const double mean = seconds > 0 ? price_seconds / seconds : current_sum / static_cast<double>(s.spot.size());
+  const double mean = total.seconds > 0 ? total.price_seconds / total.seconds
+                                        : current_sum / static_cast<double>(s.spot.size());
   return priced(mean, "spot-history", s.history_last);
 }
 

@@ -63,13 +63,17 @@ class CatalogJoin {
   std::vector<std::string> offered_types() const;
 
  private:
+  /// Prices held over spans of the window: Σ price × seconds and Σ seconds.
+  struct TimeWeighted {
+    double price_seconds = 0, seconds = 0;
+  };
   struct SpotZone {
     double price = 0;  // the newest observation: the zone's current price
     Timestamp at;
     double last_price = 0;  // the observation that came last
     Timestamp last_at;
     int order = 0;  // -1 newest first, +1 oldest first, 0 not known yet
-    double price_seconds = 0, seconds = 0;
+    TimeWeighted held;  // every observation but the newest, held until the next
   };
   struct Cheapest {
     std::optional<double> value;
@@ -85,15 +89,14 @@ class CatalogJoin {
     Cheapest reserved[2];   // 1 and 3 years
     Cheapest plan[2];
     std::map<std::string, SpotZone> spot;  // zone → latest observation
-    double history_min = 0, history_max = 0;
-    std::int64_t history_count = 0;
+    double history_min = 0, history_max = 0;  // meaningful once `spot` has a zone
     Timestamp history_last;
     bool history_unordered = false;  // some zone's observations came out of time order
   };
 
   TypeState& state(const std::string& instance_type);
   /// Adds `price` held over [from, to] clipped to the window.
-  void hold(SpotZone& zone, double price, Timestamp from, Timestamp to) const;
+  void hold(TimeWeighted& sum, double price, Timestamp from, Timestamp to) const;
   /// The time-weighted mean over the window of every zone's prices.
   Price history_mean(const TypeState& s) const;
 
