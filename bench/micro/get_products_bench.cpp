@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/json_writer.h"
-#include "stages/dataset_stages.h"
+#include "stages/sources/get_products_feed.h"
 
 namespace {
 
@@ -42,11 +42,12 @@ net::Page page() {
 
 void BM_GetProductsPage(benchmark::State& state) {
   const net::Page p = page();
-  const stages::SourceOptions options;
+  // The decoder the graph runs on GetProducts pages (parse and normalize).
+  const stages::GetProductsFeed feed(Dataset::on_demand_prices, {}, "us-east-1");
+  const auto decoder = feed.plan("eu-west-1", {}).value().front().decoder;
   std::size_t records = 0;
   for (auto _ : state) {
-    auto parsed = stages::parse_page(Dataset::on_demand_prices, p);
-    auto out = stages::normalize_page(Dataset::on_demand_prices, parsed.value(), p, options);
+    auto out = decoder->decode(p);
     records = size_of(out.value());
     benchmark::DoNotOptimize(records);
   }

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "cli/pipeline_runner.h"
 #include "config/settings.h"
 #include "core/error.h"
 
@@ -15,31 +16,22 @@ namespace pricepipe::cli {
 
 namespace {
 
-template <class Settings>
-void bind_settings(CLI::App& app, Settings& settings) {
-  Settings::describe([&](auto member, const char* flag, const char* env, const char* description) {
-    CLI::Option* option = nullptr;
-    if constexpr (std::is_same_v<std::remove_cvref_t<decltype(settings.*member)>, bool>) {
-      option = app.add_flag(flag, settings.*member, description);
-    } else {
-      option = app.add_option(flag, settings.*member, description);
-    }
-    if (env[0] != '\0') option->envname(env);
-  });
-}
-
-void setup_logging(const std::string& level, bool quiet, int verbose) {
+void setup_logging(const config::LogSettings& log) {
   auto logger = isatty(STDERR_FILENO) ? spdlog::stderr_color_mt("pricepipe") : spdlog::stderr_logger_mt("pricepipe");
   logger->set_pattern("pricepipe: %^%l%$: %v");
   spdlog::set_default_logger(logger);
-  spdlog::level::level_enum lvl = spdlog::level::from_str(level);
-  if (lvl == spdlog::level::off && level != "off") {
-    throw FatalError(ErrorCode::usage, "--log-level: expected trace, debug, info, warn, error or off, got '" + level + "'");
-  }
-  if (quiet) lvl = spdlog::level::warn;
-  if (verbose == 1) lvl = spdlog::level::debug;
-  if (verbose > 1) lvl = spdlog::level::trace;
-  spdlog::set_level(lvl);
+  spdlog::level::level_enum level = spdlog::level::from_str(log.level);
+  if (log.quiet) level = spdlog::level::warn;
+  if (log.verbose == 1) level = spdlog::level::debug;
+  if (log.verbose > 1) level = spdlog::level::trace;
+  spdlog::set_level(level);
+}
+
+template <class Settings>
+Settings read_settings(const FlagValues& flags) {
+  config::Location at;
+  at.origin = "command line";
+  return config::read_options<Settings>(flags.given(), process_environment(), "the command line", at);
 }
 
 }  // namespace
@@ -52,21 +44,15 @@ int run(int argc, char** argv) {
   // Global options may also follow the subcommand: `pricepipe stream x --region y`.
   app.fallthrough();
 
-  config::NetworkSettings network;
-  bind_settings(app, network);
-  config::CacheSettings cache;
-  bind_settings(app, cache);
-  config::ReportSettings report;
-  bind_settings(app, report);
-  std::string log_level = "info";
-  bool quiet = false;
-  int verbose = 0;
-  app.add_option("--log-level", log_level, "Log level on stderr: trace, debug, info, warn, error, off.")
-      ->envname("PRICEPIPE_LOG_LEVEL");
-  app.add_flag("-q,--quiet", quiet, "Only warnings and errors on stderr (the summary line is kept).");
-  app.add_flag("-v,--verbose", verbose, "More detail on stderr (-vv for trace).");
+  FlagValues network, cache, report, log;
+  network.bind(app, config::declarations_of<config::NetworkSettings>());
+  cache.bind(app, config::declarations_of<config::CacheSettings>());
+  report.bind(app, config::declarations_of<config::ReportSettings>());
+  log.bind(app, config::declarations_of<config::LogSettings>());
 
-  StreamCommand stream(app);
+  StreamCommand stream(app, "stream", "Stream one dataset as NDJSON on stdout.");
+  RunCommand run_command(app);
+  ExplainCommand explain(app);
   CacheCommand cache_command(app);
   SchemaCommand schema(app);
   DocsCommand docs(app);
@@ -77,13 +63,17 @@ int run(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? 0 : static_cast<int>(ExitCode::usage);
   }
-  setup_logging(log_level, quiet, verbose);
-  network.validate();
-  cache.validate();
-  report.validate();
+  setup_logging(read_settings<config::LogSettings>(log));
+  const RunSettings settings{read_settings<config::NetworkSettings>(network), read_settings<config::CacheSettings>(cache),
+                             read_settings<config::ReportSettings>(report)};
 
-  if (stream.selected()) return stream.run(RunSettings{network, cache, report});
-  if (cache_command.selected()) return cache_command.run(cache);
+  if (stream.selected()) return run_pipeline(stream.spec(), settings, stream.spec().nodes.front().type);
+  if (run_command.selected()) {
+    const config::PipelineSpec spec = run_command.spec();
+    return run_pipeline(spec, settings, spec.name);
+  }
+  if (explain.selected()) return explain.run(settings);
+  if (cache_command.selected()) return cache_command.run(settings.cache);
   if (schema.selected()) return schema.run();
   if (docs.selected()) return docs.run();
   return static_cast<int>(ExitCode::usage);

@@ -48,7 +48,7 @@ using RecordVector =
     std::variant<std::vector<RegionRecord>, std::vector<AvailabilityZoneRecord>, std::vector<InstanceTypeRecord>,
                  std::vector<InstanceTypeOfferingRecord>, std::vector<OnDemandPriceRecord>,
                  std::vector<ReservedPriceRecord>, std::vector<SavingsPlansRateRecord>, std::vector<SpotPriceRecord>,
-                 std::vector<SpotAdvisorRecord>, std::vector<CatalogRecord>>;
+                 std::vector<SpotAdvisorRecord>, std::vector<CatalogRecord>, std::vector<OfferFileRecord>>;
 
 /// Calls `fn(static_cast<const Record*>(nullptr))` with the record type of `dataset`,
 /// so generic code (schema printing, encoders) can be written once.

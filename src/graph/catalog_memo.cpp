@@ -22,29 +22,13 @@ std::string program_identity() {
          std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
 }
 
-std::string fingerprint(const CatalogOptions& o) {
-  const auto& s = o.sources;
-  std::string out = "types=";
-  for (const auto& t : s.instance_types) out += t + ",";
-  out += "\nproducts=";
-  for (const auto& p : s.product_descriptions) out += p + ",";
-  std::string start, end;
-  append_rfc3339(start, s.spot_start);
-  append_rfc3339(end, s.spot_end);
-  // A window that follows the clock is its relative name, as in the cache keys.
-  out += "\nspot=" + (s.spot_start_label.empty() ? start : s.spot_start_label) + ".." +
-         (s.spot_end_label.empty() ? end : s.spot_end_label);
-  out += "\nprice-list=" + o.price_list_url + "\nadvisor=" + s.spot_advisor_url;
-  return out;
-}
-
 }  // namespace
 
-std::unique_ptr<CatalogMemo> CatalogMemo::open(net::RequestCache* cache, const CatalogOptions& options,
+std::unique_ptr<CatalogMemo> CatalogMemo::open(net::RequestCache* cache, const std::string& fingerprint,
                                                const std::string& ec2_endpoint) {
   if (cache == nullptr || cache->policy().refresh) return nullptr;
   const std::string identity = cache::sha256_hex(std::string(kMagic) + "\n" + program_identity() + "\n" +
-                                                 fingerprint(options) + "\nec2=" + ec2_endpoint);
+                                                 fingerprint + "\nec2=" + ec2_endpoint);
   return std::unique_ptr<CatalogMemo>(new CatalogMemo(*cache, identity));
 }
 
@@ -81,7 +65,7 @@ std::optional<CatalogMemo::Rows> CatalogMemo::lookup(const std::string& key) {
       return std::nullopt;
     }
   }
-  rows.ndjson.assign(body.substr(split + 2));
+  rows.ndjson = std::make_shared<const std::string>(body.substr(split + 2));
   return rows;
 }
 
@@ -98,7 +82,7 @@ void CatalogMemo::store(const std::string& key, const std::string& region, const
     body += "input " + input + " " + entry->blob + "\n";
   }
   body += "\n";
-  body += rows.ndjson;
+  body += *rows.ndjson;
   cache::EntryMeta meta;
   meta.service = "pricepipe";
   meta.action = "CatalogRegion";

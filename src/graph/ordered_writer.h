@@ -1,22 +1,32 @@
-// Writes streams one after another in stream order, whatever order their
-// pages arrive in, so the same answers always give the same bytes (a rerun
-// from the cache prints exactly what the first run printed).
+// Writes a sink's input in a fixed order, whatever order it arrives in, so
+// the same answers always give the same bytes (a rerun from the cache
+// prints exactly what the first run printed).
 //
-// Contract: used from a graph's serial write step, with each stream's pages
-// in order. The head stream (the lowest one not yet finished) goes straight
-// to the sink. Another stream's bytes wait with `hold` (the page's credit):
-// while the sink is slow the write step is busy, pages queue with their
-// credits and fetching slows down as before. At most `max_held` waiting
-// pages keep their credit; past that a stream's oldest waiting bytes move to
-// a temporary file and its credit goes back, so the head stream can always
-// get one. `end(stream)` marks a stream finished; when the head finishes,
-// the next stream's file and waiting pages are written out and it becomes
-// the head.
+// A sink's input is a tree: its inputs, then each input's regions, then a
+// region's streams (spot batches, offer files), then a stream's pages. The
+// planner declares how many children a position has once it knows
+// (`declare`); pages arrive with their position and number (`write`), the
+// last one marked. The writer walks the tree depth first: the leaf at the
+// head goes straight to the sink, page by page; others wait.
+//
+// Contract: not thread-safe; used from a sink's serial write step. Pages of
+// a leaf may come out of order (they were parsed in parallel): they are put
+// back in order first. Waiting pages keep `hold` (their credit): while the
+// sink is slow, credits stay out and fetching slows down. Holds come from
+// pools (API pages, offer-file segments); at most a pool's budget of
+// waiting pages keep their hold; past that a leaf's oldest waiting bytes
+// move to a temporary file and its hold goes back, so the head leaf can
+// always get a credit. A slow first region costs disk, not memory or a
+// deadlock.
 #pragma once
 
 #include <cstdint>
+#include <algorithm>
 #include <cstdio>
 #include <deque>
+#include <functional>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -28,97 +38,201 @@ namespace pricepipe::graph {
 template <class Hold>
 class OrderedWriter {
  public:
-  OrderedWriter(stages::Sink& sink, std::size_t streams, std::size_t max_held)
-      : sink_(sink), streams_(streams), max_held_(max_held) {}
-  ~OrderedWriter() {
-    for (auto& s : streams_) {
-      if (s.spill != nullptr) std::fclose(s.spill);
-    }
+  using Path = std::vector<std::uint32_t>;
+  /// The pool a hold comes from, and how many of its holds may wait.
+  struct Budget {
+    const void* pool = nullptr;
+    std::size_t limit = 0;
+  };
+  using BudgetOf = std::function<Budget(const Hold&)>;
+
+  OrderedWriter(stages::Sink& sink, BudgetOf budget_of) : sink_(sink), budget_of_(std::move(budget_of)) {
+    cursor_.push_back({&root_, 0});
   }
+  /// One pool of `max_held`.
+  OrderedWriter(stages::Sink& sink, std::size_t max_held)
+      : OrderedWriter(sink, [max_held](const Hold&) { return Budget{nullptr, max_held}; }) {}
+  ~OrderedWriter() { close_spills(root_); }
   OrderedWriter(const OrderedWriter&) = delete;
   OrderedWriter& operator=(const OrderedWriter&) = delete;
 
-  Result<void> write(std::uint32_t stream, const stages::RecordBatch& batch, std::string bytes, Hold hold) {
-    if (stream == head_) return sink_.write(batch, std::move(bytes));
-    Waiting& w = streams_[stream];
-    w.dataset = batch.dataset;
-    w.region = batch.region;
-    w.held.push_back({std::move(bytes), std::move(hold)});
-    ++held_;
-    while (held_ > max_held_) {
-      if (auto spilled = spill_oldest(stream); !spilled.ok()) return spilled;
-    }
-    return {};
+  /// The position `at` has `parts` children, numbered 0 to parts - 1.
+  Result<void> declare(const Path& at, std::uint32_t parts) {
+    Node& n = node(at);
+    n.kind = Kind::inner;
+    n.parts = parts;
+    return advance();
   }
 
-  /// The stream has no more pages.
-  Result<void> end(std::uint32_t stream) {
-    streams_[stream].ended = true;
-    while (head_ < streams_.size() && streams_[head_].ended) {
-      ++head_;
-      if (head_ < streams_.size()) {
-        if (auto flushed = flush(streams_[head_]); !flushed.ok()) return flushed;
-      }
+  /// Page `page` of the leaf at `at`; `last` marks its final page.
+  Result<void> write(const Path& at, std::uint64_t page, bool last, const stages::RecordBatch& batch,
+                     std::string bytes, Hold hold) {
+    Node& leaf = node(at);
+    leaf.kind = Kind::leaf;
+    if (page != leaf.next_page) {
+      leaf.early.emplace(page, Pending{std::move(bytes), std::move(hold), last, batch.region});
+      return {};
     }
-    return {};
+    if (auto r = consume(leaf, std::move(bytes), std::move(hold), last, batch.region); !r.ok()) return r;
+    for (auto it = leaf.early.find(leaf.next_page); it != leaf.early.end(); it = leaf.early.find(leaf.next_page)) {
+      Pending p = std::move(it->second);
+      leaf.early.erase(it);
+      if (auto r = consume(leaf, std::move(p.bytes), std::move(p.hold), p.last, p.region); !r.ok()) return r;
+    }
+    return advance();
   }
+
+  /// Every declared position was written out.
+  bool finished() const { return cursor_.empty(); }
 
  private:
-  struct Waiting {
-    std::deque<std::pair<std::string, Hold>> held;
-    std::FILE* spill = nullptr;
+  enum class Kind { unknown, inner, leaf };
+  struct Pending {
+    std::string bytes;
+    Hold hold;
+    bool last = false;
+    std::string region;
+  };
+  struct Node {
+    Kind kind = Kind::unknown;
+    std::uint32_t parts = 0;
+    std::map<std::uint32_t, std::unique_ptr<Node>> children;
+    // A leaf:
+    std::uint64_t next_page = 0;
     bool ended = false;
-    Dataset dataset = Dataset::regions;
+    std::map<std::uint64_t, Pending> early;          // out of order, waiting for earlier pages
+    std::deque<std::pair<std::string, Hold>> held;   // in order, waiting for the head
+    std::FILE* spill = nullptr;                      // in order, older than `held`
+    const void* pool = nullptr;                      // where its holds come from
     std::string region;
   };
 
-  // Moves the oldest waiting page of `stream` (or of the stream holding the
-  // most) to its file; the file only ever holds pages older than the held ones.
-  Result<void> spill_oldest(std::uint32_t stream) {
-    std::uint32_t victim = stream;
-    if (streams_[victim].held.empty()) {
-      for (std::uint32_t s = 0; s < streams_.size(); ++s) {
-        if (streams_[s].held.size() > streams_[victim].held.size()) victim = s;
+  Node& node(const Path& at) {
+    Node* n = &root_;
+    for (std::uint32_t i : at) {
+      auto& child = n->children[i];
+      if (!child) child = std::make_unique<Node>();
+      n = child.get();
+    }
+    return *n;
+  }
+
+  bool at_head(const Node& leaf) const { return !cursor_.empty() && cursor_.back().node == &leaf; }
+
+  Result<void> consume(Node& leaf, std::string bytes, Hold hold, bool last, const std::string& region) {
+    ++leaf.next_page;
+    leaf.ended = last;
+    leaf.region = region;
+    if (at_head(leaf)) return emit(leaf, std::move(bytes));
+    if (bytes.empty()) return {};
+    const Budget budget = budget_of_(hold);
+    if (leaf.held.empty()) waiting_.push_back(&leaf);
+    leaf.pool = budget.pool;
+    leaf.held.emplace_back(std::move(bytes), std::move(hold));
+    std::size_t& held = held_[budget.pool];
+    ++held;
+    while (held > budget.limit) {
+      if (auto r = spill_oldest(budget.pool); !r.ok()) return r;
+      if (held > budget.limit && std::none_of(waiting_.begin(), waiting_.end(), [&](Node* n) {
+            return n->pool == budget.pool && !n->held.empty();
+          })) {
+        break;
       }
     }
-    Waiting& w = streams_[victim];
-    if (w.spill == nullptr && (w.spill = std::tmpfile()) == nullptr) {
+    return {};
+  }
+
+  Result<void> emit(const Node& leaf, std::string bytes) {
+    if (bytes.empty()) return {};
+    stages::RecordBatch batch;
+    batch.region = leaf.region;
+    return sink_.write(batch, std::move(bytes));
+  }
+
+  // The leaf of `pool` holding the most waiting pages gives its oldest to its file.
+  Result<void> spill_oldest(const void* pool) {
+    Node* victim = nullptr;
+    for (Node* n : waiting_) {
+      if (n->pool == pool && !n->held.empty() && (victim == nullptr || n->held.size() > victim->held.size())) victim = n;
+    }
+    std::erase_if(waiting_, [](Node* n) { return n->held.empty(); });
+    if (victim == nullptr) return {};
+    if (victim->spill == nullptr && (victim->spill = std::tmpfile()) == nullptr) {
       return Error(ErrorCode::io, "cannot create a temporary file to hold output waiting for an earlier region");
     }
-    const std::string& bytes = w.held.front().first;
-    if (std::fwrite(bytes.data(), 1, bytes.size(), w.spill) != bytes.size()) {
+    const std::string& bytes = victim->held.front().first;
+    if (std::fwrite(bytes.data(), 1, bytes.size(), victim->spill) != bytes.size()) {
       return Error(ErrorCode::io, "cannot write output waiting for an earlier region to a temporary file");
     }
-    w.held.pop_front();  // its credit goes back
-    --held_;
+    victim->held.pop_front();  // its hold goes back
+    --held_[pool];
     return {};
   }
 
-  Result<void> flush(Waiting& w) {
-    const stages::RecordBatch batch{w.dataset, w.region, 0, 0, {}};
-    if (w.spill != nullptr) {
-      std::rewind(w.spill);
+  // A leaf reaching the head: what waited for it goes out, oldest first.
+  Result<void> flush(Node& leaf) {
+    if (leaf.spill != nullptr) {
+      std::rewind(leaf.spill);
       std::string chunk(1 << 20, '\0');
-      for (std::size_t n; (n = std::fread(chunk.data(), 1, chunk.size(), w.spill)) > 0;) {
-        if (auto written = sink_.write(batch, chunk.substr(0, n)); !written.ok()) return written;
+      for (std::size_t n; (n = std::fread(chunk.data(), 1, chunk.size(), leaf.spill)) > 0;) {
+        if (auto r = emit(leaf, chunk.substr(0, n)); !r.ok()) return r;
       }
-      std::fclose(w.spill);
-      w.spill = nullptr;
+      std::fclose(leaf.spill);
+      leaf.spill = nullptr;
     }
-    while (!w.held.empty()) {
-      auto written = sink_.write(batch, std::move(w.held.front().first));
-      w.held.pop_front();
-      --held_;
-      if (!written.ok()) return written;
+    while (!leaf.held.empty()) {
+      auto r = emit(leaf, std::move(leaf.held.front().first));
+      leaf.held.pop_front();
+      --held_[leaf.pool];
+      if (!r.ok()) return r;
     }
     return {};
   }
+
+  // Moves the head through the tree as far as what is declared and written allows.
+  Result<void> advance() {
+    while (!cursor_.empty()) {
+      Step& top = cursor_.back();
+      Node& n = *top.node;
+      if (n.kind == Kind::unknown) return {};
+      if (n.kind == Kind::leaf) {
+        if (!top.flushed) {
+          top.flushed = true;
+          if (auto r = flush(n); !r.ok()) return r;
+        }
+        if (!n.ended) return {};
+      } else if (top.next < n.parts) {
+        cursor_.push_back({&node_child(n, top.next++), 0});
+        continue;
+      }
+      cursor_.pop_back();
+    }
+    return {};
+  }
+
+  Node& node_child(Node& n, std::uint32_t i) {
+    auto& child = n.children[i];
+    if (!child) child = std::make_unique<Node>();
+    return *child;
+  }
+
+  static void close_spills(Node& n) {
+    if (n.spill != nullptr) std::fclose(n.spill);
+    for (auto& [i, child] : n.children) close_spills(*child);
+  }
+
+  struct Step {
+    Node* node;
+    std::uint32_t next;
+    bool flushed = false;
+  };
 
   stages::Sink& sink_;
-  std::vector<Waiting> streams_;
-  std::size_t max_held_;
-  std::size_t held_ = 0;
-  std::uint32_t head_ = 0;
+  BudgetOf budget_of_;
+  std::map<const void*, std::size_t> held_;
+  Node root_;
+  std::vector<Step> cursor_;
+  std::vector<Node*> waiting_;
 };
 
 }  // namespace pricepipe::graph

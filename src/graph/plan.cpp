@@ -1,156 +1,272 @@
 #include "graph/plan.h"
 
 #include <algorithm>
-#include <regex>
+#include <map>
 
-#include <spdlog/spdlog.h>
+#include <fmt/format.h>
 
-#include "stages/sinks/record_collector.h"
+#include "config/options.h"
+#include "core/error.h"
+#include "stages/sources/ec2_describe_feed.h"
 
 namespace pricepipe::graph {
 
-RegionSelection parse_region_selection(const std::string& text) {
-  RegionSelection out;
-  if (text == "all") {
-    out.all = true;
-    return out;
-  }
-  static const std::regex kRegion("^[a-z]{2,4}(-[a-z]+)+-[0-9]+$");
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const auto comma = text.find(',', start);
-    std::string code = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    code.erase(std::remove_if(code.begin(), code.end(), [](unsigned char c) { return std::isspace(c); }), code.end());
-    if (!code.empty()) {
-      if (!std::regex_match(code, kRegion)) {
-        throw FatalError(ErrorCode::usage, "--regions: '" + code + "' is not a region code (e.g. us-east-1), or use 'all'");
-      }
-      if (std::find(out.regions.begin(), out.regions.end(), code) == out.regions.end()) out.regions.push_back(code);
-    }
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  if (out.regions.empty()) throw FatalError(ErrorCode::usage, "--regions: expected 'all' or a list such as us-east-1,eu-west-1");
-  return out;
-}
-
-std::vector<RegionRecord> describe_regions(Session& session) {
-  stages::RecordCollector<RegionRecord> collector;
-  StreamGraph graph(session.fetcher(), GraphOptions{});
-  auto jobs = plan_streams(Dataset::regions, {}, session.default_region(), {});
-  RunReport report = graph.run(jobs, collector);
-  if (const Error* error = report.first_error()) throw FatalError(*error);
-  return collector.records();
-}
-
 namespace {
 
-// Zones and offerings of a plan step, from one graph run.
-class FactsSink final : public stages::Sink {
- public:
-  std::string prepare(const stages::RecordBatch&) const override { return {}; }
-  Result<void> write(const stages::RecordBatch& batch, std::string) override {
-    if (const auto* zones = std::get_if<std::vector<AvailabilityZoneRecord>>(&batch.records)) {
-      for (const auto& z : *zones) zone_ids.emplace(z.zone, z.zone_id);
-    } else if (const auto* offerings = std::get_if<std::vector<InstanceTypeOfferingRecord>>(&batch.records)) {
-      for (const auto& o : *offerings) types[o.region].push_back(o.instance_type);
-    }
-    return {};
-  }
-  Result<void> finish(bool) override { return {}; }
+using config::NodeKind;
+using config::NodeSpec;
 
-  std::map<std::string, std::string> zone_ids;
-  std::map<std::string, std::vector<std::string>> types;
+// Feeds by key; a second feed with a known key is merged into the first.
+class FeedTable {
+ public:
+  explicit FeedTable(std::vector<PlanFeed>& feeds) : feeds_(feeds) {}
+
+  std::size_t add(const stages::FeedPtr& feed) {
+    const std::string key = feed->key();
+    if (auto it = ids_.find(key); it != ids_.end()) {
+      PlanFeed& known = feeds_[it->second];
+      known.feed = known.feed->merged(known.feed, *feed);
+      return it->second;
+    }
+    const std::size_t id = feeds_.size();
+    ids_.emplace(key, id);
+    feeds_.push_back(PlanFeed{feed, {}, {}, {}, 0, false});
+    // Its needs, named once too; indexes stay valid as feeds_ grows.
+    for (const auto& need : feed->needs()) {
+      const std::size_t n = add(need.feed);
+      feeds_[id].needs.push_back(n);
+      feeds_[id].need_required.push_back(need.required);
+    }
+    return id;
+  }
+
+  PlanInput read(const stages::FeedUse& use, std::vector<std::pair<PlanInput*, stages::Keep>>& shared_keeps,
+                 PlanInput& into) {
+    into.feed = add(use.feed);
+    into.keep = use.keep;
+    ++feeds_[into.feed].reads;
+    if (use.keep_if_shared) shared_keeps.emplace_back(&into, use.keep_if_shared);
+    return into;
+  }
+
+ private:
+  std::vector<PlanFeed>& feeds_;
+  std::map<std::string, std::size_t> ids_;
 };
+
+// Both keeps, one after the other.
+stages::Keep both(stages::Keep a, stages::Keep b) {
+  if (!a) return b;
+  if (!b) return a;
+  return [a = std::move(a), b = std::move(b)](RecordVector& records) {
+    a(records);
+    b(records);
+  };
+}
+
+const stages::StageType& type_of(const NodeSpec& node) {
+  const stages::StageType* type = stages::find_stage_type(node.type);
+  if (type == nullptr) {
+    std::vector<std::string> names;
+    for (const auto& t : stages::stage_types()) {
+      if (t.kind == node.kind) names.push_back(t.name);
+    }
+    std::string message = fmt::format("{} has an unknown type '{}'", node.describe(), node.type);
+    if (auto close = config::nearest(node.type, names)) {
+      message += fmt::format("; did you mean '{}'?", *close);
+    } else {
+      message += fmt::format(" ({} types: {})", to_string(node.kind), fmt::join(names, ", "));
+    }
+    config::fail_at(node.type_at, message);
+  }
+  if (type->kind != node.kind) {
+    config::fail_at(node.type_at, fmt::format("'{}' is a {} type, not a {} type: it goes under {}s", node.type,
+                                              to_string(type->kind), to_string(node.kind), to_string(type->kind)));
+  }
+  return *type;
+}
 
 }  // namespace
 
-SpotPlanFacts spot_plan_facts(Session& session, const std::vector<std::string>& regions, bool offered_types) {
-  std::vector<StreamJob> jobs = plan_streams(Dataset::availability_zones, regions, session.default_region(), {});
-  const std::size_t zone_jobs = jobs.size();
-  if (offered_types) {
-    for (auto& job : plan_streams(Dataset::instance_type_offerings, regions, session.default_region(), {})) {
-      jobs.push_back(std::move(job));
-    }
+std::vector<std::size_t> Producer::direct_feeds() const {
+  if (kind == ProducerKind::source) return {input.feed};
+  if (kind == ProducerKind::catalog) {
+    std::vector<std::size_t> out;
+    for (const auto& r : regional) out.push_back(r.feed);
+    out.push_back(advisor.feed);
+    return out;
   }
-  FactsSink sink;
-  GraphOptions options;
-  options.keep_going = true;  // zone ids may fail alone
-  const RunReport report = StreamGraph(session.fetcher(), options).run(jobs, sink);
-
-  SpotPlanFacts facts;
-  auto zones = std::make_shared<std::map<std::string, std::string>>();
-  const auto zone_error = std::find_if(report.streams.begin(), report.streams.begin() + static_cast<std::ptrdiff_t>(zone_jobs),
-                                       [](const StreamOutcome& s) { return s.error.has_value(); });
-  if (zone_error != report.streams.begin() + static_cast<std::ptrdiff_t>(zone_jobs)) {
-    spdlog::warn("zone ids unavailable ({}); spot records will have null zone_id", zone_error->error->describe());
-  } else {
-    *zones = std::move(sink.zone_ids);
-  }
-  facts.zone_ids = std::move(zones);
-  if (offered_types) {
-    for (std::size_t i = zone_jobs; i < report.streams.size(); ++i) {
-      if (report.streams[i].error) throw FatalError(*report.streams[i].error);
-    }
-    for (auto& [region, types] : sink.types) {
-      std::sort(types.begin(), types.end());
-      types.erase(std::unique(types.begin(), types.end()), types.end());
-    }
-    facts.offered_types = std::make_shared<const std::map<std::string, std::vector<std::string>>>(std::move(sink.types));
-  }
-  return facts;
+  return {};
 }
 
-std::vector<std::string> resolve_regions(Session& session, const RegionSelection& selection) {
-  if (!selection.all) return selection.regions;
-  std::vector<std::string> out;
-  std::vector<std::string> skipped;
-  for (const RegionRecord& r : describe_regions(session)) {
-    if (r.enabled || selection.include_disabled) {
-      out.push_back(r.region);
-    } else {
-      skipped.push_back(r.region);
+bool Plan::needs_credentials() const {
+  return std::any_of(feeds.begin(), feeds.end(), [](const PlanFeed& f) { return f.feed->signed_requests(); });
+}
+
+std::vector<std::size_t> Plan::closure(std::size_t feed) const {
+  std::vector<std::size_t> out = {feed};
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    for (std::size_t n : feeds[out[i]].needs) {
+      if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
     }
   }
-  std::sort(out.begin(), out.end());
-  if (!skipped.empty()) {
-    spdlog::info("--regions all: {} enabled regions; skipping {} not enabled for this account ({})", out.size(),
-                 skipped.size(), fmt::join(skipped, ", "));
-  }
-  if (out.empty()) throw FatalError(ErrorCode::aws_api, "DescribeRegions returned no enabled region");
   return out;
 }
 
-std::vector<StreamJob> plan_streams(Dataset dataset, const std::vector<std::string>& regions,
-                                    const std::string& default_region, const stages::SourceOptions& options) {
-  std::vector<StreamJob> jobs;
-  // Not per region, or one document for every region (the advisor feed).
-  if (!info(dataset).regional || dataset == Dataset::spot_advisor) {
-    jobs.push_back(StreamJob{dataset, default_region, stages::make_source(dataset, default_region, options)});
-    return jobs;
-  }
-  if (dataset == Dataset::spot_prices) {
-    for (const auto& region : regions) {
-      for (auto& source : stages::spot_sources(region, options)) jobs.push_back(StreamJob{dataset, region, std::move(source)});
-    }
-    return jobs;
-  }
-  // The Pricing API matches one value per field: exact instance types get a
-  // stream each, so the server filters instead of us paging through a region.
-  const auto& types = options.prices.instance_types;
-  const bool per_type = info(dataset).priced && types.size() > 1 && stages::exact_instance_types(types);
-  for (const auto& region : regions) {
-    if (!per_type) {
-      jobs.push_back(StreamJob{dataset, region, stages::make_source(dataset, region, options)});
+Plan plan_pipeline(const config::PipelineSpec& spec, const stages::LoweringContext& context) {
+  config::check_graph(spec);
+  Plan plan;
+  plan.name = spec.name;
+  plan.default_region = context.default_region;
+  plan.keep_going =
+      config::read_options<stages::PipelineOptions>(spec.settings, context.env, "the pipeline", spec.at).keep_going;
+
+  // Producers and sinks keep the spec's order; their ids index these maps.
+  std::map<std::string, std::size_t> producer_of;
+  std::map<std::string, const NodeSpec*> node_of;
+  plan.producers.reserve(spec.nodes.size());
+  FeedTable feeds(plan.feeds);
+  std::vector<std::pair<PlanInput*, stages::Keep>> shared_keeps;
+  std::vector<std::pair<std::size_t, stages::TransformLowering>> transforms;
+
+  for (const NodeSpec& node : spec.nodes) {
+    node_of[node.id] = &node;
+    stages::Lowered lowered = type_of(node).lower(node, context);
+    if (auto* sink = std::get_if<stages::SinkLowering>(&lowered)) {
+      PlanSink s;
+      s.id = node.id;
+      s.type = node.type;
+      s.lowering = std::move(*sink);
+      plan.sinks.push_back(std::move(s));
       continue;
     }
-    for (const auto& type : types) {
-      stages::SourceOptions one = options;
-      one.prices.instance_types = {type};
-      jobs.push_back(StreamJob{dataset, region, stages::make_source(dataset, region, one)});
+    Producer p;
+    p.id = node.id;
+    if (auto* source = std::get_if<stages::SourceLowering>(&lowered)) {
+      p.kind = ProducerKind::source;
+      p.dataset = source->dataset;
+      p.scope = source->scope;
+      p.endpoint_service = source->endpoint_service;
+      p.origin = source->origin;
+      p.files = source->files;
+      p.regions_counted = source->regions_counted;
+    } else if (auto* catalog = std::get_if<stages::CatalogLowering>(&lowered)) {
+      p.kind = ProducerKind::catalog;
+      p.dataset = Dataset::catalog;
+      p.scope = catalog->scope;
+      p.join = catalog->join;
+      p.concurrent_regions = catalog->concurrent_regions;
+      p.fingerprint = catalog->fingerprint;
+      p.endpoint_service = "ec2";
+      p.origin = catalog->origin;
+    } else {
+      p.kind = ProducerKind::transform;
+    }
+    producer_of[node.id] = plan.producers.size();
+    plan.producers.push_back(std::move(p));
+    Producer& added = plan.producers.back();
+    // Feeds are added once the producer has its place, so inputs can point into it.
+    if (auto* source = std::get_if<stages::SourceLowering>(&lowered)) {
+      feeds.read(source->input, shared_keeps, added.input);
+    } else if (auto* catalog = std::get_if<stages::CatalogLowering>(&lowered)) {
+      const stages::FeedUse* uses[kCatalogInputs] = {&catalog->instance_types, &catalog->offerings, &catalog->spot,
+                                                     &catalog->ec2_prices, &catalog->savings_plans};
+      for (std::size_t i = 0; i < kCatalogInputs; ++i) feeds.read(*uses[i], shared_keeps, added.regional[i]);
+      feeds.read(catalog->advisor, shared_keeps, added.advisor);
+    } else {
+      transforms.emplace_back(plan.producers.size() - 1, std::get<stages::TransformLowering>(std::move(lowered)));
     }
   }
-  return jobs;
+
+  // Scopes that are resolved by a feed read it too.
+  for (auto& p : plan.producers) {
+    if (p.kind == ProducerKind::transform) continue;
+    if (p.scope.kind == stages::RegionScope::Kind::ec2) {
+      p.scope_feed = feeds.add(std::make_shared<const stages::DescribeRegionsFeed>());
+    } else if (p.scope.kind == stages::RegionScope::Kind::price_list) {
+      p.scope_feed = feeds.add(p.scope.index);
+    }
+  }
+  // A catalog opens a region once the offer files' indexes are in: its memo is keyed by them.
+  for (auto& p : plan.producers) {
+    if (p.kind != ProducerKind::catalog) continue;
+    for (std::size_t i : {kEc2Prices, kSavingsPlans}) {
+      for (std::size_t n : plan.feeds[p.regional[i].feed].needs) {
+        if (!plan.feeds[n].feed->regional()) p.before.push_back(n);
+      }
+    }
+  }
+  for (auto& [input, keep] : shared_keeps) {
+    if (plan.feeds[input->feed].reads > 1) input->keep = both(input->keep, keep);
+  }
+  for (auto& f : plan.feeds) f.merged = f.reads > 1;
+
+  // Who uses each feed: its readers, whoever needs it, the scopes it resolves.
+  for (std::size_t p = 0; p < plan.producers.size(); ++p) {
+    const Producer& producer = plan.producers[p];
+    std::vector<std::size_t> used = producer.direct_feeds();
+    if (producer.scope_feed) used.push_back(*producer.scope_feed);
+    used.insert(used.end(), producer.before.begin(), producer.before.end());
+    for (std::size_t f : used) {
+      for (std::size_t c : plan.closure(f)) plan.feeds[c].users.insert(p);
+    }
+  }
+
+  // Edges: each sink and transform input names a producer.
+  for (const NodeSpec& node : spec.nodes) {
+    if (node.kind == NodeKind::source) continue;
+    const bool sink = node.kind == NodeKind::sink;
+    std::size_t index = 0;
+    if (sink) {
+      index = static_cast<std::size_t>(std::find_if(plan.sinks.begin(), plan.sinks.end(),
+                                                    [&](const PlanSink& s) { return s.id == node.id; }) -
+                                       plan.sinks.begin());
+    } else {
+      index = producer_of.at(node.id);
+    }
+    for (std::uint32_t i = 0; i < node.inputs.size(); ++i) {
+      const std::size_t from = producer_of.at(node.inputs[i].first);
+      plan.producers[from].consumers.push_back(Consumer{sink, index, i});
+      if (sink) {
+        plan.sinks[index].inputs.push_back(from);
+      } else {
+        plan.producers[index].inputs.push_back(from);
+      }
+    }
+  }
+
+  // Transforms, in spec order (inputs come first: a transform reads only what
+  // is declared before it or another transform, and cycles were refused).
+  bool bound_any = true;
+  while (bound_any) {
+    bound_any = false;
+    for (auto& [index, lowering] : transforms) {
+      Producer& t = plan.producers[index];
+      if (t.transform) continue;
+      std::optional<Dataset> input;
+      bool ready = true;
+      for (std::size_t from : t.inputs) {
+        const Producer& p = plan.producers[from];
+        if (p.kind == ProducerKind::transform && !p.transform) {
+          ready = false;
+          break;
+        }
+        if (input && *input != p.dataset) {
+          const NodeSpec& node = *node_of.at(t.id);
+          config::fail_at(node.at, fmt::format("{} reads {} and {} records; a transform's inputs yield one dataset",
+                                               node.describe(), info(*input).name, info(p.dataset).name));
+        }
+        input = p.dataset;
+      }
+      if (!ready) continue;
+      auto bound = lowering.bind(*input);
+      if (!bound.ok()) config::fail_at(node_of.at(t.id)->at, bound.error().message());
+      t.transform = std::move(bound.value());
+      t.dataset = lowering.output(*input);
+      bound_any = true;
+    }
+  }
+  return plan;
 }
 
 }  // namespace pricepipe::graph

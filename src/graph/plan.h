@@ -1,52 +1,118 @@
-// Plan: expand a request (dataset × regions × filters) into stream jobs.
+// The plan of a run: a pipeline spec lowered through the stage registry
+// into producers (sources, catalogs, transforms), sinks and the feeds they
+// read, with every feed named once.
 //
-// `--regions all` is resolved by running DescribeRegions through the same
-// graph (so it is signed, paced, retried and counted like everything else)
-// and keeping the regions the account has enabled.
+//   PipelineSpec ──registry──▶ Lowered nodes ──▶ Plan
+//   (CLI or YAML)               (per node)        feeds deduplicated by key (a page
+//                                                 two nodes need is fetched once),
+//                                                 who reads what, in which order
+//
+// Contract: `plan_pipeline` is pure: no network, no files. Whatever is wrong
+// with the spec is a usage FatalError naming the file, line and column (or
+// the flag) before anything is sent. The graph builder (graph_builder.h)
+// runs a Plan; `explain` prints one.
 #pragma once
 
-#include <map>
-#include <memory>
+#include <cstdint>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
-#include "core/dataset.h"
-#include "core/records/region.h"
-#include "graph/session.h"
-#include "graph/stream_graph.h"
-#include "stages/dataset_stages.h"
+#include "config/pipeline_spec.h"
+#include "stages/lowering.h"
+#include "stages/registry.h"
 
 namespace pricepipe::graph {
 
-struct RegionSelection {
-  bool all = false;                  ///< --regions all
-  bool include_disabled = false;     ///< keep regions that are not opted in
-  std::vector<std::string> regions;  ///< an explicit list when !all
+/// A feed of the run: fetched once in each region it is needed in.
+struct PlanFeed {
+  stages::FeedPtr feed;
+  std::vector<std::size_t> needs;       ///< plan feeds, in the order of feed->needs()
+  std::vector<bool> need_required;
+  std::set<std::size_t> users;          ///< producers reading it, directly or through a feed that needs it
+  std::size_t reads = 0;                ///< node inputs naming it
+  bool merged = false;                  ///< serves several nodes' differing needs (offer files)
 };
 
-/// Parses "all" or "r1,r2" and checks each code looks like a region.
-RegionSelection parse_region_selection(const std::string& text);
-
-/// Every region of the partition (DescribeRegions with AllRegions=true).
-std::vector<RegionRecord> describe_regions(Session& session);
-
-/// The region codes a selection names, sorted; throws FatalError when
-/// DescribeRegions fails or nothing is left.
-std::vector<std::string> resolve_regions(Session& session, const RegionSelection& selection);
-
-/// What spot history requests are planned from, fetched in one graph run.
-struct SpotPlanFacts {
-  /// Zone name → zone id (DescribeAvailabilityZones); empty, with a warning,
-  /// when that fails, as the ids are only a convenience.
-  std::shared_ptr<const std::map<std::string, std::string>> zone_ids;
-  /// Region → offered instance types (DescribeInstanceTypeOfferings), to
-  /// batch the requests; null when not asked for. Throws FatalError on failure.
-  std::shared_ptr<const std::map<std::string, std::vector<std::string>>> offered_types;
+/// A node's read of a feed.
+struct PlanInput {
+  std::size_t feed = 0;
+  stages::Keep keep;  ///< null: every record
 };
-SpotPlanFacts spot_plan_facts(Session& session, const std::vector<std::string>& regions, bool offered_types);
 
-/// One job per region (or one for a dataset that is not regional).
-std::vector<StreamJob> plan_streams(Dataset dataset, const std::vector<std::string>& regions,
-                                    const std::string& default_region, const stages::SourceOptions& options);
+enum class ProducerKind { source, catalog, transform };
+
+/// Who reads a producer's records: a sink or a transform, at one of its inputs.
+struct Consumer {
+  bool sink = true;
+  std::size_t index = 0;   ///< into Plan::sinks or Plan::producers
+  std::uint32_t input = 0; ///< the position among that node's inputs
+};
+
+/// The catalog's inputs in one region, in this order.
+enum CatalogInput : std::size_t { kInstanceTypes, kOfferings, kSpot, kEc2Prices, kSavingsPlans, kCatalogInputs };
+
+struct Producer {
+  std::string id;
+  ProducerKind kind = ProducerKind::source;
+  Dataset dataset = Dataset::regions;
+
+  // Sources and catalogs: the regions, and the feed that resolves them (ec2 / price_list scopes).
+  stages::RegionScope scope;
+  std::optional<std::size_t> scope_feed;
+
+  // A source: its feed.
+  PlanInput input;
+
+  // A catalog: its feeds per region, the advisor (read once), the feeds
+  // that must be in before a region is opened (the Price List indexes that
+  // name its offer files, for memo keys), and how it joins.
+  PlanInput regional[kCatalogInputs];
+  PlanInput advisor;
+  std::vector<std::size_t> before;
+  stages::CatalogJoinOptions join;
+  std::size_t concurrent_regions = 4;
+  std::string fingerprint;
+
+  // A transform: the producers it reads.
+  std::vector<std::size_t> inputs;
+  std::shared_ptr<const stages::Transform> transform;
+
+  std::vector<Consumer> consumers;
+
+  // For the run summary.
+  std::string endpoint_service;
+  std::string origin;
+  std::size_t files = 0;
+  std::optional<std::size_t> regions_counted;
+
+  /// Every feed it reads directly (sources and catalogs).
+  std::vector<std::size_t> direct_feeds() const;
+};
+
+struct PlanSink {
+  std::string id;
+  std::string type;
+  std::vector<std::size_t> inputs;  ///< producers, in the order written
+  stages::SinkLowering lowering;
+};
+
+struct Plan {
+  std::string name;
+  bool keep_going = false;
+  std::string default_region;
+  std::vector<PlanFeed> feeds;
+  std::vector<Producer> producers;
+  std::vector<PlanSink> sinks;
+
+  /// Some feed signs its requests: the run needs credentials.
+  bool needs_credentials() const;
+  /// Feeds reachable from `feed` through its needs, itself included.
+  std::vector<std::size_t> closure(std::size_t feed) const;
+};
+
+/// Checks the spec and lowers every node (see the contract above).
+Plan plan_pipeline(const config::PipelineSpec& spec, const stages::LoweringContext& context);
 
 }  // namespace pricepipe::graph

@@ -3,7 +3,7 @@
 namespace pricepipe::graph {
 
 bool RunReport::complete() const {
-  if (sink_error || cancelled) return false;
+  if (sink_error || fatal || cancelled) return false;
   for (const auto& s : streams) {
     if (s.error) return false;
   }
@@ -12,12 +12,19 @@ bool RunReport::complete() const {
 
 std::uint64_t RunReport::records() const {
   std::uint64_t n = 0;
-  for (const auto& s : streams) n += s.records;
+  for (const auto& s : sinks) n += s.records;
+  return n;
+}
+
+std::size_t RunReport::failed_streams() const {
+  std::size_t n = 0;
+  for (const auto& s : streams) n += s.error ? 1 : 0;
   return n;
 }
 
 const Error* RunReport::first_error() const {
   if (sink_error) return &*sink_error;
+  if (fatal) return &*fatal;
   for (const auto& s : streams) {
     if (s.error && s.error->code() != ErrorCode::cancelled) return &*s.error;
   }

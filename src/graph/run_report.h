@@ -1,5 +1,5 @@
-// What a graph run did: one outcome per stream or file, and whether the
-// output is complete.
+// What a run did: every stream's outcome, what each sink wrote, and whether
+// the output is complete.
 #pragma once
 
 #include <cstdint>
@@ -7,27 +7,35 @@
 #include <string>
 #include <vector>
 
-#include "core/dataset.h"
 #include "core/error.h"
 
 namespace pricepipe::graph {
 
 struct StreamOutcome {
-  Dataset dataset;
+  std::string feed;    ///< "ec2 DescribeInstanceTypes"
   std::string region;
-  std::uint64_t pages = 0;
+  bool read = false;   ///< a node read its records; false: only planning did (DescribeRegions, indexes)
+  std::uint64_t records = 0;   ///< records its pages yielded
+  std::optional<Error> error;  ///< why it stopped early
+};
+
+struct SinkOutcome {
+  std::string id;
   std::uint64_t records = 0;
-  std::optional<Error> error;  ///< why the stream stopped early
 };
 
 struct RunReport {
   std::vector<StreamOutcome> streams;
-  std::optional<Error> sink_error;  ///< the sink failed (e.g. stdout closed)
-  bool cancelled = false;           ///< stopped at the first failure
+  std::vector<SinkOutcome> sinks;
+  std::vector<std::size_t> regions;  ///< per producer: the regions it covered
+  std::optional<Error> sink_error;   ///< a sink failed (stdout closed, disk full)
+  std::optional<Error> fatal;        ///< planning could not go on (no region list)
+  bool cancelled = false;            ///< stopped at the first failure
 
   bool complete() const;
   std::uint64_t records() const;
-  /// The error that decides the exit code: the sink's, else the first stream's.
+  std::size_t failed_streams() const;
+  /// The error that decides the exit code: the sink's, the fatal one, else the first stream's.
   const Error* first_error() const;
 };
 

@@ -20,14 +20,18 @@ bool truthy(const std::optional<std::string>& v) { return v && (*v == "true" || 
 
 }  // namespace
 
+std::string default_region(const config::NetworkSettings& net, const Environment& env) {
+  if (!net.region.empty()) return net.region;
+  if (std::string r = first_set(env, {"AWS_REGION", "AWS_DEFAULT_REGION"}); !r.empty()) return r;
+  return config::load_profile(config::profile_name(net.profile, env), env).value("region").value_or("us-east-1");
+}
+
 Session::Session(SessionOptions options) : options_(std::move(options)) {
   const Environment& env = options_.env;
   const config::NetworkSettings& net = options_.network;
 
   const config::AwsProfile profile_config = config::load_profile(config::profile_name(net.profile, env), env);
-
-  default_region_ = !net.region.empty() ? net.region : first_set(env, {"AWS_REGION", "AWS_DEFAULT_REGION"});
-  if (default_region_.empty()) default_region_ = profile_config.value("region").value_or("us-east-1");
+  default_region_ = graph::default_region(net, env);
 
   net::EndpointOptions endpoints;
   endpoints.endpoint_url = net.endpoint_url;
@@ -84,6 +88,7 @@ Session::Session(SessionOptions options) : options_(std::move(options)) {
               std::chrono::system_clock::now());
     return {};
   };
+  fetch_options_ = fetch;
   fetcher_ = std::make_unique<net::Fetcher>(*loop_, *endpoints_, sign, fetch, metrics_);
 }
 
@@ -95,6 +100,11 @@ Session::~Session() {
     if (cache_->saved() > 0) cache_->store().trim();
   }
   loop_.reset();
+}
+
+std::string Session::cache_key(const net::ApiRequest& request) const {
+  const std::string endpoint = request.url.empty() ? endpoints_->base_url(request.service, request.signing_region()) : "";
+  return net::cache_key(request, endpoint);
 }
 
 std::string Session::endpoint_description(const std::string& service) const {

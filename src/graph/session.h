@@ -28,6 +28,9 @@ struct SessionOptions {
   bool sign_requests = true;
 };
 
+/// --region, AWS_REGION, AWS_DEFAULT_REGION, the profile's region, else us-east-1.
+std::string default_region(const config::NetworkSettings& network, const Environment& env);
+
 class Session {
  public:
   explicit Session(SessionOptions options);
@@ -46,6 +49,9 @@ class Session {
 
   /// "AWS" or the custom endpoint `service` calls go to, for the run summary.
   std::string endpoint_description(const std::string& service) const;
+  /// The cache key of a request, as the fetcher computes it.
+  std::string cache_key(const net::ApiRequest& request) const;
+  const net::FetcherOptions& fetch_options() const { return fetch_options_; }
 
  private:
   SessionOptions options_;
@@ -55,6 +61,7 @@ class Session {
   std::unique_ptr<net::EndpointResolver> endpoints_;
   std::unique_ptr<net::CredentialCache> credentials_;
   std::unique_ptr<net::RequestCache> cache_;
+  net::FetcherOptions fetch_options_;
   std::unique_ptr<net::Fetcher> fetcher_;
 };
 

@@ -157,6 +157,7 @@ std::optional<Error> error_from_response(const ApiRequest& request, const HttpRe
   context.region = request.region;
   context.service = request.service;
   context.action = request.action;
+  context.file = request.url;  // a public document (an index, the advisor feed) is named by its URL
   context.request_id = parsed->request_id;
   context.aws_code = parsed->code;
   context.http_status = static_cast<int>(response.status);

@@ -23,6 +23,7 @@ class Credit {
  public:
   explicit Credit(std::shared_ptr<CreditPool> pool) : pool_(std::move(pool)) {}
   ~Credit();
+  const CreditPool& pool() const { return *pool_; }
   Credit(const Credit&) = delete;
   Credit& operator=(const Credit&) = delete;
 

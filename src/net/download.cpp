@@ -21,6 +21,7 @@ std::shared_ptr<Download> Download::start(CurlLoop& loop, std::string url, Chunk
 }
 
 void Download::attempt() {
+  if (attempts_.load() == 0) first_attempt_ = CurlLoop::Clock::now();
   ++attempts_;
   if (options_.metrics != nullptr) {
     auto& m = options_.metrics->action("price-list", "GetOfferFile");
@@ -100,6 +101,13 @@ void Download::on_done(Result<HttpResponse> result) {
                                       std::pow(2.0, attempts_.load() - 1));
   const auto delay = std::chrono::milliseconds(
       static_cast<long>(std::uniform_real_distribution<double>(0, ceiling)(rng)));
+  if (CurlLoop::Clock::now() + delay - first_attempt_ > options_.retry_deadline) {
+    Error e = result.ok() ? Error(ErrorCode::server, fmt::format("download failed with HTTP {}", result.value().status), c)
+                          : result.error();
+    e.context() = c;
+    fail(std::move(e));
+    return;
+  }
   auto self = shared_from_this();
   loop_.schedule(CurlLoop::Clock::now() + delay, [self] { self->attempt(); });
 }

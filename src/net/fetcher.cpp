@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <mutex>
 #include <random>
 
 #include <spdlog/spdlog.h>
 
 #include "net/aws_error.h"
+#include "net/chunk_queue.h"
+#include "net/download.h"
 
 namespace pricepipe::net {
 
@@ -55,6 +58,11 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
   std::map<std::string, std::vector<Call>> in_flight;  // cache key → calls waiting for the same answer
   bool cancelled = false;
   std::atomic<bool> pump_scheduled{false};
+
+  // Downloads under way, to cancel them (any thread).
+  std::mutex downloads_mutex;
+  std::vector<std::weak_ptr<Download>> downloads;
+  std::atomic<bool> downloads_cancelled{false};
 
   Impl(CurlLoop& l, const EndpointResolver& e, SignFn s, FetcherOptions o, Metrics& m)
       : loop(l),
@@ -177,6 +185,7 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
     c.region = call.request.region;
     c.service = call.request.service;
     c.action = call.request.action;
+    c.file = call.request.url;
     c.attempts = call.attempts;
     return c;
   }
@@ -335,7 +344,73 @@ void Fetcher::start(std::uint32_t stream, std::shared_ptr<const Paginator> sourc
   });
 }
 
+Result<void> Fetcher::download(const ApiRequest& api, const std::function<Result<void>(std::string_view)>& consume) {
+  Impl& impl = *impl_;
+  RequestCache* cache = impl.options.cache;
+  ActionMetrics& m = impl.metrics.action(api.service, api.action);
+  const std::string key = cache != nullptr ? cache_key(api) : std::string();
+  ErrorContext c;
+  c.file = api.url;
+  c.service = api.service;
+  c.action = api.action;
+  // The cached copy first: each frame is verified before it is handed on,
+  // so a damaged blob can only cut the copy short, and the rest then comes
+  // from the network from that byte (offer file URLs are versioned).
+  std::uint64_t offset = 0;
+  if (cache != nullptr && !cache->policy().refresh) {
+    if (auto streamed = cache->store().stream(key, cache->policy().offline, consume)) {
+      m.cache_hits.fetch_add(1);
+      if (!streamed->status.ok()) return streamed->status;
+      if (!streamed->corrupt) return {};
+      offset = streamed->delivered;
+    }
+    if (cache->policy().offline) {
+      c.offset = static_cast<std::int64_t>(offset);
+      return Error(ErrorCode::not_cached, "not in the cache (--offline): " + describe_request(api), c);
+    }
+  }
+  if (impl.downloads_cancelled) return Error(ErrorCode::cancelled, "the run is stopping", c);
+  auto writer = cache != nullptr && offset == 0 ? cache->store().begin_blob() : nullptr;
+  // 16 MB in flight at most: the download pauses while the consumer waits.
+  ChunkQueue queue(16 << 20, 4 << 20);
+  DownloadOptions options;
+  options.metrics = &impl.metrics;
+  options.start_offset = offset;
+  options.max_attempts = impl.options.max_attempts;
+  options.retry_base_delay = impl.options.retry_base_delay;
+  options.retry_max_delay = impl.options.retry_max_delay;
+  options.retry_deadline = impl.options.retry_deadline;
+  auto transfer = Download::start(impl.loop, api.url, queue, options);
+  {
+    std::lock_guard lock(impl.downloads_mutex);
+    std::erase_if(impl.downloads, [](const std::weak_ptr<Download>& d) { return d.expired(); });
+    impl.downloads.push_back(transfer);
+    if (impl.downloads_cancelled) transfer->cancel();
+  }
+  Result<void> result;
+  while (auto chunk = queue.pop()) {
+    if (!result.ok()) continue;  // drain what is left after a failure
+    if (writer) writer->append(*chunk);
+    result = consume(*chunk);
+    if (!result.ok()) transfer->cancel();
+  }
+  if (!result.ok()) return result;
+  if (auto error = queue.error()) return *error;
+  if (writer) {
+    const cache::EntryMeta meta = cache->meta_of(api, 200, "", "");
+    writer->commit(key, meta, cache->ttl_of(meta));
+  }
+  return {};
+}
+
 void Fetcher::cancel() {
+  {
+    std::lock_guard lock(impl_->downloads_mutex);
+    impl_->downloads_cancelled = true;
+    for (auto& d : impl_->downloads) {
+      if (auto transfer = d.lock()) transfer->cancel();
+    }
+  }
   auto impl = impl_;
   impl_->loop.schedule(Clock::now(), [impl] {
     impl->cancelled = true;

@@ -18,6 +18,11 @@
 // timeouts are retried with exponential backoff and full jitter until
 // `max_attempts` or `retry_deadline`. A page is emitted only once, after its
 // final answer, so a retried page never yields duplicate records.
+//
+// Files: `download` streams a large public file (a Price List offer file)
+// through the same cache and retry policy, resuming a broken transfer from
+// the byte where it stopped. Files are not paced (the Price List has no
+// request limit) and not single-flighted: a run names each file once.
 #pragma once
 
 #include <chrono>
@@ -88,7 +93,15 @@ class Fetcher {
   /// Starts fetching a stream; pages go to `emit`.
   void start(std::uint32_t stream, std::shared_ptr<const Paginator> source, Emit emit);
 
-  /// Stops sending requests; streams still running end with a cancelled page.
+  /// Streams the file `request` names (an absolute URL) to `consume`, in
+  /// order, blocking the calling thread, which must not be the curl loop's:
+  /// from the cache when it holds the file (each frame verified; a damaged
+  /// copy is completed from the network from that byte), else downloaded and
+  /// stored as it arrives. Stops at the first error either side reports.
+  Result<void> download(const ApiRequest& request, const std::function<Result<void>(std::string_view)>& consume);
+
+  /// Stops sending requests; streams still running end with a cancelled page,
+  /// downloads with a cancelled error.
   void cancel();
 
   const CreditPool& credits() const;

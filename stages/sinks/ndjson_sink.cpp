@@ -17,11 +17,14 @@ void append_ndjson(std::string& out, const RecordVector& records) {
       records);
 }
 
-std::string NdjsonSink::prepare(const RecordBatch& batch) const {
+std::string ndjson_of(const RecordBatch& batch) {
+  if (batch.ndjson) return *batch.ndjson;
   std::string out;
-  append_ndjson(out, batch.records);
+  if (batch.records) append_ndjson(out, *batch.records);
   return out;
 }
+
+std::string NdjsonSink::prepare(const RecordBatch& batch) const { return ndjson_of(batch); }
 
 Result<void> NdjsonSink::write(const RecordBatch&, std::string prepared) {
   const char* data = prepared.data();

@@ -25,5 +25,7 @@ class NdjsonSink final : public Sink {
 
 /// Appends every record of `records` as NDJSON lines.
 void append_ndjson(std::string& out, const RecordVector& records);
+/// The batch as NDJSON lines (its `ndjson` when it has it).
+std::string ndjson_of(const RecordBatch& batch);
 
 }  // namespace pricepipe::stages

@@ -15,7 +15,8 @@ class RecordCollector final : public Sink {
   std::string prepare(const RecordBatch&) const override { return {}; }
 
   Result<void> write(const RecordBatch& batch, std::string) override {
-    const auto& rows = std::get<std::vector<Record>>(batch.records);
+    if (!batch.records) return {};
+    const auto& rows = std::get<std::vector<Record>>(*batch.records);
     records_.insert(records_.end(), rows.begin(), rows.end());
     return {};
   }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "core/dataset.h"
@@ -22,7 +23,11 @@ struct RecordBatch {
   std::string region;
   std::uint32_t stream = 0;
   std::uint32_t page = 0;
-  RecordVector records;
+  /// Shared by every sink that reads the batch; null when there are none.
+  std::shared_ptr<const RecordVector> records;
+  /// The records' NDJSON when it was made already (a catalog region
+  /// replayed from its memo, or encoded for one); `records` may then be null.
+  std::shared_ptr<const std::string> ndjson;
 };
 
 class Sink {

@@ -284,11 +284,10 @@ std::vector<CatalogRecord> CatalogJoin::rows(const AdvisorIndex& advisor) const 
   return out;
 }
 
-Result<void> AdvisorSink::write(const RecordBatch& batch, std::string) {
-  for (const auto& r : std::get<std::vector<SpotAdvisorRecord>>(batch.records)) {
-    if (r.operating_system == "linux") index_.insert_or_assign({r.region, r.instance_type}, r);
+void index_advisor(AdvisorIndex& index, const RecordVector& batch) {
+  for (const auto& r : std::get<std::vector<SpotAdvisorRecord>>(batch)) {
+    if (r.operating_system == "linux") index.insert_or_assign({r.region, r.instance_type}, r);
   }
-  return {};
 }
 
 }  // namespace pricepipe::stages

@@ -10,17 +10,15 @@
 // first; a zone whose observations come mixed makes the mean null. `rows` is
 // called once, after every input stream of the region has finished, and
 // yields the rows in instance-type order.
-// Not thread-safe: CatalogSink serializes the graphs that feed one join.
+// Not thread-safe: the graph folds one region's inputs one batch at a time.
 #pragma once
 
 #include <map>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "core/dataset.h"
-#include "stages/sinks/sink.h"
 
 namespace pricepipe::stages {
 
@@ -105,38 +103,7 @@ class CatalogJoin {
   std::unordered_map<std::string, TypeState> types_;
 };
 
-/// A Sink that feeds a CatalogJoin from any number of graphs at once.
-class CatalogSink final : public Sink {
- public:
-  explicit CatalogSink(CatalogJoin& join) : join_(join) {}
-  std::string prepare(const RecordBatch&) const override { return {}; }
-  Result<void> write(const RecordBatch& batch, std::string) override {
-    std::lock_guard lock(mutex_);
-    join_.add(batch.records);
-    return {};
-  }
-  Result<void> finish(bool) override { return {}; }
-
-  std::vector<std::string> offered_types() {
-    std::lock_guard lock(mutex_);
-    return join_.offered_types();
-  }
-
- private:
-  std::mutex mutex_;
-  CatalogJoin& join_;
-};
-
-/// Keeps the advisor's Linux entries of a batch in `index`.
-class AdvisorSink final : public Sink {
- public:
-  explicit AdvisorSink(AdvisorIndex& index) : index_(index) {}
-  std::string prepare(const RecordBatch&) const override { return {}; }
-  Result<void> write(const RecordBatch& batch, std::string) override;
-  Result<void> finish(bool) override { return {}; }
-
- private:
-  AdvisorIndex& index_;
-};
+/// The advisor's Linux entries of `batch`, added to `index`.
+void index_advisor(AdvisorIndex& index, const RecordVector& batch);
 
 }  // namespace pricepipe::stages

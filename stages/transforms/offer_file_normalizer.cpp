@@ -1,5 +1,7 @@
 #include "stages/transforms/offer_file_normalizer.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "stages/transforms/json_error_locator.h"
@@ -12,8 +14,6 @@ namespace {
 using simdjson::dom::array;
 using simdjson::dom::element;
 using simdjson::dom::object;
-
-constexpr std::size_t kProducts = 0;  // offer_sections() lists products first
 
 // An Error about a segment: the file, and the byte offset in the file of
 // what failed (or of the segment's first entry when the spot is unknown).
@@ -45,19 +45,20 @@ std::string plan_type_of(std::string_view family) {
 
 }  // namespace
 
-std::vector<std::vector<std::string>> offer_sections(Dataset dataset) {
-  switch (dataset) {
-    case Dataset::on_demand_prices: return {{"products"}, {"terms", "OnDemand"}};
-    case Dataset::reserved_prices: return {{"products"}, {"terms", "Reserved"}};
-    // The catalog reads both kinds of terms in one pass over the file.
-    case Dataset::catalog: return {{"products"}, {"terms", "OnDemand"}, {"terms", "Reserved"}};
-    case Dataset::savings_plans_rates: return {{"products"}, {"terms", "savingsPlan"}};
-    default: return {};
+std::vector<std::string> section_path(OfferSection section) {
+  switch (section) {
+    case OfferSection::products: return {"products"};
+    case OfferSection::on_demand: return {"terms", "OnDemand"};
+    case OfferSection::reserved: return {"terms", "Reserved"};
+    case OfferSection::savings_plans: return {"terms", "savingsPlan"};
   }
+  return {};
 }
 
-OfferKind offer_kind(Dataset dataset) {
-  return dataset == Dataset::savings_plans_rates ? OfferKind::savings_plans : OfferKind::ec2;
+OfferKind offer_kind(const std::vector<OfferSection>& sections) {
+  return std::find(sections.begin(), sections.end(), OfferSection::savings_plans) != sections.end()
+             ? OfferKind::savings_plans
+             : OfferKind::ec2;
 }
 
 void PlanTable::insert(std::string sku, SavingsPlan plan) {
@@ -296,14 +297,15 @@ Result<RecordVector> OfferFileNormalizer::process(const JsonSegment& segment, Of
     }
     return segment_error(state, segment, std::string("malformed JSON: ") + simdjson::error_message(error));
   }
-  const bool products = segment.section == kProducts;
+  const OfferSection section = state.sections.at(segment.section);
+  const bool products = section == OfferSection::products;
   Result<RecordVector> result = Error(ErrorCode::internal, "unreachable");
-  if (offer_kind(state.dataset) == OfferKind::ec2) {
+  if (state.kind == OfferKind::ec2) {
     object entries;
     if (doc.get_object().get(entries) != simdjson::SUCCESS) return segment_error(state, segment, "expected an object");
     if (products) {
       result = ec2_products(entries, state);
-    } else if (state.dataset == Dataset::on_demand_prices || (state.dataset == Dataset::catalog && segment.section == 1)) {
+    } else if (section == OfferSection::on_demand) {
       result = ec2_terms<OnDemandPriceRecord>(entries, state);
     } else {
       result = ec2_terms<ReservedPriceRecord>(entries, state);

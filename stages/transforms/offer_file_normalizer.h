@@ -27,12 +27,21 @@
 
 namespace pricepipe::stages {
 
-/// What an offer file is and which of its sections a dataset reads.
+/// What an offer file is: EC2 (products by SKU, terms by SKU) or Savings Plans (arrays).
 enum class OfferKind { ec2, savings_plans };
 
-/// The splitter sections a dataset needs: products first, then its terms.
-std::vector<std::vector<std::string>> offer_sections(Dataset dataset);
-OfferKind offer_kind(Dataset dataset);
+/// What a section of an offer file holds.
+enum class OfferSection {
+  products,       ///< EC2 `products` (by SKU) or Savings Plans `products` (an array)
+  on_demand,      ///< `terms.OnDemand` → on-demand-prices
+  reserved,       ///< `terms.Reserved` → reserved-prices
+  savings_plans,  ///< `terms.savingsPlan` → savings-plans-rates
+};
+
+/// The key path of a section from the document's root, for the splitter.
+std::vector<std::string> section_path(OfferSection section);
+/// The file a set of sections belongs to.
+OfferKind offer_kind(const std::vector<OfferSection>& sections);
 
 /// The Savings Plans offerings of one file, by plan SKU.
 struct SavingsPlan {
@@ -54,7 +63,8 @@ class PlanTable {
 
 /// Per-file state shared by the workers of one offer file.
 struct OfferFileState {
-  Dataset dataset;
+  std::vector<OfferSection> sections;  ///< by splitter section index; products first
+  OfferKind kind = OfferKind::ec2;
   std::string name;      ///< URL or path, for messages
   std::string region;    ///< the file's region; empty for an all-regions file
   PriceFilter filter;
@@ -67,7 +77,7 @@ struct OfferFileState {
 class OfferFileNormalizer {
  public:
   /// Product segments fill the state's table and return an empty batch;
-  /// term segments return records of the state's dataset.
+  /// term segments return the records their section holds.
   Result<RecordVector> process(const JsonSegment& segment, OfferFileState& state,
                                simdjson::dom::parser& parser) const;
 };

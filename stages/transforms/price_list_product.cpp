@@ -52,7 +52,12 @@ bool instance_type_matches(std::string_view pattern, std::string_view type) {
   return p == pattern.size();
 }
 
-bool PriceFilter::keeps_region(std::string_view region) const { return contains(regions, region); }
+bool PriceFilter::keeps_region(std::string_view region) const {
+  if (!any_of.empty()) {
+    return std::any_of(any_of.begin(), any_of.end(), [&](const PriceFilter& f) { return f.keeps_region(region); });
+  }
+  return contains(regions, region);
+}
 
 bool PriceFilter::keeps(const PricedProduct& p) const {
   return keeps_product(p.region, p.instance_type, p.operating_system, p.tenancy);
@@ -60,12 +65,35 @@ bool PriceFilter::keeps(const PricedProduct& p) const {
 
 bool PriceFilter::keeps_product(std::string_view region, std::string_view instance_type,
                                 std::string_view operating_system, std::string_view tenancy) const {
+  if (!any_of.empty()) {
+    return std::any_of(any_of.begin(), any_of.end(), [&](const PriceFilter& f) {
+      return f.keeps_product(region, instance_type, operating_system, tenancy);
+    });
+  }
   if (!contains(regions, region) || !contains(operating_systems, operating_system) || !contains(tenancies, tenancy)) {
     return false;
   }
   if (instance_types.empty()) return true;
   return std::any_of(instance_types.begin(), instance_types.end(),
                      [&](const std::string& pattern) { return instance_type_matches(pattern, instance_type); });
+}
+
+bool PriceFilter::keeps_everything() const {
+  if (!any_of.empty()) return std::any_of(any_of.begin(), any_of.end(), [](const PriceFilter& f) { return f.keeps_everything(); });
+  return regions.empty() && instance_types.empty() && operating_systems.empty() && tenancies.empty();
+}
+
+PriceFilter PriceFilter::either(const PriceFilter& a, const PriceFilter& b) {
+  if (a.keeps_everything() || b.keeps_everything()) return {};
+  PriceFilter out;
+  for (const PriceFilter* f : {&a, &b}) {
+    if (f->any_of.empty()) {
+      out.any_of.push_back(*f);
+    } else {
+      out.any_of.insert(out.any_of.end(), f->any_of.begin(), f->any_of.end());
+    }
+  }
+  return out;
 }
 
 bool exact_instance_types(const std::vector<std::string>& patterns) {

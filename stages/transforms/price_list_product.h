@@ -27,12 +27,18 @@ struct PriceFilter {
   std::vector<std::string> instance_types;   ///< names or `family.*` patterns
   std::vector<std::string> operating_systems;  ///< slugs: linux, windows, rhel, ...
   std::vector<std::string> tenancies;        ///< slugs: shared, dedicated, host
+  /// When set, a product is kept when any of these keeps it (the lists above
+  /// are then unused): one offer file read for several consumers.
+  std::vector<PriceFilter> any_of;
 
   bool keeps(const PricedProduct& p) const;
   bool keeps_region(std::string_view region) const;
   /// The same test on normalized values.
   bool keeps_product(std::string_view region, std::string_view instance_type, std::string_view operating_system,
                      std::string_view tenancy) const;
+  bool keeps_everything() const;
+  /// A filter keeping what `a` or `b` keeps.
+  static PriceFilter either(const PriceFilter& a, const PriceFilter& b);
 };
 
 /// True when `instance_type` matches `pattern` (`*` matches any run of characters).

@@ -2,12 +2,13 @@
 // stage's error paths, through the same calls the graph makes.
 #include <gtest/gtest.h>
 
-#include "stages/dataset_stages.h"
+#include "stages/sources/ec2_describe_feed.h"
+#include "tests/support/feeds.h"
 
 namespace pricepipe::stages {
 namespace {
 
-const SourceOptions kNoOptions;
+using testing::decode_with;
 
 net::Page page_of(const std::string& action, const std::string& region, std::string body) {
   net::Page p;
@@ -20,11 +21,8 @@ net::Page page_of(const std::string& action, const std::string& region, std::str
 }
 
 template <class Record>
-std::vector<Record> run(Dataset dataset, const net::Page& page) {
-  auto parsed = parse_page(dataset, page);
-  EXPECT_TRUE(parsed.ok()) << parsed.error().describe();
-  if (!parsed.ok()) return {};
-  auto records = normalize_page(dataset, parsed.value(), page, kNoOptions);
+std::vector<Record> run(const Feed& feed, const net::Page& page) {
+  auto records = decode_with(feed, page);
   EXPECT_TRUE(records.ok()) << records.error().describe();
   if (!records.ok()) return {};
   return std::get<std::vector<Record>>(records.value());
@@ -40,7 +38,7 @@ TEST(RegionNormalizer, ReadsRegionsAndAddsPriceListNames) {
                                 "<item><regionName>af-south-1</regionName><regionEndpoint>ec2.af-south-1.amazonaws.com</regionEndpoint><optInStatus>not-opted-in</optInStatus></item>"
                                 "<item><regionName>xx-new-1</regionName><regionEndpoint>ec2.xx-new-1.amazonaws.com</regionEndpoint><optInStatus>opted-in</optInStatus></item>"
                                 "</regionInfo></DescribeRegionsResponse>");
-  const auto regions = run<RegionRecord>(Dataset::regions, page);
+  const auto regions = run<RegionRecord>(DescribeRegionsFeed(), page);
   ASSERT_EQ(regions.size(), 3u);
   EXPECT_EQ(regions[0].region, "eu-west-1");
   EXPECT_TRUE(regions[0].enabled);
@@ -63,7 +61,7 @@ TEST(AvailabilityZoneNormalizer, ReadsZonesIncludingLocalZones) {
           "<item><zoneName>us-east-1-bos-1a</zoneName><zoneId>use1-bos1-az1</zoneId><zoneState>available</zoneState><regionName>us-east-1</regionName>"
           "<groupName>us-east-1-bos-1</groupName><optInStatus>not-opted-in</optInStatus><zoneType>local-zone</zoneType><parentZoneName>us-east-1a</parentZoneName></item>"
           "</availabilityZoneInfo></DescribeAvailabilityZonesResponse>");
-  const auto zones = run<AvailabilityZoneRecord>(Dataset::availability_zones, page);
+  const auto zones = run<AvailabilityZoneRecord>(DescribeAvailabilityZonesFeed(), page);
   ASSERT_EQ(zones.size(), 2u);
   EXPECT_EQ(zones[0].zone_id, "use1-az1");
   EXPECT_EQ(zones[0].zone_type, "availability-zone");
@@ -80,7 +78,7 @@ TEST(InstanceTypeOfferingNormalizer, OneRecordPerTypeAndZone) {
                                 "<item><instanceType>m7g.large</instanceType><locationType>availability-zone</locationType><location>eu-west-1a</location></item>"
                                 "<item><instanceType>m7g.large</instanceType><locationType>availability-zone</locationType><location>eu-west-1b</location></item>"
                                 "</instanceTypeOfferingSet><nextToken>t</nextToken></DescribeInstanceTypeOfferingsResponse>");
-  const auto offerings = run<InstanceTypeOfferingRecord>(Dataset::instance_type_offerings, page);
+  const auto offerings = run<InstanceTypeOfferingRecord>(DescribeInstanceTypeOfferingsFeed(), page);
   ASSERT_EQ(offerings.size(), 2u);
   EXPECT_EQ(offerings[1].region, "eu-west-1");
   EXPECT_EQ(offerings[1].instance_type, "m7g.large");
@@ -92,7 +90,7 @@ TEST(Ec2XmlParser, TruncatedBodyNamesRegionActionRequestIdAndOffset) {
                       std::string("<DescribeInstanceTypeOfferingsResponse") + kNs +
                           "><requestId>req-77</requestId><instanceTypeOfferingSet><item><instanceType>m7g.lar");
   page.request_id = "req-77";
-  auto parsed = parse_page(Dataset::instance_type_offerings, page);
+  auto parsed = decode_with(DescribeInstanceTypeOfferingsFeed(), page);
   ASSERT_FALSE(parsed.ok());
   const Error& e = parsed.error();
   EXPECT_EQ(e.code(), ErrorCode::malformed_response);
@@ -104,15 +102,15 @@ TEST(Ec2XmlParser, TruncatedBodyNamesRegionActionRequestIdAndOffset) {
 }
 
 TEST(Ec2XmlParser, RejectsEmptyBodiesWrongRootsAndMissingResultSets) {
-  auto empty = parse_page(Dataset::regions, page_of("DescribeRegions", "us-east-1", ""));
+  auto empty = decode_with(DescribeRegionsFeed(), page_of("DescribeRegions", "us-east-1", ""));
   ASSERT_FALSE(empty.ok());
   EXPECT_NE(empty.error().message().find("empty body"), std::string::npos);
 
-  auto wrong = parse_page(Dataset::regions, page_of("DescribeRegions", "us-east-1", "<html><body>hi</body></html>"));
+  auto wrong = decode_with(DescribeRegionsFeed(), page_of("DescribeRegions", "us-east-1", "<html><body>hi</body></html>"));
   ASSERT_FALSE(wrong.ok());
   EXPECT_NE(wrong.error().message().find("expected <DescribeRegionsResponse>"), std::string::npos);
 
-  auto missing = parse_page(Dataset::regions, page_of("DescribeRegions", "us-east-1",
+  auto missing = decode_with(DescribeRegionsFeed(), page_of("DescribeRegions", "us-east-1",
                                                       "<DescribeRegionsResponse><requestId>q-9</requestId></DescribeRegionsResponse>"));
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().context().request_id, "q-9");
@@ -120,7 +118,7 @@ TEST(Ec2XmlParser, RejectsEmptyBodiesWrongRootsAndMissingResultSets) {
 }
 
 TEST(Ec2XmlParser, AnErrorEnvelopeIsAnAwsError) {
-  auto parsed = parse_page(Dataset::regions, page_of("DescribeRegions", "us-east-1",
+  auto parsed = decode_with(DescribeRegionsFeed(), page_of("DescribeRegions", "us-east-1",
                                                      "<Response><Errors><Error><Code>InternalError</Code><Message>boom</Message>"
                                                      "</Error></Errors><RequestID>e-1</RequestID></Response>"));
   ASSERT_FALSE(parsed.ok());

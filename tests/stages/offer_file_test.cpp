@@ -1,6 +1,6 @@
-// Offer files through the offer graph: products joined with terms that come
-// after them, every price once, filters, Savings Plans files, and broken
-// files that end the job with the file name and byte offset.
+// Offer files through the graph builder: products joined with terms that
+// come after them, every price once, filters, Savings Plans files, and
+// broken files that end the job with the file name and byte offset.
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
@@ -9,7 +9,9 @@
 #include <map>
 #include <set>
 
-#include "graph/offer_graph.h"
+#include "graph/graph_builder.h"
+#include "graph/plan.h"
+#include "graph/session.h"
 #include "stages/sinks/record_collector.h"
 #include "tests/support/process.h"
 
@@ -88,6 +90,18 @@ std::string ec2_offer(const std::vector<Product>& products, bool with_terms = tr
   return doc;
 }
 
+// An offer file of a run: its name, and where its bytes come from.
+struct OfferFileJob {
+  Dataset dataset;
+  std::string region;
+  std::string name;
+  ByteReader read;  // empty: the file at `name` on disk
+  stages::PriceFilter filter;
+};
+
+// The file on disk, read as a run reads it.
+ByteReader file_reader(const std::string&) { return {}; }
+
 ByteReader memory_reader(std::string doc, std::size_t chunk = 70'000) {
   return [doc = std::move(doc), chunk](const std::function<Result<void>(std::string_view)>& consume) -> Result<void> {
     for (std::size_t at = 0; at < doc.size(); at += chunk) {
@@ -98,19 +112,54 @@ ByteReader memory_reader(std::string doc, std::size_t chunk = 70'000) {
   };
 }
 
+config::Value list_of(const std::vector<std::string>& items) { return config::Value::list(items, config::Location{}); }
+
+// The files as one source of `dataset` (its `offer_file` option) into a collecting sink.
 template <class Record>
-std::pair<RunReport, std::vector<Record>> run_offer(Dataset dataset, std::vector<OfferFileJob> jobs,
-                                                    OfferGraphOptions options = {}) {
-  options.segment_bytes = 8192;  // many segments, to exercise ordering and the barrier
-  options.max_segments_in_flight = 4;
-  for (auto& j : jobs) j.dataset = dataset;
+std::pair<RunReport, std::vector<Record>> run_offer(Dataset dataset, std::vector<OfferFileJob> jobs) {
+  config::PipelineSpec spec;
+  spec.name = "offer files";
+  config::NodeSpec source;
+  source.id = "files";
+  source.type = std::string(info(dataset).name);
+  std::vector<std::string> names;
+  for (const auto& j : jobs) names.push_back(j.name);
+  source.options.emplace_back("offer_file", list_of(names));
+  const stages::PriceFilter& filter = jobs.front().filter;
+  if (!filter.instance_types.empty()) source.options.emplace_back("instance_types", list_of(filter.instance_types));
+  if (!filter.operating_systems.empty()) source.options.emplace_back("os", list_of(filter.operating_systems));
+  if (!filter.tenancies.empty()) source.options.emplace_back("tenancy", list_of(filter.tenancies));
+  config::NodeSpec sink;
+  sink.id = "out";
+  sink.kind = config::NodeKind::sink;
+  sink.type = "stdout";
+  sink.inputs.emplace_back("files", config::Location{});
+  spec.nodes = {source, sink};
+  stages::LoweringContext context;
+  context.env = [](const std::string&) { return std::nullopt; };
+  context.default_region = "eu-west-1";
+  const Plan plan = plan_pipeline(spec, context);
+
+  SessionOptions session_options;
+  session_options.cache.disabled = true;
+  session_options.sign_requests = false;
+  Session session(session_options);
   stages::RecordCollector<Record> collector;
-  OfferGraph graph(options);
-  RunReport report = graph.run(jobs, collector);
+  RunOptions options;
+  options.sinks["out"] = &collector;
+  options.open_file = [&jobs](const stages::OfferFilePlan& file) {
+    for (const auto& j : jobs) {
+      if (j.name == file.name) return j.read;
+    }
+    return ByteReader();
+  };
+  options.segment_bytes = 8192;  // many segments, to exercise ordering and the barrier
+  options.segments_in_flight = 4;
+  RunReport report = run_plan(plan, session, options);
   return {report, collector.records()};
 }
 
-TEST(OfferGraph, JoinsEveryOnDemandPriceWithItsProduct) {
+TEST(OfferFiles, JoinsEveryOnDemandPriceWithItsProduct) {
   const auto products = catalog(600);
   auto [report, records] = run_offer<OnDemandPriceRecord>(
       Dataset::on_demand_prices, {OfferFileJob{Dataset::on_demand_prices, "eu-west-1", "mem://eu-west-1", memory_reader(ec2_offer(products)), {}}});
@@ -144,7 +193,7 @@ TEST(OfferGraph, JoinsEveryOnDemandPriceWithItsProduct) {
   EXPECT_FALSE(windows.pre_installed_software.has_value());
 }
 
-TEST(OfferGraph, ReservedPricesCarryUpfrontHourlyAndEffectiveHourly) {
+TEST(OfferFiles, ReservedPricesCarryUpfrontHourlyAndEffectiveHourly) {
   const auto products = catalog(50);
   auto [report, records] = run_offer<ReservedPriceRecord>(
       Dataset::reserved_prices, {OfferFileJob{Dataset::reserved_prices, "eu-west-1", "mem", memory_reader(ec2_offer(products)), {}}});
@@ -159,7 +208,7 @@ TEST(OfferGraph, ReservedPricesCarryUpfrontHourlyAndEffectiveHourly) {
   }
 }
 
-TEST(OfferGraph, FiltersKeepOnlyWhatWasAskedFor) {
+TEST(OfferFiles, FiltersKeepOnlyWhatWasAskedFor) {
   const auto products = catalog(400);
   stages::PriceFilter filter;
   filter.instance_types = {"m7g.*", "t3.micro"};
@@ -176,7 +225,7 @@ TEST(OfferGraph, FiltersKeepOnlyWhatWasAskedFor) {
   }
 }
 
-TEST(OfferGraph, SeveralFilesAtOnceKeepTheirOwnProducts) {
+TEST(OfferFiles, SeveralFilesAtOnceKeepTheirOwnProducts) {
   std::vector<OfferFileJob> jobs;
   for (int i = 0; i < 5; ++i) {
     jobs.push_back({Dataset::on_demand_prices, "eu-west-1", "mem" + std::to_string(i), memory_reader(ec2_offer(catalog(100 + i * 10)), 3000 + i), {}});
@@ -193,7 +242,7 @@ TEST(OfferGraph, SeveralFilesAtOnceKeepTheirOwnProducts) {
   EXPECT_EQ(records.size(), expected);
 }
 
-TEST(OfferGraph, ATruncatedFileFailsWithItsNameAndOffset) {
+TEST(OfferFiles, ATruncatedFileFailsWithItsNameAndOffset) {
   const std::string doc = ec2_offer(catalog(300));
   const std::string truncated = doc.substr(0, doc.size() * 3 / 4);
   auto [report, records] = run_offer<OnDemandPriceRecord>(
@@ -207,7 +256,7 @@ TEST(OfferGraph, ATruncatedFileFailsWithItsNameAndOffset) {
   EXPECT_NE(e->describe().find("truncated"), std::string::npos) << e->describe();
 }
 
-TEST(OfferGraph, AMalformedEntryIsReportedAtItsByte) {
+TEST(OfferFiles, AMalformedEntryIsReportedAtItsByte) {
   std::string doc = ec2_offer(catalog(200));
   const auto at = doc.find("\"USD\" : \"", doc.find(sku_of(150) + ".JRTCKXETXF")) + 9;
   doc.replace(at, 4, "x.yz");
@@ -222,7 +271,7 @@ TEST(OfferGraph, AMalformedEntryIsReportedAtItsByte) {
   EXPECT_LE(e->context().offset, static_cast<std::int64_t>(at));
 }
 
-TEST(OfferGraph, BrokenJsonInsideAnEntryGetsAnExactOffset) {
+TEST(OfferFiles, BrokenJsonInsideAnEntryGetsAnExactOffset) {
   std::string doc = ec2_offer(catalog(100));
   const auto at = doc.find("\"operatingSystem\"", doc.find(sku_of(42)));
   doc.replace(at, 1, "#");
@@ -234,7 +283,7 @@ TEST(OfferGraph, BrokenJsonInsideAnEntryGetsAnExactOffset) {
   EXPECT_EQ(e->context().offset, static_cast<std::int64_t>(at)) << e->describe();
 }
 
-TEST(OfferGraph, AFileWithoutTermsIsAnError) {
+TEST(OfferFiles, AFileWithoutTermsIsAnError) {
   auto [report, records] = run_offer<OnDemandPriceRecord>(
       Dataset::on_demand_prices, {OfferFileJob{Dataset::on_demand_prices, "eu-west-1", "noterms.json", memory_reader(ec2_offer(catalog(20), false)), {}}});
   ASSERT_FALSE(report.complete());
@@ -242,7 +291,7 @@ TEST(OfferGraph, AFileWithoutTermsIsAnError) {
   EXPECT_TRUE(records.empty());
 }
 
-TEST(OfferGraph, EmptyAndMissingFilesAreErrors) {
+TEST(OfferFiles, EmptyAndMissingFilesAreErrors) {
   auto [empty_report, a] = run_offer<OnDemandPriceRecord>(
       Dataset::on_demand_prices, {OfferFileJob{Dataset::on_demand_prices, "", "empty.json", memory_reader(""), {}}});
   ASSERT_FALSE(empty_report.complete());
@@ -256,7 +305,7 @@ TEST(OfferGraph, EmptyAndMissingFilesAreErrors) {
   EXPECT_NE(missing_report.first_error()->describe().find("/nonexistent/offer.json"), std::string::npos);
 }
 
-TEST(OfferGraph, ReadsLocalFiles) {
+TEST(OfferFiles, ReadsLocalFiles) {
   const std::string dir = testing::temp_dir("offer");
   const std::string path = dir + "/index.json";
   std::ofstream(path) << ec2_offer(catalog(120));
@@ -267,7 +316,7 @@ TEST(OfferGraph, ReadsLocalFiles) {
   EXPECT_EQ(records.front().region, "eu-west-1") << "the region comes from the products";
 }
 
-TEST(OfferGraph, SavingsPlansFilesYieldEc2InstanceRates) {
+TEST(OfferFiles, SavingsPlansFilesYieldEc2InstanceRates) {
   const std::string doc = R"JSON({
   "version" : "20261101000000",
   "publicationDate" : "2026-11-01T00:00:00Z",

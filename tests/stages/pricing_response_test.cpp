@@ -4,7 +4,9 @@
 #include <simdjson.h>
 
 #include "core/json_writer.h"
-#include "stages/dataset_stages.h"
+#include "stages/sources/get_products_feed.h"
+#include "stages/transforms/pricing_response_parser.h"
+#include "tests/support/feeds.h"
 
 namespace pricepipe::stages {
 namespace {
@@ -31,11 +33,7 @@ std::string item(const std::string& sku, const std::string& os, const std::strin
 
 Result<std::vector<OnDemandPriceRecord>> run(const std::string& body, const PriceFilter& filter = {}) {
   const net::Page page = page_of(body);
-  auto parsed = parse_page(Dataset::on_demand_prices, page);
-  if (!parsed.ok()) return parsed.error();
-  SourceOptions options;
-  options.prices = filter;
-  auto records = normalize_page(Dataset::on_demand_prices, parsed.value(), page, options);
+  auto records = testing::decode_with(GetProductsFeed(Dataset::on_demand_prices, filter, "us-east-1"), page);
   if (!records.ok()) return records.error();
   return std::get<std::vector<OnDemandPriceRecord>>(records.value());
 }

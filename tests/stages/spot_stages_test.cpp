@@ -3,10 +3,14 @@
 // errors.
 #include <gtest/gtest.h>
 
-#include "stages/dataset_stages.h"
+#include "stages/sources/spot_advisor_feed.h"
+#include "stages/sources/spot_price_feed.h"
+#include "tests/support/feeds.h"
 
 namespace pricepipe::stages {
 namespace {
+
+using testing::plan_feed;
 
 net::Page page_of(const std::string& action, std::string body, std::string url = "") {
   net::Page p;
@@ -20,10 +24,26 @@ net::Page page_of(const std::string& action, std::string body, std::string url =
   return p;
 }
 
-Result<RecordVector> run(Dataset dataset, const net::Page& page, const SourceOptions& options) {
-  auto parsed = parse_page(dataset, page);
-  if (!parsed.ok()) return parsed.error();
-  return normalize_page(dataset, parsed.value(), page, options);
+RecordVector offerings_of(const std::string& region, const std::vector<std::string>& types) {
+  std::vector<InstanceTypeOfferingRecord> out;
+  for (const auto& t : types) out.push_back({region, t, region + "a"});
+  return out;
+}
+
+// A spot history page of eu-west-1 through the decoder the graph plans for
+// `types`, with the region's zones (and, for patterns, the offered types).
+Result<RecordVector> run_spot(const net::Page& page, const std::vector<std::string>& types,
+                              const std::map<std::string, std::string>& zone_ids = {},
+                              const std::vector<std::string>& offered = {"m5.large", "c5.large"}) {
+  const SpotPriceFeed feed(types, SpotWindow{}, 50);
+  std::vector<AvailabilityZoneRecord> zones;
+  for (const auto& [zone, id] : zone_ids) zones.push_back({"eu-west-1", zone, id, "availability-zone", "available", "", {}, {}, {}});
+  std::vector<std::vector<RecordVector>> needs;
+  if (!exact_instance_types(types)) needs.push_back({offerings_of("eu-west-1", offered)});
+  needs.push_back({RecordVector(std::move(zones))});
+  auto streams = plan_feed(feed, "eu-west-1", std::move(needs));
+  if (!streams.ok()) return streams.error();
+  return streams.value().front().decoder->decode(page);
 }
 
 std::string history(const std::string& items, const std::string& tail = "<nextToken/>") {
@@ -52,13 +72,10 @@ std::map<std::string, std::string> params_of(const net::ApiRequest& r) {
 }
 
 TEST(SpotPriceNormalizer, ReadsObservationsWithZoneIds) {
-  SourceOptions options;
-  options.zone_ids = std::make_shared<const std::map<std::string, std::string>>(
-      std::map<std::string, std::string>{{"eu-west-1a", "euw1-az3"}});
   const auto page = page_of("DescribeSpotPriceHistory",
                             history(item("m5.large", "eu-west-1a", "0.038100", "2026-11-24T12:00:00.000Z") +
                                     item("m5.large", "eu-west-1b", "0.0402", "2026-11-24T06:00:00.000Z")));
-  auto records = run(Dataset::spot_prices, page, options);
+  auto records = run_spot(page, {"m5.large"}, {{"eu-west-1a", "euw1-az3"}});
   ASSERT_TRUE(records.ok()) << records.error().describe();
   const auto& rows = std::get<std::vector<SpotPriceRecord>>(records.value());
   ASSERT_EQ(rows.size(), 2u);
@@ -73,12 +90,10 @@ TEST(SpotPriceNormalizer, ReadsObservationsWithZoneIds) {
 }
 
 TEST(SpotPriceNormalizer, AppliesInstanceTypePatternsTheRequestCouldNotCarry) {
-  SourceOptions options;
-  options.instance_types = {"m5.*"};
   const auto page = page_of("DescribeSpotPriceHistory",
                             history(item("m5.large", "eu-west-1a", "0.04", "2026-11-24T12:00:00Z") +
                                     item("c5.large", "eu-west-1a", "0.03", "2026-11-24T12:00:00Z")));
-  auto records = run(Dataset::spot_prices, page, options);
+  auto records = run_spot(page, {"m5.*"});
   ASSERT_TRUE(records.ok());
   const auto& rows = std::get<std::vector<SpotPriceRecord>>(records.value());
   ASSERT_EQ(rows.size(), 1u);
@@ -86,7 +101,6 @@ TEST(SpotPriceNormalizer, AppliesInstanceTypePatternsTheRequestCouldNotCarry) {
 }
 
 TEST(SpotPriceNormalizer, BadValuesNameTheRegionActionAndRequest) {
-  const SourceOptions options;
   for (const auto& [body, what] : std::vector<std::pair<std::string, std::string>>{
            {history(item("m5.large", "eu-west-1a", "cheap", "2026-11-24T12:00:00Z")), "<spotPrice> is not a price: 'cheap'"},
            {history(item("m5.large", "eu-west-1a", "0.04", "yesterday")), "<timestamp> is not a time: 'yesterday'"},
@@ -94,7 +108,7 @@ TEST(SpotPriceNormalizer, BadValuesNameTheRegionActionAndRequest) {
            {history(item("m5.large", "eu-west-1a", "0.04", "2026-11-24T12:00:00Z")).substr(0, 200), ""},
        }) {
     SCOPED_TRACE(body);
-    auto records = run(Dataset::spot_prices, page_of("DescribeSpotPriceHistory", body), options);
+    auto records = run_spot(page_of("DescribeSpotPriceHistory", body), {"m5.large"});
     ASSERT_FALSE(records.ok());
     const std::string line = records.error().describe();
     EXPECT_NE(line.find("eu-west-1"), std::string::npos) << line;
@@ -105,12 +119,14 @@ TEST(SpotPriceNormalizer, BadValuesNameTheRegionActionAndRequest) {
 }
 
 TEST(SpotSources, AskForTheWindowTheProductsAndAThousandAtATime) {
-  SourceOptions options;
-  options.instance_types = {"m5.large"};
-  options.product_descriptions = {"Linux/UNIX (Amazon VPC)", "Windows (Amazon VPC)"};
-  options.spot_start = *parse_rfc3339("2026-11-23T00:00:00Z");
-  options.spot_end = *parse_rfc3339("2026-11-24T00:00:00Z");
-  const auto sources = spot_sources("eu-west-1", options);
+  SpotWindow window;
+  window.product_descriptions = {"Linux/UNIX (Amazon VPC)", "Windows (Amazon VPC)"};
+  window.start = *parse_rfc3339("2026-11-23T00:00:00Z");
+  window.end = *parse_rfc3339("2026-11-24T00:00:00Z");
+  auto planned = plan_feed(SpotPriceFeed({"m5.large"}, window, 50), "eu-west-1");
+  ASSERT_TRUE(planned.ok());
+  std::vector<std::shared_ptr<const net::Paginator>> sources;
+  for (const auto& s : planned.value()) sources.push_back(s.pages);
   ASSERT_EQ(sources.size(), 1u);
   const auto first = sources[0]->first();
   EXPECT_EQ(first.action, "DescribeSpotPriceHistory");
@@ -130,27 +146,38 @@ TEST(SpotSources, AskForTheWindowTheProductsAndAThousandAtATime) {
 }
 
 TEST(SpotSources, BatchExactTypesOrTheOfferedTypesThatMatch) {
-  SourceOptions options;
-  options.spot_batch_size = 2;
-  options.instance_types = {"a.1", "b.1", "c.1", "d.1", "e.1"};
-  EXPECT_EQ(spot_sources("eu-west-1", options).size(), 3u);
+  // The first request of each stream planned for `types` in eu-west-1, given what the region offers.
+  auto plan = [](const std::vector<std::string>& types, const std::vector<std::string>& offered) {
+    const SpotPriceFeed feed(types, SpotWindow{}, 2);
+    std::vector<std::vector<RecordVector>> needs;
+    if (!exact_instance_types(types)) needs.push_back({offerings_of("eu-west-1", offered)});
+    auto planned = plan_feed(feed, "eu-west-1", std::move(needs));
+    EXPECT_TRUE(planned.ok());
+    std::vector<net::ApiRequest> out;
+    if (planned.ok()) {
+      for (const auto& s : planned.value()) out.push_back(s.pages->first());
+    }
+    return out;
+  };
+  EXPECT_EQ(plan({"a.1", "b.1", "c.1", "d.1", "e.1"}, {}).size(), 3u);
 
-  options.instance_types = {"m5.*"};
-  options.offered_types = std::make_shared<const std::map<std::string, std::vector<std::string>>>(
-      std::map<std::string, std::vector<std::string>>{{"eu-west-1", {"c5.large", "m5.large", "m5.xlarge", "m5.2xlarge"}}});
-  const auto matched = spot_sources("eu-west-1", options);
+  // Offered types that match, in type order, two to a request.
+  const auto matched = plan({"m5.*"}, {"c5.large", "m5.large", "m5.xlarge", "m5.2xlarge"});
   ASSERT_EQ(matched.size(), 2u);
-  EXPECT_EQ(params_of(matched[0]->first()).at("InstanceType.1"), "m5.large");
-  EXPECT_EQ(params_of(matched[1]->first()).at("InstanceType.1"), "m5.2xlarge");
-  EXPECT_EQ(params_of(matched[1]->first()).count("InstanceType.2"), 0u);
+  EXPECT_EQ(params_of(matched[0]).at("InstanceType.1"), "m5.2xlarge");
+  EXPECT_EQ(params_of(matched[0]).at("InstanceType.2"), "m5.large");
+  EXPECT_EQ(params_of(matched[1]).at("InstanceType.1"), "m5.xlarge");
+  EXPECT_EQ(params_of(matched[1]).count("InstanceType.2"), 0u);
 
-  options.instance_types = {"x9.*"};
-  EXPECT_TRUE(spot_sources("eu-west-1", options).empty()) << "nothing offered matches: nothing to ask";
+  EXPECT_TRUE(plan({"x9.*"}, {"c5.large", "m5.large"}).empty()) << "nothing offered matches: nothing to ask";
 
-  // A region whose types are unknown gets one request for every type.
-  const auto unknown = spot_sources("us-west-2", options);
-  ASSERT_EQ(unknown.size(), 1u);
-  EXPECT_EQ(params_of(unknown[0]->first()).count("InstanceType.1"), 0u);
+  // Without the region's offerings there is nothing to batch: the stream fails, saying why.
+  const SpotPriceFeed feed({"m5.*"}, SpotWindow{}, 2);
+  const std::vector<RecordVector> none;
+  const Error failed(ErrorCode::aws_api, "eu-west-1 DescribeInstanceTypeOfferings: InternalError");
+  auto planned = feed.plan("eu-west-1", {NeedResult{&none, &failed}, NeedResult{&none, nullptr}});
+  ASSERT_FALSE(planned.ok());
+  EXPECT_NE(planned.error().describe().find("DescribeInstanceTypeOfferings"), std::string::npos);
 }
 
 constexpr const char* kAdvisor = R"({
@@ -165,10 +192,8 @@ constexpr const char* kAdvisor = R"({
 })";
 
 TEST(SpotAdvisorNormalizer, ReadsBandsWithBoundsFromTheirLabels) {
-  SourceOptions options;
-  options.prices.regions = {"eu-west-1"};
   const auto page = page_of("GetSpotAdvisorData", kAdvisor, "http://127.0.0.1/spot-advisor-data.json");
-  auto records = run(Dataset::spot_advisor, page, options);
+  auto records = testing::read_as(testing::lower_source("spot-advisor", {{"regions", "eu-west-1"}}), page);
   ASSERT_TRUE(records.ok()) << records.error().describe();
   auto rows = std::get<std::vector<SpotAdvisorRecord>>(records.value());
   ASSERT_EQ(rows.size(), 3u) << "us-east-1 was not asked for";
@@ -194,10 +219,9 @@ TEST(SpotAdvisorNormalizer, ReadsBandsWithBoundsFromTheirLabels) {
 }
 
 TEST(SpotAdvisorNormalizer, FiltersTypesAndOperatingSystems) {
-  SourceOptions options;
-  options.prices.instance_types = {"m5.*"};
-  options.prices.operating_systems = {"windows"};
-  auto records = run(Dataset::spot_advisor, page_of("GetSpotAdvisorData", kAdvisor, "http://x/a.json"), options);
+  auto records = testing::read_as(
+      testing::lower_source("spot-advisor", {{"regions", "all"}, {"instance_types", "m5.*"}, {"os", "windows"}}),
+      page_of("GetSpotAdvisorData", kAdvisor, "http://x/a.json"));
   ASSERT_TRUE(records.ok());
   const auto& rows = std::get<std::vector<SpotAdvisorRecord>>(records.value());
   ASSERT_EQ(rows.size(), 1u);
@@ -206,7 +230,6 @@ TEST(SpotAdvisorNormalizer, FiltersTypesAndOperatingSystems) {
 }
 
 TEST(SpotAdvisorNormalizer, ABrokenFeedNamesTheUrlAndWhatIsWrong) {
-  const SourceOptions options;
   const std::string url = "http://127.0.0.1/spot-advisor-data.json";
   for (const auto& [body, what] : std::vector<std::pair<std::string, std::string>>{
            {R"({"ranges": [], "spot_advisor": {"eu-west-1": {"Linux": {"m5.large": {"s": 62, "r": 3}}}}})",
@@ -217,7 +240,7 @@ TEST(SpotAdvisorNormalizer, ABrokenFeedNamesTheUrlAndWhatIsWrong) {
            {R"({"ranges": [], "spot_advisor": {"eu-west-1": )", "malformed spot advisor feed"},
        }) {
     SCOPED_TRACE(body);
-    auto records = run(Dataset::spot_advisor, page_of("GetSpotAdvisorData", body, url), options);
+    auto records = testing::decode_with(SpotAdvisorFeed(url), page_of("GetSpotAdvisorData", body, url));
     ASSERT_FALSE(records.ok());
     const std::string line = records.error().describe();
     EXPECT_NE(line.find(what), std::string::npos) << line;

@@ -146,4 +146,17 @@ struct SavingsPlansRateRecord {
   }
 };
 
+/// One offer file of the bulk Price List, as its region index lists it.
+/// Not a dataset: what planning reads to find a region's file.
+struct OfferFileRecord {
+  std::string region;
+  std::string url;  ///< absolute
+
+  template <class V>
+  static void describe(V&& v) {
+    v("region", &OfferFileRecord::region, "Region code.");
+    v("url", &OfferFileRecord::url, "The offer file's URL.");
+  }
+};
+
 }  // namespace pricepipe

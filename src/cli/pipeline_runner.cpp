@@ -1,0 +1,130 @@
+#include "cli/pipeline_runner.h"
+
+#include <cstdio>
+#include <set>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "core/metrics_report.h"
+#include "core/region_info.h"
+#include "graph/graph_builder.h"
+#include "graph/session.h"
+
+namespace pricepipe::cli {
+
+namespace {
+
+// AWS answers AuthFailure, not a dedicated code, for a region the account has
+// not enabled; in an opt-in region that is what it almost always means.
+Error explain_error(const Error& error) {
+  const auto& c = error.context();
+  if (c.aws_code == "AuthFailure" && !c.region.empty()) {
+    if (auto known = find_region_info(c.region); known && known->opt_in_required) {
+      return Error(ErrorCode::region_disabled,
+                   fmt::format("{} — {} is an opt-in region; it is probably not enabled for this account "
+                               "(--regions all skips regions that are not enabled)",
+                               error.message(), c.region),
+                   c);
+    }
+  }
+  return error;
+}
+
+void write_metrics(const RunSettings& settings, graph::Session& session, const RunSummary& run) {
+  const config::ReportSettings& out = settings.report;
+  if (out.metrics_out.empty()) return;
+  const std::string text = out.metrics_format == "prometheus" ? metrics_prometheus(session.metrics(), run)
+                                                               : metrics_json(session.metrics(), run);
+  if (auto written = write_atomically(out.metrics_out, text); !written.ok()) {
+    // The records are out and whole; a missing metrics file is not worth failing them.
+    spdlog::warn("{}", written.error().describe());
+  }
+}
+
+// "· 25 regions · endpoint AWS": what the summary says of a one-source pipeline.
+std::string origin_of(const graph::Plan& plan, const graph::RunReport& report, graph::Session& session) {
+  std::vector<std::size_t> sources;
+  for (std::size_t p = 0; p < plan.producers.size(); ++p) {
+    if (plan.producers[p].kind != graph::ProducerKind::transform) sources.push_back(p);
+  }
+  if (sources.size() != 1) return fmt::format(" · {} sources · {} sinks", sources.size(), plan.sinks.size());
+  const graph::Producer& p = plan.producers[sources.front()];
+  std::string out;
+  if (info(p.dataset).regional) {
+    if (p.files > 0) {
+      out += fmt::format(" · {} files", p.files);
+    } else {
+      out += fmt::format(" · {} regions", p.regions_counted.value_or(report.regions[sources.front()]));
+    }
+  }
+  std::vector<std::string> parts;
+  if (!p.endpoint_service.empty()) parts.push_back("endpoint " + session.endpoint_description(p.endpoint_service));
+  if (!p.origin.empty()) parts.push_back(p.origin);
+  return out + " · " + fmt::format("{}", fmt::join(parts, " · "));
+}
+
+int outcome(const graph::Plan& plan, const graph::RunReport& report) {
+  if (report.complete()) return static_cast<int>(ExitCode::ok);
+  if (report.sink_error) {
+    std::fprintf(stderr, "pricepipe: error: %s\n", report.sink_error->describe().c_str());
+    return static_cast<int>(exit_code_for(report.sink_error->code()));
+  }
+  if (report.fatal) {
+    std::fprintf(stderr, "pricepipe: error: %s\n", explain_error(*report.fatal).describe().c_str());
+    return static_cast<int>(exit_code_for(report.fatal->code()));
+  }
+  if (plan.keep_going) {
+    std::set<std::string> listed;
+    std::size_t failed = 0, read = 0;
+    for (const auto& s : report.streams) {
+      read += s.read ? 1 : 0;
+      if (!s.error) continue;
+      failed += s.read ? 1 : 0;
+      const std::string line = explain_error(*s.error).describe();
+      if (listed.insert(line).second) std::fprintf(stderr, "pricepipe: failed: %s\n", line.c_str());
+    }
+    if (failed == 0) failed = report.failed_streams();  // only planning failed: count what did
+    const bool regional = std::any_of(plan.producers.begin(), plan.producers.end(),
+                                      [](const graph::Producer& p) { return info(p.dataset).regional; });
+    std::fprintf(stderr, "pricepipe: incomplete: %zu of %zu %s failed; the output lacks some or all of their records\n",
+                 failed, read, regional ? "regions" : "streams");
+    return static_cast<int>(ExitCode::partial);
+  }
+  const Error* first = report.first_error();
+  if (first == nullptr) {
+    std::fprintf(stderr, "pricepipe: error: the run was stopped\npricepipe: incomplete: the output above is partial\n");
+    return static_cast<int>(ExitCode::failure);
+  }
+  const Error error = explain_error(*first);
+  std::fprintf(stderr, "pricepipe: error: %s\n", error.describe().c_str());
+  std::fprintf(stderr, "pricepipe: incomplete: the output above is partial\n");
+  return static_cast<int>(exit_code_for(error.code()));
+}
+
+}  // namespace
+
+stages::LoweringContext lowering_context(const RunSettings& settings) {
+  stages::LoweringContext context;
+  context.env = process_environment();
+  context.default_region = graph::default_region(settings.network, context.env);
+  context.now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  return context;
+}
+
+int run_pipeline(const config::PipelineSpec& spec, const RunSettings& settings, const std::string& what) {
+  const graph::Plan plan = graph::plan_pipeline(spec, lowering_context(settings));
+  graph::SessionOptions options;
+  options.network = settings.network;
+  options.cache = settings.cache;
+  options.sign_requests = plan.needs_credentials();
+  graph::Session session(options);
+  const graph::RunReport report = graph::run_plan(plan, session);
+  std::fprintf(stderr, "pricepipe: %s%s\n", session.metrics().summary_line(what, report.records()).c_str(),
+               origin_of(plan, report, session).c_str());
+  const int code = outcome(plan, report);
+  write_metrics(settings, session, RunSummary{what, report.records(), report.complete(), code});
+  return code;
+}
+
+}  // namespace pricepipe::cli

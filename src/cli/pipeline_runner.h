@@ -1,0 +1,23 @@
+// Runs a pipeline spec, whichever command built it: plans it (usage errors
+// name where, before anything is sent), opens a session with credentials
+// only when some feed signs its requests, runs the graph, prints the
+// summary line and the failures on stderr, writes the metrics file, and
+// returns the documented exit code.
+#pragma once
+
+#include <string>
+
+#include "cli/commands.h"
+#include "config/pipeline_spec.h"
+#include "graph/plan.h"
+#include "stages/registry.h"
+
+namespace pricepipe::cli {
+
+/// What lowering reads besides the spec: the environment, the run's region, now.
+stages::LoweringContext lowering_context(const RunSettings& settings);
+
+/// `what`: how the summary and the metrics name the run (the dataset, or the pipeline file).
+int run_pipeline(const config::PipelineSpec& spec, const RunSettings& settings, const std::string& what);
+
+}  // namespace pricepipe::cli

@@ -1,0 +1,918 @@
+#include "graph/graph_builder.h"
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include <simdjson.h>
+#include <spdlog/spdlog.h>
+#include <tbb/flow_graph.h>
+
+#include "graph/catalog_memo.h"
+#include "graph/ordered_writer.h"
+#include "graph/planner.h"
+#include "net/credit_pool.h"
+#include "stages/transforms/json_section_splitter.h"
+#include "stages/transforms/offer_file_normalizer.h"
+
+namespace pricepipe::graph {
+
+namespace {
+
+using Credit = std::shared_ptr<const net::Credit>;
+using Records = std::shared_ptr<const RecordVector>;
+
+template <class... Fs>
+struct overloaded : Fs... {
+  using Fs::operator()...;
+};
+template <class... Fs>
+overloaded(Fs...) -> overloaded<Fs...>;
+
+// An offer file being read: the normalizer's shared state, and the gate that
+// holds terms back until every product before them is in the table.
+struct FileRun {
+  stages::OfferFileState state;
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::uint64_t products_emitted = 0;   // guarded by mutex
+  std::uint64_t products_absorbed = 0;  // guarded by mutex
+  std::atomic<bool> failed{false};
+};
+
+// A stream of the run, from its start until its last page went through.
+struct StreamRun {
+  const StreamInfo* info = nullptr;
+  std::unique_ptr<FileRun> file;
+  std::atomic<std::uint32_t> routed{0};
+  std::atomic<std::int64_t> total{-1};
+  std::atomic<std::uint64_t> records{0};
+  std::mutex mutex;
+  std::optional<Error> error;  // the first error, a real one before a cancellation
+
+  void note(const Error& e) {
+    std::lock_guard lock(mutex);
+    if (!error || (error->code() == ErrorCode::cancelled && e.code() != ErrorCode::cancelled)) error = e;
+  }
+};
+using StreamPtr = std::shared_ptr<StreamRun>;
+
+// A page or segment on its way to decode.
+struct Piece {
+  StreamPtr stream;
+  std::uint32_t index = 0;
+  bool last = false;
+  net::PagePtr page;            // an API page
+  stages::JsonSegment segment;  // or an offer-file segment
+  bool end = false;             // the file's end marker
+  Credit credit;
+  std::optional<Error> error;
+};
+using PiecePtr = std::shared_ptr<Piece>;
+
+// Its records, on the way to every node that reads them.
+struct Batch {
+  StreamPtr stream;
+  std::uint32_t index = 0;
+  bool last = false;
+  std::shared_ptr<RecordVector> records;
+  std::optional<Error> error;
+  Credit credit;
+  std::string cache_key;
+};
+using BatchPtr = std::shared_ptr<Batch>;
+
+// What a sink's two nodes carry: a page of records (or its NDJSON), or a declaration.
+struct SinkMsg {
+  Path at;
+  std::uint64_t page = 0;
+  bool last = false;
+  bool declare = false;
+  std::uint32_t parts = 0;
+  std::string region;
+  Records records;
+  std::shared_ptr<const std::string> ndjson;
+  std::size_t rows = 0;
+  std::string prepared;
+  Credit credit;
+};
+using SinkMsgPtr = std::shared_ptr<SinkMsg>;
+
+// Credits a reader thread can wait for.
+class BlockingCredits {
+ public:
+  explicit BlockingCredits(std::size_t capacity) : pool_(net::CreditPool::create(capacity)) {
+    pool_->on_release([this] {
+      std::lock_guard lock(mutex_);
+      cv_.notify_all();
+    });
+  }
+  ~BlockingCredits() { pool_->on_release({}); }
+
+  /// A credit, or nullptr once `stopping` turns true.
+  Credit acquire(const std::atomic<bool>& stopping) {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      if (auto credit = pool_->try_acquire()) return credit;
+      if (stopping) return nullptr;
+      cv_.wait_for(lock, std::chrono::milliseconds(100));
+    }
+  }
+  void wake_all() {
+    std::lock_guard lock(mutex_);
+    cv_.notify_all();
+  }
+  std::size_t capacity() const { return pool_->capacity(); }
+
+ private:
+  std::shared_ptr<net::CreditPool> pool_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+};
+
+// simdjson parsers for segments, owned by the run. Each grows to several MB
+// for a 1 MB segment; their number follows how many segments are parsed at
+// once, and their buffers are reused from segment to segment.
+class ParserPool {
+ public:
+  class Lease {
+   public:
+    Lease(ParserPool& pool, std::unique_ptr<simdjson::dom::parser> parser) : pool_(pool), parser_(std::move(parser)) {}
+    ~Lease() { pool_.give_back(std::move(parser_)); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    simdjson::dom::parser& operator*() { return *parser_; }
+
+   private:
+    ParserPool& pool_;
+    std::unique_ptr<simdjson::dom::parser> parser_;
+  };
+
+  Lease take() {
+    std::lock_guard lock(mutex_);
+    if (free_.empty()) return Lease(*this, std::make_unique<simdjson::dom::parser>());
+    auto parser = std::move(free_.back());
+    free_.pop_back();
+    return Lease(*this, std::move(parser));
+  }
+
+ private:
+  void give_back(std::unique_ptr<simdjson::dom::parser> parser) {
+    std::lock_guard lock(mutex_);
+    free_.push_back(std::move(parser));
+  }
+
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<simdjson::dom::parser>> free_;
+};
+
+// Threads that read offer files: a file is read start to end by one of them
+// (the splitter is sequential), at most `threads` at once.
+class ReaderPool {
+ public:
+  explicit ReaderPool(std::size_t threads) : max_(std::max<std::size_t>(1, threads)) {}
+  ~ReaderPool() { join(); }
+
+  void submit(std::function<void()> job) {
+    std::lock_guard lock(mutex_);
+    jobs_.push_back(std::move(job));
+    if (threads_.size() < max_ && idle_ == 0) {
+      threads_.emplace_back([this] { work(); });
+    } else {
+      cv_.notify_one();
+    }
+  }
+
+  void join() {
+    {
+      std::lock_guard lock(mutex_);
+      closing_ = true;
+      cv_.notify_all();
+    }
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+
+ private:
+  void work() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      ++idle_;
+      cv_.wait(lock, [&] { return !jobs_.empty() || closing_; });
+      --idle_;
+      if (jobs_.empty()) return;
+      auto job = std::move(jobs_.front());
+      jobs_.pop_front();
+      lock.unlock();
+      job();
+      lock.lock();
+    }
+  }
+
+  const std::size_t max_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;
+  std::vector<std::thread> threads_;
+  std::size_t idle_ = 0;
+  bool closing_ = false;
+};
+
+// Reads a local file in large blocks.
+Result<void> read_local(const std::string& path, const std::function<Result<void>(std::string_view)>& consume) {
+  ErrorContext c;
+  c.file = path;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error(ErrorCode::io, std::string("cannot open offer file: ") + std::strerror(errno), c);
+  posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  std::string buffer(4 << 20, '\0');
+  Result<void> result;
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      result = Error(ErrorCode::io, std::string("cannot read offer file: ") + std::strerror(errno), c);
+      break;
+    }
+    if (n == 0) break;
+    result = consume(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+    if (!result.ok()) break;
+  }
+  ::close(fd);
+  return result;
+}
+
+// A catalog region being joined.
+struct RegionJoin {
+  RegionJoin(const std::string& region, stages::CatalogJoinOptions options) : join(region, std::move(options)) {}
+
+  std::mutex mutex;
+  stages::CatalogJoin join;
+  // Pages of a stream are folded in order (spot history's time-weighted mean needs it).
+  std::map<std::uint32_t, std::uint32_t> next;
+  std::map<std::pair<std::uint32_t, std::uint32_t>, Records> early;
+  std::vector<std::string> inputs;  // cache keys of what the rows are joined from
+  std::string memo_key;
+};
+
+class Run {
+ public:
+  Run(const Plan& plan, Session& session, const RunOptions& options);
+  RunReport go();
+
+ private:
+  using FetchNode = tbb::flow::async_node<StreamPtr, PiecePtr>;
+  using ReadNode = tbb::flow::async_node<StreamPtr, PiecePtr>;
+
+  struct SinkRun {
+    SinkRun(tbb::flow::graph& g, Run& run, stages::Sink& sink);
+    stages::Sink& sink;
+    OrderedWriter<Credit> writer;
+    tbb::flow::function_node<SinkMsgPtr, SinkMsgPtr> format;
+    tbb::flow::function_node<SinkMsgPtr> write;
+    std::uint64_t records = 0;
+  };
+
+  void execute(Planner::Actions actions);
+  void start_stream(std::uint32_t id);
+  void read_file(const StreamPtr& run, ReadNode::gateway_type& gateway);
+  BatchPtr decode(const PiecePtr& piece);
+  void route(const BatchPtr& batch);
+  void fold(const Subscriber& s, const Batch& b, const Records& records);
+  void emit(std::size_t producer, const Path& at, std::uint64_t page, bool last, const std::string& region,
+            Records records, std::shared_ptr<const std::string> ndjson, std::size_t rows, const Credit& credit);
+  void declare(std::size_t producer, const Path& at, std::uint32_t parts);
+  void check_memo(const Planner::CheckMemo& check);
+  void finish_region(const Planner::FinishRegion& finish);
+  void write_to_sink(SinkRun& s, SinkMsgPtr m);
+  Result<void> write_message(SinkRun& s, SinkMsg& m);
+  void stop();
+
+  const Plan& plan_;
+  Session& session_;
+  const RunOptions& options_;
+  Planner planner_;
+  std::atomic<bool> stopping_{false};
+  std::mutex report_mutex_;
+  std::optional<Error> sink_error_;
+  std::vector<std::uint64_t> stream_records_;  // records read, by stream id
+
+  // Offer files.
+  ReaderPool readers_;
+  BlockingCredits segment_credits_;
+  ParserPool parsers_;
+  const stages::OfferFileNormalizer normalizer_{};
+  std::mutex files_mutex_;
+  std::vector<std::weak_ptr<StreamRun>> files_;
+
+  // Catalogs.
+  std::vector<std::unique_ptr<CatalogMemo>> memos_;  // per producer; null when off
+  std::mutex joins_mutex_;
+  std::map<std::pair<std::size_t, std::uint32_t>, std::unique_ptr<RegionJoin>> joins_;
+  std::vector<std::shared_ptr<const stages::AdvisorIndex>> advisor_index_;  // per producer, built once
+
+  std::vector<std::unique_ptr<stages::Sink>> owned_sinks_;
+  tbb::flow::graph g_;
+  FetchNode fetch_;
+  ReadNode read_;
+  tbb::flow::function_node<PiecePtr, BatchPtr> decode_;
+  tbb::flow::function_node<BatchPtr> route_;
+  std::vector<std::unique_ptr<SinkRun>> sinks_;
+};
+
+std::size_t concurrent_files(const Plan& plan) {
+  // Two at a time for a stream of files; a catalog reads two per open region.
+  std::size_t files = 2;
+  for (const auto& p : plan.producers) {
+    if (p.kind == ProducerKind::catalog) files = std::max(files, 2 * p.concurrent_regions);
+  }
+  return files;
+}
+
+// Whether everything reading a producer writes bytes, so a memo's NDJSON can stand for its rows.
+bool read_as_bytes(const Plan& plan, std::size_t producer, const std::map<std::string, stages::Sink*>& injected) {
+  for (const auto& c : plan.producers[producer].consumers) {
+    if (!c.sink) return false;
+    if (injected.count(plan.sinks[c.index].id) && injected.at(plan.sinks[c.index].id)->needs_records()) return false;
+  }
+  return true;
+}
+
+// Waiting pages keep their credits but leave two of each pool for the heads,
+// shared out among the sinks; catalog regions (no credit) wait a few at a time.
+OrderedWriter<Credit>::BudgetOf budget_for(std::size_t sinks) {
+  return [sinks](const Credit& credit) -> OrderedWriter<Credit>::Budget {
+    if (!credit) return {nullptr, 8};
+    const std::size_t capacity = credit->pool().capacity();
+    return {&credit->pool(), capacity > 2 ? (capacity - 2) / std::max<std::size_t>(1, sinks) : 0};
+  };
+}
+
+Run::SinkRun::SinkRun(tbb::flow::graph& g, Run& run, stages::Sink& s)
+    : sink(s),
+      writer(s, budget_for(run.plan_.sinks.size())),
+      format(g, tbb::flow::unlimited,
+             [this](SinkMsgPtr m) {
+               if (!m->declare && (m->records || m->ndjson)) {
+                 stages::RecordBatch batch;
+                 batch.region = m->region;
+                 batch.records = m->records;
+                 batch.ndjson = m->ndjson;
+                 m->prepared = sink.prepare(batch);
+                 if (!sink.needs_records()) {
+                   m->records.reset();
+                   m->ndjson.reset();
+                 }
+               }
+               return m;
+             }),
+      write(g, tbb::flow::serial, [&run, this](SinkMsgPtr m) { run.write_to_sink(*this, std::move(m)); }) {
+  tbb::flow::make_edge(format, write);
+}
+
+Run::Run(const Plan& plan, Session& session, const RunOptions& options)
+    : plan_(plan),
+      session_(session),
+      options_(options),
+      planner_(plan),
+      readers_(concurrent_files(plan)),
+      segment_credits_(options.segments_in_flight > 0 ? options.segments_in_flight : 6 * concurrent_files(plan)),
+      memos_(plan.producers.size()),
+      advisor_index_(plan.producers.size()),
+      fetch_(g_, tbb::flow::unlimited,
+             [this](StreamPtr run, FetchNode::gateway_type& gateway) {
+               // Keeps wait_for_all() waiting until the stream's last page arrives.
+               gateway.reserve_wait();
+               session_.fetcher().start(run->info->id, run->info->plan.pages, [run, &gateway](net::PagePtr page) {
+                 auto piece = std::make_shared<Piece>();
+                 piece->stream = run;
+                 piece->index = page->index;
+                 piece->last = page->last;
+                 piece->credit = page->credit;
+                 if (page->error) piece->error = *page->error;
+                 piece->page = std::move(page);
+                 const bool last = piece->last;
+                 gateway.try_put(piece);
+                 if (last) gateway.release_wait();
+               });
+             }),
+      read_(g_, tbb::flow::unlimited,
+            [this](StreamPtr run, ReadNode::gateway_type& gateway) {
+              gateway.reserve_wait();
+              readers_.submit([this, run, &gateway] {
+                read_file(run, gateway);
+                gateway.release_wait();
+              });
+            }),
+      decode_(g_, tbb::flow::unlimited, [this](PiecePtr piece) { return decode(piece); }),
+      route_(g_, tbb::flow::unlimited, [this](BatchPtr batch) {
+        try {
+          route(batch);
+        } catch (const std::exception& e) {
+          // A bug: say so and stop, rather than leave the graph waiting.
+          spdlog::error("internal error routing a page: {}", e.what());
+          {
+            std::lock_guard lock(report_mutex_);
+            if (!sink_error_) sink_error_ = Error(ErrorCode::internal, std::string("routing failed: ") + e.what());
+          }
+          stop();
+        }
+      }) {
+  tbb::flow::make_edge(fetch_, decode_);
+  tbb::flow::make_edge(read_, decode_);
+  tbb::flow::make_edge(decode_, route_);
+  for (std::size_t i = 0; i < plan.sinks.size(); ++i) {
+    stages::Sink* sink = nullptr;
+    if (auto it = options.sinks.find(plan.sinks[i].id); it != options.sinks.end()) {
+      sink = it->second;
+    } else {
+      owned_sinks_.push_back(plan.sinks[i].lowering.make());
+      sink = owned_sinks_.back().get();
+    }
+    sinks_.push_back(std::make_unique<SinkRun>(g_, *this, *sink));
+  }
+  for (std::size_t p = 0; p < plan.producers.size(); ++p) {
+    if (plan.producers[p].kind == ProducerKind::catalog && read_as_bytes(plan, p, options.sinks)) {
+      memos_[p] = CatalogMemo::open(session_.cache(), plan.producers[p].fingerprint, session_.endpoint_description("ec2"));
+    }
+  }
+}
+
+void Run::execute(Planner::Actions actions) {
+  for (auto& action : actions) {
+    std::visit(overloaded{
+                   [&](const Planner::Start& a) { start_stream(a.stream); },
+                   [&](const Planner::Declare& a) { declare(a.producer, a.at, a.parts); },
+                   [&](const Planner::CheckMemo& a) { check_memo(a); },
+                   [&](const Planner::FinishRegion& a) { finish_region(a); },
+                   [&](const Planner::Stop&) { stop(); },
+               },
+               action);
+  }
+}
+
+void Run::start_stream(std::uint32_t id) {
+  auto run = std::make_shared<StreamRun>();
+  run->info = &planner_.stream(id);
+  const auto& file = run->info->plan.file;
+  if (!file) {
+    fetch_.try_put(run);
+    return;
+  }
+  run->file = std::make_unique<FileRun>();
+  stages::OfferFileState& state = run->file->state;
+  state.sections = file->sections;
+  state.kind = stages::offer_kind(file->sections);
+  state.name = file->name;
+  state.region = file->region;
+  state.filter = file->filter;
+  {
+    std::lock_guard lock(files_mutex_);
+    std::erase_if(files_, [](const std::weak_ptr<StreamRun>& f) { return f.expired(); });
+    files_.push_back(run);
+  }
+  read_.try_put(run);
+}
+
+void Run::read_file(const StreamPtr& run, ReadNode::gateway_type& gateway) {
+  const stages::OfferFilePlan& file = *run->info->plan.file;
+  FileRun& fr = *run->file;
+  std::uint32_t sequence = 0;
+  bool products_closed = false;
+  std::vector<std::vector<std::string>> paths;
+  for (auto section : file.sections) paths.push_back(stages::section_path(section));
+
+  stages::JsonSectionSplitter splitter(paths, options_.segment_bytes, [&](stages::JsonSegment&& segment) {
+    if (segment.sequence == 0) {
+      const auto& header = splitter.header();
+      if (auto it = header.find("publicationDate"); it != header.end()) fr.state.published_at = parse_rfc3339(it->second);
+      if (auto it = header.find("regionCode"); it != header.end() && fr.state.region.empty()) fr.state.region = it->second;
+    }
+    if (file.sections[segment.section] == stages::OfferSection::products) {
+      std::lock_guard lock(fr.mutex);
+      ++fr.products_emitted;
+    } else if (!products_closed) {
+      // Terms join against products: wait until every product is in the table.
+      std::unique_lock lock(fr.mutex);
+      fr.cv.wait(lock, [&] { return fr.products_absorbed == fr.products_emitted || stopping_ || fr.failed; });
+      products_closed = true;
+    }
+    auto credit = segment_credits_.acquire(stopping_);
+    if (!credit) return;
+    auto piece = std::make_shared<Piece>();
+    piece->stream = run;
+    piece->index = sequence++;
+    piece->segment = std::move(segment);
+    piece->credit = std::move(credit);
+    gateway.try_put(piece);
+  });
+
+  auto consume = [&](std::string_view chunk) -> Result<void> {
+    if (stopping_ || fr.failed) return Error(ErrorCode::cancelled, "the run is stopping");
+    return splitter.feed(chunk);
+  };
+  ByteReader read = options_.open_file ? options_.open_file(file) : ByteReader();
+  Result<void> result = read                ? read(consume)
+                        : file.request      ? session_.fetcher().download(*file.request, consume)
+                                            : read_local(file.path, consume);
+  if (result.ok()) result = splitter.finish();
+  if (result.ok()) {
+    const auto& seen = splitter.sections_seen();
+    for (std::size_t i = 0; i < seen.size(); ++i) {
+      if (seen[i]) continue;
+      std::string path;
+      for (const auto& key : paths[i]) path += (path.empty() ? "" : ".") + key;
+      ErrorContext c;
+      c.file = file.name;
+      result = Error(ErrorCode::malformed_response, "the offer file has no \"" + path + "\" section", c);
+      break;
+    }
+  }
+  auto end = std::make_shared<Piece>();
+  end->stream = run;
+  end->index = sequence;
+  end->last = true;
+  end->end = true;
+  if (!result.ok()) {
+    Error e = result.error();
+    if (e.context().file.empty()) e.context().file = file.name;
+    if (e.context().region.empty()) e.context().region = file.region;
+    end->error = std::move(e);
+  }
+  gateway.try_put(end);
+}
+
+BatchPtr Run::decode(const PiecePtr& piece) {
+  auto batch = std::make_shared<Batch>();
+  batch->stream = piece->stream;
+  batch->index = piece->index;
+  batch->last = piece->last;
+  batch->credit = std::move(piece->credit);
+  batch->error = std::move(piece->error);
+  StreamRun& run = *piece->stream;
+  if (batch->error || piece->end) return batch;
+  try {
+    if (piece->page) {
+      batch->cache_key = piece->page->cache_key;
+      auto records = run.info->plan.decoder->decode(*piece->page);
+      if (records.ok()) {
+        if (size_of(records.value()) > 0) batch->records = std::make_shared<RecordVector>(std::move(records.value()));
+      } else {
+        batch->error = std::move(records.error());
+      }
+      // The records hold their own copies; the wire bytes can go.
+      piece->page.reset();
+      return batch;
+    }
+    FileRun& fr = *run.file;
+    const bool products = run.info->plan.file->sections[piece->segment.section] == stages::OfferSection::products;
+    if (!fr.failed) {
+      auto parser = parsers_.take();
+      auto records = normalizer_.process(piece->segment, fr.state, *parser);
+      if (records.ok()) {
+        // Product segments fill the table and yield nothing.
+        if (size_of(records.value()) > 0) batch->records = std::make_shared<RecordVector>(std::move(records.value()));
+      } else {
+        batch->error = std::move(records.error());
+      }
+    }
+    piece->segment.json = std::string();  // the bytes are no longer needed
+    if (batch->error) fr.failed = true;
+    if (products || batch->error) {
+      std::lock_guard lock(fr.mutex);
+      if (products) ++fr.products_absorbed;
+      fr.cv.notify_all();
+    }
+  } catch (const std::exception& e) {
+    ErrorContext c;
+    c.region = run.info->region;
+    batch->error = Error(ErrorCode::internal, std::string("decode failed: ") + e.what(), std::move(c));
+    if (run.file) {
+      run.file->failed = true;
+      std::lock_guard lock(run.file->mutex);
+      run.file->cv.notify_all();
+    }
+  }
+  return batch;
+}
+
+void Run::route(const BatchPtr& batch) {
+  Batch& b = *batch;
+  StreamRun& run = *b.stream;
+  const StreamInfo& info = *run.info;
+  if (b.error) run.note(*b.error);
+  // Only a file's terms and an API page carry records; product segments carry none.
+  const Records records = b.records ? Records(std::move(b.records)) : Records();
+  if (records) run.records += size_of(*records);
+  if (records && info.collect) planner_.collect(info.id, b.index, *records);
+  for (const Subscriber& s : info.subscribers) {
+    if (s.kind == Subscriber::Kind::catalog) {
+      fold(s, b, records);
+      continue;
+    }
+    const Producer& producer = plan_.producers[s.producer];
+    Records kept = records;
+    if (records && producer.input.keep) {
+      auto copy = std::make_shared<RecordVector>(*records);
+      producer.input.keep(*copy);
+      kept = std::move(copy);
+    }
+    emit(s.producer, {s.slot, info.index}, b.index, b.last, info.region, std::move(kept), nullptr, 0, b.credit);
+  }
+  if (b.last) run.total = static_cast<std::int64_t>(b.index) + 1;
+  if (static_cast<std::int64_t>(run.routed.fetch_add(1) + 1) == run.total.load()) {
+    std::optional<Error> error;
+    {
+      std::lock_guard lock(run.mutex);
+      error = run.error;
+    }
+    if (run.file) {
+      if (auto orphans = run.file->state.orphan_terms.load(); orphans > 0) {
+        spdlog::warn("{}: {} terms refer to products the file does not list; they were skipped", run.file->state.name,
+                     orphans);
+      }
+    }
+    {
+      std::lock_guard lock(report_mutex_);
+      if (stream_records_.size() <= info.id) stream_records_.resize(info.id + 1);
+      stream_records_[info.id] = run.records;
+    }
+    execute(planner_.stream_done(info.id, error));
+  }
+}
+
+void Run::fold(const Subscriber& s, const Batch& b, const Records& records) {
+  RegionJoin* join = nullptr;
+  {
+    std::lock_guard lock(joins_mutex_);
+    auto it = joins_.find({s.producer, s.slot});
+    if (it == joins_.end()) return;  // the region was given up
+    join = it->second.get();
+  }
+  const Producer& catalog = plan_.producers[s.producer];
+  const stages::Keep& keep = catalog.regional[s.input].keep;
+  Records kept = records;
+  if (records && keep) {
+    auto copy = std::make_shared<RecordVector>(*records);
+    keep(*copy);
+    kept = std::move(copy);
+  }
+  const std::uint32_t stream = b.stream->info->id;
+  std::lock_guard lock(join->mutex);
+  if (!b.cache_key.empty()) join->inputs.push_back(b.cache_key);
+  std::uint32_t& next = join->next[stream];
+  if (b.index != next) {
+    join->early.emplace(std::make_pair(stream, b.index), std::move(kept));
+    return;
+  }
+  if (kept) join->join.add(*kept);
+  ++next;
+  for (auto it = join->early.find({stream, next}); it != join->early.end(); it = join->early.find({stream, next})) {
+    if (it->second) join->join.add(*it->second);
+    join->early.erase(it);
+    ++next;
+  }
+}
+
+void Run::emit(std::size_t producer, const Path& at, std::uint64_t page, bool last, const std::string& region,
+               Records records, std::shared_ptr<const std::string> ndjson, std::size_t rows, const Credit& credit) {
+  const auto& consumers = plan_.producers[producer].consumers;
+  for (const Consumer& c : consumers) {
+    Path path;
+    path.reserve(at.size() + 1);
+    path.push_back(c.input);
+    path.insert(path.end(), at.begin(), at.end());
+    if (!c.sink) {
+      const Producer& t = plan_.producers[c.index];
+      Records out = records;
+      if (records) {
+        auto copy = std::make_shared<RecordVector>(*records);
+        t.transform->apply(*copy);
+        out = std::move(copy);
+      }
+      emit(c.index, path, page, last, region, std::move(out), nullptr, 0, credit);
+      continue;
+    }
+    auto m = std::make_shared<SinkMsg>();
+    m->at = std::move(path);
+    m->page = page;
+    m->last = last;
+    m->region = region;
+    m->records = records;
+    m->ndjson = ndjson;
+    m->rows = records ? size_of(*records) : rows;
+    m->credit = credit;
+    sinks_[c.index]->format.try_put(m);
+  }
+}
+
+void Run::declare(std::size_t producer, const Path& at, std::uint32_t parts) {
+  for (const Consumer& c : plan_.producers[producer].consumers) {
+    Path path;
+    path.push_back(c.input);
+    path.insert(path.end(), at.begin(), at.end());
+    if (!c.sink) {
+      declare(c.index, path, parts);
+      continue;
+    }
+    auto m = std::make_shared<SinkMsg>();
+    m->at = std::move(path);
+    m->declare = true;
+    m->parts = parts;
+    sinks_[c.index]->format.try_put(m);
+  }
+}
+
+void Run::check_memo(const Planner::CheckMemo& check) {
+  CatalogMemo* memo = memos_[check.catalog].get();
+  std::vector<std::string> known;
+  for (const auto& r : check.known_inputs) known.push_back(session_.cache_key(r));
+  std::string key;
+  if (memo != nullptr && known.size() == 2) {
+    key = memo->key(check.region, known);
+    if (auto rows = memo->lookup(key)) {
+      session_.metrics().action("pricepipe", "CatalogRegion").cache_hits.fetch_add(1);
+      declare(check.catalog, {check.slot}, 1);
+      emit(check.catalog, {check.slot, 0}, 0, true, check.region, nullptr, rows->ndjson, rows->count, nullptr);
+      execute(planner_.memo_checked(check.catalog, check.slot, true));
+      execute(planner_.region_finished(check.catalog, check.slot));
+      return;
+    }
+  }
+  auto join = std::make_unique<RegionJoin>(check.region, plan_.producers[check.catalog].join);
+  join->inputs = known;
+  join->inputs.push_back(session_.cache_key(check.advisor));
+  join->memo_key = key;
+  {
+    std::lock_guard lock(joins_mutex_);
+    joins_[{check.catalog, check.slot}] = std::move(join);
+  }
+  execute(planner_.memo_checked(check.catalog, check.slot, false));
+}
+
+void Run::finish_region(const Planner::FinishRegion& finish) {
+  std::unique_ptr<RegionJoin> join;
+  {
+    std::lock_guard lock(joins_mutex_);
+    auto it = joins_.find({finish.catalog, finish.slot});
+    if (it != joins_.end()) {
+      join = std::move(it->second);
+      joins_.erase(it);
+    }
+  }
+  if (!finish.ok || !join || (!finish.advisor_ok && !plan_.keep_going)) {
+    declare(finish.catalog, {finish.slot}, 0);
+    execute(planner_.region_finished(finish.catalog, finish.slot));
+    return;
+  }
+  std::shared_ptr<const stages::AdvisorIndex> advisor;
+  {
+    std::lock_guard lock(joins_mutex_);
+    if (!advisor_index_[finish.catalog]) {
+      auto index = std::make_shared<stages::AdvisorIndex>();
+      if (finish.advisor_ok) {
+        for (const auto& batch : planner_.collected(finish.advisor_instance)) stages::index_advisor(*index, batch);
+      }
+      advisor_index_[finish.catalog] = std::move(index);
+    }
+    advisor = advisor_index_[finish.catalog];
+  }
+  auto rows = join->join.rows(*advisor);
+  if (!finish.advisor_ok) {
+    for (auto& row : rows) row.advisor_reason = "the Spot Instance Advisor feed could not be fetched (see the errors)";
+  }
+  const std::size_t count = rows.size();
+  auto records = std::make_shared<const RecordVector>(std::move(rows));
+  std::shared_ptr<const std::string> ndjson;
+  if (CatalogMemo* memo = memos_[finish.catalog].get(); memo != nullptr && !join->memo_key.empty() && finish.advisor_ok) {
+    auto text = std::make_shared<std::string>();
+    std::visit([&](const auto& list) { for (const auto& r : list) append_ndjson(*text, r); }, *records);
+    ndjson = std::move(text);
+    memo->store(join->memo_key, finish.region, join->inputs, CatalogMemo::Rows{ndjson, count});
+  }
+  declare(finish.catalog, {finish.slot}, 1);
+  emit(finish.catalog, {finish.slot, 0}, 0, true, finish.region, ndjson ? nullptr : records, ndjson, count, nullptr);
+  execute(planner_.region_finished(finish.catalog, finish.slot));
+}
+
+void Run::write_to_sink(SinkRun& s, SinkMsgPtr m) {
+  if (stopping_) return;
+  Result<void> written;
+  try {
+    written = write_message(s, *m);
+  } catch (const std::exception& e) {
+    written = Error(ErrorCode::internal, std::string("writing output failed: ") + e.what());
+  }
+  if (!written.ok()) {
+    {
+      std::lock_guard lock(report_mutex_);
+      if (!sink_error_) sink_error_ = written.error();
+    }
+    execute(planner_.stop());
+  }
+}
+
+Result<void> Run::write_message(SinkRun& s, SinkMsg& message) {
+  SinkMsg* m = &message;
+  Result<void> written;
+  if (m->declare) {
+    written = s.writer.declare(m->at, m->parts);
+  } else if (s.sink.needs_records()) {
+    stages::RecordBatch batch;
+    batch.region = m->region;
+    batch.records = m->records;
+    if (m->records || m->ndjson) written = s.sink.write(batch, std::move(m->prepared));
+    s.records += m->rows;
+  } else {
+    s.records += m->rows;
+    stages::RecordBatch batch;
+    batch.region = m->region;
+    written = s.writer.write(m->at, m->page, m->last, batch, std::move(m->prepared), std::move(m->credit));
+  }
+  return written;
+}
+
+void Run::stop() {
+  if (stopping_.exchange(true)) return;
+  session_.fetcher().cancel();
+  segment_credits_.wake_all();
+  std::lock_guard lock(files_mutex_);
+  for (auto& f : files_) {
+    if (auto run = f.lock()) {
+      std::lock_guard file_lock(run->file->mutex);
+      run->file->cv.notify_all();
+    }
+  }
+}
+
+RunReport Run::go() {
+#if defined(__GLIBC__)
+  // The catalog parses and frees a lot on several threads, and glibc's
+  // per-thread arenas keep what each one freed: left alone, resident memory
+  // creeps up region after region. Returning free memory at 1 MB and serving
+  // buffers over 4 MB from mmap keeps it at the live heap.
+  if (std::any_of(plan_.producers.begin(), plan_.producers.end(),
+                  [](const Producer& p) { return p.kind == ProducerKind::catalog; })) {
+    mallopt(M_TRIM_THRESHOLD, 1 << 20);
+    mallopt(M_MMAP_THRESHOLD, 4 << 20);
+  }
+#endif
+  // Each sink's root: its inputs, in order. A transform's: its inputs.
+  for (std::size_t i = 0; i < plan_.sinks.size(); ++i) {
+    auto m = std::make_shared<SinkMsg>();
+    m->declare = true;
+    m->parts = static_cast<std::uint32_t>(plan_.sinks[i].inputs.size());
+    sinks_[i]->format.try_put(m);
+  }
+  for (std::size_t p = 0; p < plan_.producers.size(); ++p) {
+    if (plan_.producers[p].kind == ProducerKind::transform) {
+      declare(p, {}, static_cast<std::uint32_t>(plan_.producers[p].inputs.size()));
+    }
+  }
+  execute(planner_.start());
+  g_.wait_for_all();
+  readers_.join();
+
+  RunReport report;
+  for (auto& o : planner_.outcomes()) {
+    const std::uint64_t records = o.stream && *o.stream < stream_records_.size() ? stream_records_[*o.stream] : 0;
+    report.streams.push_back(StreamOutcome{o.feed, o.region, o.read, records, o.error});
+  }
+  for (std::size_t p = 0; p < plan_.producers.size(); ++p) report.regions.push_back(planner_.regions_of(p));
+  report.fatal = planner_.fatal();
+  report.sink_error = sink_error_;
+  report.cancelled = planner_.stopped() && !report.fatal;
+  if (auto bug = planner_.unfinished()) report.fatal = Error(ErrorCode::internal, "the run ended early: " + *bug);
+  for (std::size_t i = 0; i < sinks_.size(); ++i) {
+    if (!stopping_ && !sinks_[i]->sink.needs_records() && !sinks_[i]->writer.finished() && !report.fatal) {
+      report.fatal = Error(ErrorCode::internal, "the run ended before sink '" + plan_.sinks[i].id + "' was written out");
+    }
+  }
+  const bool complete = report.complete();
+  for (std::size_t i = 0; i < sinks_.size(); ++i) {
+    report.sinks.push_back(SinkOutcome{plan_.sinks[i].id, sinks_[i]->records});
+    auto finished = sinks_[i]->sink.finish(complete);
+    if (!finished.ok() && !report.sink_error) report.sink_error = finished.error();
+  }
+  return report;
+}
+
+}  // namespace
+
+RunReport run_plan(const Plan& plan, Session& session, const RunOptions& options) {
+  Run run(plan, session, options);
+  return run.go();
+}
+
+}  // namespace pricepipe::graph

@@ -1,0 +1,105 @@
+// What a stage type becomes in a run: the vocabulary between the stage
+// registry (stages/registry.h), which builds these from a node's options,
+// and the graph (src/graph/plan.h), which wires them.
+//
+//   SourceLowering   a dataset read region by region from one feed
+//   CatalogLowering  the catalog: several feeds per region folded by a join
+//   TransformLowering records in, records out (filter)
+//   SinkLowering     where records leave: a format and a destination
+//
+// Contract: everything here is data or const, CPU-only functions; nothing
+// does I/O until the graph runs it.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/dataset.h"
+#include "stages/sinks/sink.h"
+#include "stages/sources/feed.h"
+#include "stages/transforms/catalog_join.h"
+
+namespace pricepipe::stages {
+
+/// Where a node's regions come from.
+struct RegionScope {
+  enum class Kind {
+    single,      ///< one slot: `regions` holds the run's region (a dataset fetched once)
+    listed,      ///< exactly `regions`, in this order
+    ec2,         ///< every region enabled for the account (DescribeRegions), sorted
+    price_list,  ///< every region the bulk Price List has a file for, sorted
+  };
+  Kind kind = Kind::single;
+  std::vector<std::string> regions;
+  bool include_disabled = false;  ///< ec2: regions that are not opted in too
+  FeedPtr index;                  ///< price_list: the index feed that lists them
+};
+
+/// Drops the records a node does not want of a feed's batch (const, CPU-only).
+using Keep = std::function<void(RecordVector& records)>;
+
+/// A feed as one node reads it.
+struct FeedUse {
+  FeedPtr feed;
+  Keep keep;  ///< what the node keeps of every batch; null: everything
+  /// What it keeps when the feed also serves other nodes (an offer file read
+  /// for several filters); alone, the feed already keeps only this.
+  Keep keep_if_shared;
+};
+
+/// A dataset read region by region: the records of one feed, kept as the
+/// node's options say.
+struct SourceLowering {
+  Dataset dataset = Dataset::regions;
+  RegionScope scope;
+  FeedUse input;
+  // What the run summary names as the data's origin and counts.
+  std::string endpoint_service;  ///< "ec2" or "pricing": that service's endpoint
+  std::string origin;            ///< else this: "price list URL", "offer files", "spot advisor URL"
+  std::size_t files = 0;         ///< local offer files read: counted instead of regions
+  std::optional<std::size_t> regions_counted;  ///< regions counted when not the scope's
+};
+
+/// The catalog: per region, its instance types, offerings, spot history and
+/// offer files folded into one row per type, with the advisor feed (read
+/// once) beside them.
+struct CatalogLowering {
+  RegionScope scope;
+  FeedUse instance_types, offerings, spot, ec2_prices, savings_plans;
+  FeedUse advisor;
+  CatalogJoinOptions join;
+  std::size_t concurrent_regions = 4;
+  /// What, besides the inputs' answers, shapes a region's rows (for memos).
+  std::string fingerprint;
+  std::string origin;
+};
+
+/// A CPU-only step between nodes: a batch in, what it keeps out.
+class Transform {
+ public:
+  virtual ~Transform() = default;
+  /// Const and CPU-only; called concurrently.
+  virtual void apply(RecordVector& records) const = 0;
+};
+
+/// A transform, once its input's dataset is known (all its inputs yield the same one).
+struct TransformLowering {
+  /// The transform for records of `input`, or why it cannot read them.
+  std::function<Result<std::shared_ptr<const Transform>>(Dataset input)> bind;
+  /// The dataset it yields from `input`.
+  std::function<Dataset(Dataset input)> output;
+};
+
+/// Where records leave the graph; built when the run starts.
+struct SinkLowering {
+  std::function<std::unique_ptr<Sink>()> make;
+  std::string describe;  ///< "stdout", "file out.ndjson"
+};
+
+using Lowered = std::variant<SourceLowering, CatalogLowering, TransformLowering, SinkLowering>;
+
+}  // namespace pricepipe::stages

@@ -1,0 +1,347 @@
+#include "stages/registry.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "stages/sinks/file_sink.h"
+#include "stages/sinks/ndjson_sink.h"
+#include "stages/sources/ec2_describe_feed.h"
+#include "stages/sources/get_products_feed.h"
+#include "stages/sources/offer_file_feed.h"
+#include "stages/sources/price_list_index_feed.h"
+#include "stages/sources/price_list_index_source.h"
+#include "stages/sources/source_options.h"
+#include "stages/sources/spot_advisor_feed.h"
+#include "stages/sources/spot_advisor_source.h"
+#include "stages/sources/spot_price_feed.h"
+
+namespace pricepipe::stages {
+
+namespace {
+
+using config::NodeKind;
+
+template <class Options, class Lower>
+StageType stage(std::string name, NodeKind kind, std::string summary, Lower lower) {
+  StageType t;
+  t.name = std::move(name);
+  t.kind = kind;
+  t.summary = std::move(summary);
+  t.options = config::declarations_of<Options>();
+  t.lower = [lower](const config::NodeSpec& node, const LoweringContext& context) -> Lowered {
+    const auto options = config::read_options<Options>(node.options, context.env,
+                                                       node.describe() + " (type " + node.type + ")", node.at);
+    return lower(options, context);
+  };
+  return t;
+}
+
+std::string summary_of(Dataset dataset) { return std::string(info(dataset).summary); }
+
+RegionScope single(const LoweringContext& context) {
+  RegionScope s;
+  s.kind = RegionScope::Kind::single;
+  s.regions = {context.default_region};
+  return s;
+}
+
+RegionScope listed_or(const std::vector<std::string>& regions, const LoweringContext& context, RegionScope all) {
+  if (!regions.empty() && regions.front() == "all") return all;
+  RegionScope s;
+  s.kind = RegionScope::Kind::listed;
+  s.regions = regions.empty() ? std::vector<std::string>{context.default_region} : regions;
+  return s;
+}
+
+RegionScope ec2_scope(const std::vector<std::string>& regions, bool include_disabled, const LoweringContext& context) {
+  RegionScope all;
+  all.kind = RegionScope::Kind::ec2;
+  all.include_disabled = include_disabled;
+  return listed_or(regions, context, all);
+}
+
+std::string price_list_base(const std::string& url) { return url.empty() ? std::string(kDefaultPriceListUrl) : url; }
+
+RegionScope price_list_scope(const std::vector<std::string>& regions, const std::string& base, OfferKind kind,
+                             const LoweringContext& context) {
+  RegionScope all;
+  all.kind = RegionScope::Kind::price_list;
+  all.index = std::make_shared<const PriceListIndexFeed>(base, kind);
+  return listed_or(regions, context, all);
+}
+
+// Keeps the records of price-like rows (region, type, operating system, tenancy) that `filter` keeps.
+Keep keep_prices(PriceFilter filter) {
+  if (filter.keeps_everything()) return {};
+  return [filter = std::move(filter)](RecordVector& records) {
+    std::visit(
+        [&](auto& rows) {
+          using Row = typename std::remove_cvref_t<decltype(rows)>::value_type;
+          if constexpr (std::is_base_of_v<PricedProduct, Row> || std::is_same_v<Row, SavingsPlansRateRecord>) {
+            std::erase_if(rows, [&](const Row& r) {
+              return !filter.keeps_product(r.region, r.instance_type, r.operating_system, r.tenancy);
+            });
+          } else if constexpr (std::is_same_v<Row, SpotAdvisorRecord>) {
+            std::erase_if(rows, [&](const Row& r) {
+              return !filter.keeps_product(r.region, r.instance_type, r.operating_system, "shared");
+            });
+          }
+        },
+        records);
+  };
+}
+
+PriceFilter price_filter(const PriceOptions& o) {
+  PriceFilter f;
+  f.instance_types = o.instance_types;
+  f.operating_systems = o.os;
+  f.tenancies = o.tenancy;
+  return f;
+}
+
+// The Pricing API for a handful of exact lookups; the bulk offer files otherwise.
+bool use_bulk(const PriceOptions& o) {
+  if (!o.offer_file.empty() || o.price_source == "bulk") return true;
+  if (o.price_source == "api") return false;
+  const bool all = !o.regions.empty() && o.regions.front() == "all";
+  const std::size_t regions = all ? 0 : std::max<std::size_t>(1, o.regions.size());
+  return !(exact_instance_types(o.instance_types) && regions > 0 && regions * o.instance_types.size() <= 8);
+}
+
+SourceLowering bulk_prices(Dataset dataset, const PriceOptions& o, std::vector<OfferSection> sections,
+                           const LoweringContext& context) {
+  SourceLowering out;
+  out.dataset = dataset;
+  PriceFilter filter = price_filter(o);
+  if (!o.offer_file.empty()) {
+    // Local files may cover many regions: the listed regions filter records.
+    if (o.regions.empty() || o.regions.front() != "all") filter.regions = o.regions;
+    out.scope = single(context);
+    out.input.feed = std::make_shared<const LocalOfferFilesFeed>(o.offer_file, std::move(sections), filter);
+    out.input.keep_if_shared = keep_prices(filter);
+    out.origin = "offer files";
+    out.files = o.offer_file.size();
+    return out;
+  }
+  const std::string base = price_list_base(o.price_list_url);
+  out.scope = price_list_scope(o.regions, base, offer_kind(sections), context);
+  out.input.feed = std::make_shared<const OfferFileFeed>(base, std::move(sections), filter);
+  out.input.keep_if_shared = keep_prices(filter);
+  out.origin = "price list " + base;
+  return out;
+}
+
+template <class Options>
+StageType price_stage(Dataset dataset, OfferSection terms) {
+  return stage<Options>(std::string(info(dataset).name), NodeKind::source, summary_of(dataset),
+                        [dataset, terms](const Options& o, const LoweringContext& context) -> Lowered {
+                          if constexpr (std::is_same_v<Options, ApiPriceOptions>) {
+                            if (!use_bulk(o)) {
+                              SourceLowering out;
+                              out.dataset = dataset;
+                              out.scope = ec2_scope(o.regions, o.include_disabled_regions, context);
+                              out.input.feed =
+                                  std::make_shared<const GetProductsFeed>(dataset, price_filter(o), o.pricing_region);
+                              out.endpoint_service = "pricing";
+                              return out;
+                            }
+                          }
+                          return bulk_prices(dataset, o, {OfferSection::products, terms}, context);
+                        });
+}
+
+std::vector<std::string> product_descriptions(const std::vector<std::string>& asked) {
+  if (asked.size() == 1 && asked[0] == "all") {
+    return {"Linux/UNIX", "Linux/UNIX (Amazon VPC)", "SUSE Linux", "SUSE Linux (Amazon VPC)",
+            "Red Hat Enterprise Linux", "Red Hat Enterprise Linux (Amazon VPC)", "Windows", "Windows (Amazon VPC)"};
+  }
+  if (asked.empty()) return SpotWindow{}.product_descriptions;
+  return asked;
+}
+
+SpotWindow spot_window(const SpotWindowOptions& o, std::vector<std::string> products, const LoweringContext& context) {
+  const ResolvedWindow w = resolve_window(o, context.now);
+  SpotWindow out;
+  out.product_descriptions = std::move(products);
+  out.start = w.start;
+  out.end = w.end;
+  out.start_label = w.start_label;
+  out.end_label = w.end_label;
+  return out;
+}
+
+template <class Feed, class Options>
+StageType ec2_stage(Dataset dataset) {
+  return stage<Options>(std::string(info(dataset).name), NodeKind::source, summary_of(dataset),
+                        [dataset](const Options& o, const LoweringContext& context) -> Lowered {
+                          SourceLowering out;
+                          out.dataset = dataset;
+                          out.scope = ec2_scope(o.regions, o.include_disabled_regions, context);
+                          if constexpr (std::is_same_v<Options, Ec2TypeOptions>) {
+                            out.input.feed = std::make_shared<const Feed>(o.instance_types);
+                          } else {
+                            out.input.feed = std::make_shared<const Feed>();
+                          }
+                          out.endpoint_service = "ec2";
+                          return out;
+                        });
+}
+
+/// How the catalog's memo key knows the options that shape its rows.
+std::string catalog_fingerprint(const CatalogOptions& o, const SpotWindow& w, const std::string& price_list,
+                                const std::string& advisor) {
+  std::string out = "types=";
+  for (const auto& t : o.instance_types) out += t + ",";
+  out += "\nproducts=";
+  for (const auto& p : w.product_descriptions) out += p + ",";
+  std::string start, end;
+  append_rfc3339(start, w.start);
+  append_rfc3339(end, w.end);
+  // A window that follows the clock is its relative name, as in the cache keys.
+  out += "\nspot=" + (w.start_label.empty() ? start : w.start_label) + ".." + (w.end_label.empty() ? end : w.end_label);
+  out += "\nprice-list=" + price_list + "\nadvisor=" + advisor;
+  return out;
+}
+
+Lowered lower_catalog(const CatalogOptions& o, const LoweringContext& context) {
+  CatalogLowering out;
+  out.scope = ec2_scope(o.regions, o.include_disabled_regions, context);
+  const SpotWindow window = spot_window(o, {CatalogJoinOptions{}.spot_product}, context);
+  out.instance_types.feed = std::make_shared<const DescribeInstanceTypesFeed>(o.instance_types);
+  out.offerings.feed = std::make_shared<const DescribeInstanceTypeOfferingsFeed>(o.instance_types);
+  out.spot.feed = std::make_shared<const SpotPriceFeed>(o.instance_types, window, o.spot_batch_size);
+  // Prices of a plain instance in each operating system the catalog has columns for.
+  PriceFilter filter;
+  filter.instance_types = o.instance_types;
+  filter.operating_systems = {"linux", "windows", "rhel", "suse"};
+  filter.tenancies = {"shared"};
+  const std::string base = price_list_base(o.price_list_url);
+  out.ec2_prices.feed = std::make_shared<const OfferFileFeed>(
+      base, std::vector<OfferSection>{OfferSection::products, OfferSection::on_demand, OfferSection::reserved}, filter);
+  out.ec2_prices.keep_if_shared = keep_prices(filter);
+  out.savings_plans.feed = std::make_shared<const OfferFileFeed>(
+      base, std::vector<OfferSection>{OfferSection::products, OfferSection::savings_plans}, filter);
+  out.savings_plans.keep_if_shared = keep_prices(filter);
+  const std::string advisor = o.spot_advisor_url.empty() ? std::string(kDefaultSpotAdvisorUrl) : o.spot_advisor_url;
+  out.advisor.feed = std::make_shared<const SpotAdvisorFeed>(advisor);  // its Linux entries are indexed
+  out.join.window_start = window.start;
+  out.join.window_end = window.end;
+  out.concurrent_regions = o.concurrent_regions;
+  out.fingerprint = catalog_fingerprint(o, window, o.price_list_url, o.spot_advisor_url);
+  out.origin = "price list " + base;
+  return out;
+}
+
+struct StdoutOptions {
+  std::string format = "ndjson";
+
+  template <class V>
+  static void describe(V&& v) {
+    v(&StdoutOptions::format, config::Option{.key = "format",
+                                             .help = "How records are written: ndjson (one JSON object per line).",
+                                             .choices = {"ndjson"}});
+  }
+};
+
+struct FileOptions {
+  std::string path;
+  std::string format = "ndjson";
+
+  template <class V>
+  static void describe(V&& v) {
+    v(&FileOptions::path, config::Option{.key = "path",
+                                         .help = "The file to write. Records go to PATH.partial first; a complete "
+                                                 "run renames it to PATH, an incomplete one leaves PATH untouched.",
+                                         .placeholder = "PATH"});
+    v(&FileOptions::format, config::Option{.key = "format",
+                                           .help = "How records are written: ndjson (one JSON object per line).",
+                                           .choices = {"ndjson"}});
+  }
+  std::optional<config::OptionProblem> validate() const {
+    if (path.empty()) return config::OptionProblem{"path", "a file sink needs a path"};
+    return std::nullopt;
+  }
+};
+
+std::vector<StageType> build_types() {
+  std::vector<StageType> out;
+  out.push_back(stage<NoOptions>("regions", NodeKind::source, summary_of(Dataset::regions),
+                                 [](const NoOptions&, const LoweringContext& context) -> Lowered {
+                                   SourceLowering s;
+                                   s.dataset = Dataset::regions;
+                                   s.scope = single(context);
+                                   s.input.feed = std::make_shared<const DescribeRegionsFeed>();
+                                   s.endpoint_service = "ec2";
+                                   return s;
+                                 }));
+  out.push_back(ec2_stage<DescribeAvailabilityZonesFeed, ZonesOptions>(Dataset::availability_zones));
+  out.push_back(ec2_stage<DescribeInstanceTypesFeed, Ec2TypeOptions>(Dataset::instance_types));
+  out.push_back(ec2_stage<DescribeInstanceTypeOfferingsFeed, Ec2TypeOptions>(Dataset::instance_type_offerings));
+  out.push_back(price_stage<ApiPriceOptions>(Dataset::on_demand_prices, OfferSection::on_demand));
+  out.push_back(price_stage<ApiPriceOptions>(Dataset::reserved_prices, OfferSection::reserved));
+  out.push_back(price_stage<SavingsPlansOptions>(Dataset::savings_plans_rates, OfferSection::savings_plans));
+  out.push_back(stage<SpotPricesOptions>(
+      "spot-prices", NodeKind::source, summary_of(Dataset::spot_prices),
+      [](const SpotPricesOptions& o, const LoweringContext& context) -> Lowered {
+        SourceLowering s;
+        s.dataset = Dataset::spot_prices;
+        s.scope = ec2_scope(o.regions, o.include_disabled_regions, context);
+        s.input.feed = std::make_shared<const SpotPriceFeed>(
+            o.instance_types, spot_window(o, product_descriptions(o.product_descriptions), context), o.spot_batch_size);
+        s.endpoint_service = "ec2";
+        return s;
+      }));
+  out.push_back(stage<SpotAdvisorOptions>(
+      "spot-advisor", NodeKind::source, summary_of(Dataset::spot_advisor),
+      [](const SpotAdvisorOptions& o, const LoweringContext& context) -> Lowered {
+        SourceLowering s;
+        s.dataset = Dataset::spot_advisor;
+        // One document for every region: the regions asked for filter its entries.
+        s.scope = single(context);
+        const std::string url = o.spot_advisor_url.empty() ? std::string(kDefaultSpotAdvisorUrl) : o.spot_advisor_url;
+        s.input.feed = std::make_shared<const SpotAdvisorFeed>(url);
+        PriceFilter filter;
+        if (o.regions.empty()) {
+          filter.regions = {context.default_region};
+        } else if (o.regions.front() != "all") {
+          filter.regions = o.regions;
+        }
+        s.regions_counted = filter.regions.size();
+        filter.instance_types = o.instance_types;
+        filter.operating_systems = o.os;
+        s.input.keep = keep_prices(filter);
+        s.origin = "spot advisor " + url;
+        return s;
+      }));
+  out.push_back(stage<CatalogOptions>("catalog", NodeKind::source, summary_of(Dataset::catalog), lower_catalog));
+  out.push_back(stage<StdoutOptions>("stdout", NodeKind::sink, "Records on standard output, one JSON object per line.",
+                                     [](const StdoutOptions&, const LoweringContext&) -> Lowered {
+                                       return SinkLowering{[] { return std::make_unique<NdjsonSink>(STDOUT_FILENO); },
+                                                           "stdout"};
+                                     }));
+  out.push_back(stage<FileOptions>("file", NodeKind::sink,
+                                   "Records in a file, one JSON object per line, renamed into place when the run is "
+                                   "complete.",
+                                   [](const FileOptions& o, const LoweringContext&) -> Lowered {
+                                     return SinkLowering{[path = o.path] { return std::make_unique<FileSink>(path); },
+                                                         "file " + o.path};
+                                   }));
+  return out;
+}
+
+}  // namespace
+
+const std::vector<StageType>& stage_types() {
+  static const std::vector<StageType> types = build_types();
+  return types;
+}
+
+const StageType* find_stage_type(std::string_view name) {
+  for (const auto& t : stage_types()) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+}  // namespace pricepipe::stages

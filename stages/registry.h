@@ -1,0 +1,60 @@
+// The stage registry: every source, transform and sink type a pipeline can
+// name, with its options declared once and what it lowers to. The graph
+// planner picks a type here by name — never by a switch on a dataset — and
+// everything that lists types or options reads this table: `pricepipe
+// stream`'s flags, pipeline validation, `pricepipe schema --pipeline`, and
+// the tables in docs/cli.md and docs/pipelines.md.
+//
+// Contract: the table is built once and immutable. `lower` reads a node's
+// options (usage errors name the file, line and column, or the flag) and
+// returns what the node becomes; it does no I/O.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/options.h"
+#include "config/pipeline_spec.h"
+#include "core/environment.h"
+#include "stages/lowering.h"
+
+namespace pricepipe::stages {
+
+/// What lowering may depend on besides a node's options.
+struct LoweringContext {
+  Environment env;
+  std::string default_region;  ///< the run's region (--region and its fallbacks)
+  std::chrono::sys_seconds now{};  ///< relative times (`since: 24h`) count back from here
+};
+
+struct StageType {
+  std::string name;
+  config::NodeKind kind = config::NodeKind::source;
+  std::string summary;
+  std::vector<config::OptionDecl> options;
+  std::function<Lowered(const config::NodeSpec& node, const LoweringContext& context)> lower;
+};
+
+/// Every type, sources first, in documentation order.
+const std::vector<StageType>& stage_types();
+/// The type named `name`; null when there is none.
+const StageType* find_stage_type(std::string_view name);
+
+/// Options of the pipeline as a whole (top-level keys of a pipeline file;
+/// flags of `stream` and `run`).
+struct PipelineOptions {
+  bool keep_going = false;
+
+  template <class V>
+  static void describe(V&& v) {
+    v(&PipelineOptions::keep_going,
+      config::Option{.key = "keep_going",
+                     .help = "When a region, file or stream fails, write what the others yield, list the failures "
+                             "at the end and exit 7."});
+  }
+};
+
+}  // namespace pricepipe::stages
