@@ -15,6 +15,7 @@
 #include "stages/sources/spot_advisor_feed.h"
 #include "stages/sources/spot_advisor_source.h"
 #include "stages/sources/spot_price_feed.h"
+#include "stages/transforms/filter_transform.h"
 
 namespace pricepipe::stages {
 
@@ -315,6 +316,16 @@ std::vector<StageType> build_types() {
         return s;
       }));
   out.push_back(stage<CatalogOptions>("catalog", NodeKind::source, summary_of(Dataset::catalog), lower_catalog));
+  out.push_back(stage<FilterOptions>(
+      "filter", NodeKind::transform,
+      "Keeps the records whose fields satisfy every condition of `where` (e.g. `gpu_count >= 1`, "
+      "`architectures == arm64`, `instance_type ~ m7*`).",
+      [](const FilterOptions& o, const LoweringContext&) -> Lowered {
+        TransformLowering t;
+        t.bind = [where = o.where](Dataset input) { return bind_filter(where, input); };
+        t.output = [](Dataset input) { return input; };
+        return t;
+      }));
   out.push_back(stage<StdoutOptions>("stdout", NodeKind::sink, "Records on standard output, one JSON object per line.",
                                      [](const StdoutOptions&, const LoweringContext&) -> Lowered {
                                        return SinkLowering{[] { return std::make_unique<NdjsonSink>(STDOUT_FILENO); },

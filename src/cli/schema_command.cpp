@@ -189,6 +189,7 @@ void option_schema(JsonWriter& w, const config::OptionDecl& d) {
       w.string("string");
       choices();
       w.end_object();
+      w.end_object();
       w.end_array();
       break;
   }

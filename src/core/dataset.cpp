@@ -42,6 +42,21 @@ const DatasetInfo& info(Dataset dataset) {
   return kDatasets.front();
 }
 
+std::optional<Dataset> dataset_of(const RecordVector& records) {
+  std::optional<Dataset> out;
+  std::visit(
+      [&](const auto& rows) {
+        using Row = typename std::remove_cvref_t<decltype(rows)>::value_type;
+        for (const auto& d : kDatasets) {
+          visit_record_type(d.id, [&](const auto* tag) {
+            if constexpr (std::is_same_v<std::remove_cvref_t<decltype(*tag)>, Row>) out = d.id;
+          });
+        }
+      },
+      records);
+  return out;
+}
+
 std::optional<Dataset> dataset_from_name(std::string_view name) {
   for (const auto& d : kDatasets) {
     if (d.name == name) return d.id;

@@ -48,7 +48,7 @@ using RecordVector =
     std::variant<std::vector<RegionRecord>, std::vector<AvailabilityZoneRecord>, std::vector<InstanceTypeRecord>,
                  std::vector<InstanceTypeOfferingRecord>, std::vector<OnDemandPriceRecord>,
                  std::vector<ReservedPriceRecord>, std::vector<SavingsPlansRateRecord>, std::vector<SpotPriceRecord>,
-                 std::vector<SpotAdvisorRecord>, std::vector<CatalogRecord>, std::vector<OfferFileRecord>>;
+                 std::vector<SpotAdvisorRecord>, std::vector<CatalogRecord>, std::vector<PriceListFile>>;
 
 /// Calls `fn(static_cast<const Record*>(nullptr))` with the record type of `dataset`,
 /// so generic code (schema printing, encoders) can be written once.
@@ -68,6 +68,10 @@ decltype(auto) visit_record_type(Dataset dataset, Fn&& fn) {
   }
   return fn(static_cast<const RegionRecord*>(nullptr));
 }
+
+/// The dataset whose records `records` holds; nullopt for records no dataset
+/// yields (PriceListFile, read by planning).
+std::optional<Dataset> dataset_of(const RecordVector& records);
 
 inline std::size_t size_of(const RecordVector& records) {
   return std::visit([](const auto& v) { return v.size(); }, records);

@@ -622,8 +622,10 @@ void Run::route(const BatchPtr& batch) {
       continue;
     }
     const Producer& producer = plan_.producers[s.producer];
-    Records kept = records;
-    if (records && producer.input.keep) {
+    // A feed read for several datasets (an offer file's on-demand and
+    // reserved terms) yields batches of each; a source keeps its own.
+    Records kept = records && dataset_of(*records) == producer.dataset ? records : Records();
+    if (kept && producer.input.keep) {
       auto copy = std::make_shared<RecordVector>(*records);
       producer.input.keep(*copy);
       kept = std::move(copy);

@@ -193,8 +193,10 @@ void Planner::resolve(std::size_t p, Actions& out) {
             skipped.push_back(r.region);
           }
         }
-      } else if (const auto* files = std::get_if<std::vector<OfferFileRecord>>(&batch)) {
-        for (const auto& f : *files) regions.push_back(f.region);
+      } else if (const auto* files = std::get_if<std::vector<PriceListFile>>(&batch)) {
+        for (const auto& f : *files) {
+          if (!f.region.empty()) regions.push_back(f.region);
+        }
       }
     }
     std::sort(regions.begin(), regions.end());

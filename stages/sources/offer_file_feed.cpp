@@ -29,14 +29,12 @@ PriceFilter in_region(PriceFilter filter, const std::string& region) {
   return filter;
 }
 
-std::string_view kind_name(OfferKind kind) { return kind == OfferKind::savings_plans ? "savings-plans" : "ec2"; }
-
 }  // namespace
 
 OfferFileFeed::OfferFileFeed(std::string base_url, std::vector<OfferSection> sections, PriceFilter filter)
     : base_url_(std::move(base_url)), kind_(offer_kind(sections)), sections_(std::move(sections)), filter_(std::move(filter)) {}
 
-std::string OfferFileFeed::key() const { return fmt::format("price-list offer-file {} {}", kind_name(kind_), base_url_); }
+std::string OfferFileFeed::key() const { return fmt::format("price-list offer-file {} {}", offer_name(kind_), base_url_); }
 
 std::string OfferFileFeed::describe() const {
   return kind_ == OfferKind::savings_plans ? "price-list Savings Plans offer file" : "price-list EC2 offer file";
@@ -50,7 +48,7 @@ Result<std::vector<StreamPlan>> OfferFileFeed::plan(const std::string& region, c
   const NeedResult& index = needs.front();
   if (index.error != nullptr) return *index.error;
   for (const auto& batch : *index.records) {
-    for (const auto& file : std::get<std::vector<OfferFileRecord>>(batch)) {
+    for (const auto& file : std::get<std::vector<PriceListFile>>(batch)) {
       if (file.region != region) continue;
       auto plan = std::make_shared<OfferFilePlan>();
       plan->name = file.url;
@@ -65,7 +63,7 @@ Result<std::vector<StreamPlan>> OfferFileFeed::plan(const std::string& region, c
   }
   ErrorContext c;
   c.region = region;
-  c.file = price_list_url(base_url_, "/offers/v1.0/aws/index.json");
+  c.file = offers_index_url(base_url_);
   return Error(ErrorCode::aws_api, fmt::format("price list index: the price list has no file for region {}", region), c);
 }
 
@@ -80,7 +78,7 @@ LocalOfferFilesFeed::LocalOfferFilesFeed(std::vector<std::string> paths, std::ve
     : paths_(std::move(paths)), sections_(std::move(sections)), filter_(std::move(filter)) {}
 
 std::string LocalOfferFilesFeed::key() const {
-  return fmt::format("offer-files {} {}", kind_name(offer_kind(sections_)), fmt::join(paths_, ","));
+  return fmt::format("offer-files {} {}", offer_name(offer_kind(sections_)), fmt::join(paths_, ","));
 }
 
 Result<std::vector<StreamPlan>> LocalOfferFilesFeed::plan(const std::string&, const std::vector<NeedResult>&) const {

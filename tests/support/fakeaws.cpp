@@ -73,6 +73,19 @@ std::map<std::string, std::string> FakeAws::client_env() const {
           {"PRICEPIPE_NO_CACHE", "1"}};
 }
 
+ProcessResult FakeAws::pricepipe(const std::vector<std::string>& args,
+                                 const std::map<std::string, std::string>& env) const {
+  ProcessOptions p;
+  p.argv = {pricepipe_binary()};
+  p.argv.insert(p.argv.end(), args.begin(), args.end());
+  p.env = client_env();
+  p.env["PRICEPIPE_PRICE_LIST_URL"] = url_;
+  p.env["PRICEPIPE_SPOT_ADVISOR_URL"] = url_ + "/spot-advisor-data.json";
+  for (const auto& [k, v] : env) p.env[k] = v;
+  p.timeout = std::chrono::seconds(300);
+  return run_process(p);
+}
+
 World FakeAws::parsed_world() {
   World w;
   simdjson::dom::parser parser;

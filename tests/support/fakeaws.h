@@ -48,6 +48,10 @@ class FakeAws {
   /// the cache off (PRICEPIPE_NO_CACHE=1).
   std::map<std::string, std::string> client_env() const;
 
+  /// Runs pricepipe with `args` against this server — its EC2 and Pricing
+  /// endpoint, bulk Price List and advisor feed — with `env` on top of client_env().
+  ProcessResult pricepipe(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {}) const;
+
  private:
   std::string control(const std::string& method, const std::string& path, const std::string& body = "");
 

@@ -146,16 +146,19 @@ struct SavingsPlansRateRecord {
   }
 };
 
-/// One offer file of the bulk Price List, as its region index lists it.
-/// Not a dataset: what planning reads to find a region's file.
-struct OfferFileRecord {
-  std::string region;
-  std::string url;  ///< absolute
+/// A file of the bulk Price List, as an index names it: an offer's region
+/// index (the offers index lists one per offer) or a region's offer file
+/// (a region index lists one per region). Not a dataset: what planning reads.
+struct PriceListFile {
+  std::string offer;   ///< `ec2` or `savings-plans`
+  std::string region;  ///< empty for a region index
+  std::string url;     ///< absolute
 
   template <class V>
   static void describe(V&& v) {
-    v("region", &OfferFileRecord::region, "Region code.");
-    v("url", &OfferFileRecord::url, "The offer file's URL.");
+    v("offer", &PriceListFile::offer, "`ec2` or `savings-plans`.");
+    v("region", &PriceListFile::region, "Region code; empty for the offer's region index.");
+    v("url", &PriceListFile::url, "The file's URL.");
   }
 };
 
