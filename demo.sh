@@ -22,7 +22,8 @@ export AWS_ACCESS_KEY_ID=AKIDFAKEAWS AWS_SECRET_ACCESS_KEY=fakeaws-secret-key AW
 export PRICEPIPE_PRICE_LIST_URL="$AWS_ENDPOINT_URL" PRICEPIPE_SPOT_ADVISOR_URL="$AWS_ENDPOINT_URL/spot-advisor-data.json"
 # fakeaws listens on a new port each time, so its answers are cached only for this demo.
 export PRICEPIPE_CACHE_DIR="$work/cache"
-job=("$PRICEPIPE_BUILD/src/cli/pricepipe" stream catalog --regions all)
+# The demo job is a pipeline file: the all-regions catalog to stdout.
+job=("$PRICEPIPE_BUILD/src/cli/pricepipe" run "$PRICEPIPE_ROOT/pipelines/catalog.yaml")
 if [[ -t 1 ]]; then
   mkdir -p "$PRICEPIPE_ROOT/demo-output"
   out="$PRICEPIPE_ROOT/demo-output/catalog.ndjson"

@@ -1,730 +1,85 @@
 #include "cache/store.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <atomic>
-#include <cerrno>
-#include <charconv>
-#include <cstdlib>
-#include <cstring>
-#include <fstream>
-#include <map>
-#include <set>
-#include <thread>
-
-#include <openssl/evp.h>
-#include <spdlog/spdlog.h>
-#include <zstd.h>
-
 namespace pricepipe::cache {
 
-namespace fs = std::filesystem;
-
-namespace {
-
-constexpr std::size_t kFrameBytes = 1 << 20;
-constexpr const char* kEntryMagic = "pricepipe-cache-entry 1";
-// A blob no entry refers to is swept only when older than this: another
-// process may have written it and not yet its entry.
-constexpr auto kOrphanGrace = std::chrono::minutes(10);
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-std::string one_line(std::string s) {
-  std::replace_if(s.begin(), s.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
-  return s;
-}
-
-class Sha256 {
- public:
-  Sha256() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
-  ~Sha256() { EVP_MD_CTX_free(ctx_); }
-  Sha256(const Sha256&) = delete;
-  Sha256& operator=(const Sha256&) = delete;
-  void update(std::string_view data) { EVP_DigestUpdate(ctx_, data.data(), data.size()); }
-  std::string hex() {
-    unsigned char digest[32];
-    unsigned int n = 0;
-    EVP_DigestFinal_ex(ctx_, digest, &n);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out(64, '0');
-    for (unsigned i = 0; i < 32; ++i) {
-      out[2 * i] = kHex[digest[i] >> 4];
-      out[2 * i + 1] = kHex[digest[i] & 15];
-    }
-    return out;
-  }
-
- private:
-  EVP_MD_CTX* ctx_;
-};
-
-std::string temp_name(const fs::path& tmp_dir) {
-  static std::atomic<std::uint64_t> counter{0};
-  return (tmp_dir / (std::to_string(::getpid()) + "-" + std::to_string(std::hash<std::thread::id>()(std::this_thread::get_id())) +
-                     "-" + std::to_string(counter++)))
-      .string();
-}
-
-// Writes `data` to a new file under tmp/ and renames it to `target`.
-bool write_atomically(const fs::path& tmp_dir, const fs::path& target, std::string_view data, std::string& why) {
-  const std::string tmp = temp_name(tmp_dir);
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    why = std::string("cannot create ") + tmp + ": " + std::strerror(errno);
-    return false;
-  }
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      why = std::string("cannot write ") + tmp + ": " + std::strerror(errno);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return false;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  std::error_code ec;
-  fs::create_directories(target.parent_path(), ec);
-  if (::rename(tmp.c_str(), target.c_str()) != 0) {
-    why = std::string("cannot rename into ") + target.string() + ": " + std::strerror(errno);
-    ::unlink(tmp.c_str());
-    return false;
-  }
-  return true;
-}
-
-bool make_private_dir(const fs::path& dir) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return false;
-  return ::chmod(dir.c_str(), 0700) == 0 || errno == EPERM;
-}
-
-// Compresses frames of up to 1 MiB, each with zstd's content checksum.
-class FrameCompressor {
- public:
-  explicit FrameCompressor(int level) : ctx_(ZSTD_createCCtx()) {
-    ZSTD_CCtx_setParameter(ctx_, ZSTD_c_compressionLevel, level);
-    ZSTD_CCtx_setParameter(ctx_, ZSTD_c_checksumFlag, 1);
-  }
-  ~FrameCompressor() { ZSTD_freeCCtx(ctx_); }
-  FrameCompressor(const FrameCompressor&) = delete;
-  FrameCompressor& operator=(const FrameCompressor&) = delete;
-
-  /// Appends the frames of `data` to `out`.
-  void compress(std::string_view data, std::string& out) {
-    for (std::size_t at = 0; at < data.size() || (data.empty() && at == 0); at += kFrameBytes) {
-      const std::string_view piece = data.substr(at, kFrameBytes);
-      const std::size_t bound = ZSTD_compressBound(piece.size());
-      const std::size_t start = out.size();
-      out.resize(start + bound);
-      const std::size_t n = ZSTD_compress2(ctx_, out.data() + start, bound, piece.data(), piece.size());
-      if (ZSTD_isError(n)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(n));
-      out.resize(start + n);
-      if (data.empty()) break;
-    }
-  }
-
- private:
-  ZSTD_CCtx* ctx_;
-};
-
-// Decompresses frames, handing on each one only once its checksum matched.
-class FrameReader {
- public:
-  FrameReader() : ctx_(ZSTD_createDStream()) { ZSTD_initDStream(ctx_); }
-  ~FrameReader() { ZSTD_freeDStream(ctx_); }
-  FrameReader(const FrameReader&) = delete;
-  FrameReader& operator=(const FrameReader&) = delete;
-
-  /// Feeds compressed bytes; `frame` gets each whole verified frame. False on corruption.
-  template <class OnFrame>
-  bool feed(std::string_view input, OnFrame&& frame) {
-    ZSTD_inBuffer in{input.data(), input.size(), 0};
-    while (in.pos < in.size) {
-      if (out_.size() - used_ < ZSTD_DStreamOutSize()) out_.resize(std::max(out_.size() * 2, used_ + ZSTD_DStreamOutSize()));
-      ZSTD_outBuffer out{out_.data() + used_, out_.size() - used_, 0};
-      const std::size_t ret = ZSTD_decompressStream(ctx_, &out, &in);
-      if (ZSTD_isError(ret)) return false;
-      used_ += out.pos;
-      if (used_ > 4 * kFrameBytes) return false;  // not a frame this store wrote
-      if (ret == 0) {  // a frame ended and its checksum matched
-        if (!frame(std::string_view(out_.data(), used_))) return false;
-        used_ = 0;
-        in_frame_ = false;
-      } else {
-        in_frame_ = true;
-      }
-    }
-    return true;
-  }
-  /// True when the input ended between frames.
-  bool clean_end() const { return !in_frame_; }
-
- private:
-  ZSTD_DStream* ctx_;
-  std::string out_;
-  std::size_t used_ = 0;
-  bool in_frame_ = false;
-};
-
-}  // namespace
-
-std::string sha256_hex(std::string_view data) {
-  Sha256 h;
-  h.update(data);
-  return h.hex();
-}
-
-fs::path default_dir() {
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && xdg[0] == '/') return fs::path(xdg) / "pricepipe";
-  if (const char* home = std::getenv("HOME"); home != nullptr && home[0] != '\0') return fs::path(home) / ".cache" / "pricepipe";
-  return fs::temp_directory_path() / ("pricepipe-cache-" + std::to_string(::getuid()));
-}
-
-// ---------------------------------------------------------------------------
-
-Store::Store(StoreOptions options) : options_(std::move(options)), root_(options_.dir / "v1") {}
-
-Store::~Store() = default;
-
 std::unique_ptr<Store> Store::open(StoreOptions options) {
-  std::unique_ptr<Store> store(new Store(std::move(options)));
-  const fs::path& root = store->root_;
-  if (!make_private_dir(store->options_.dir) || !make_private_dir(root)) {
-    spdlog::warn("cache: cannot create {}; running without a cache", store->options_.dir.string());
-    return nullptr;
-  }
-  for (const char* sub : {"entries", "blobs"}) {
-    if (!make_private_dir(root / sub)) {
-      spdlog::warn("cache: cannot create {}; running without a cache", (root / sub).string());
-      return nullptr;
-    }
-  }
-  if (!make_private_dir(root / "tmp")) {
-    store->warn_unwritable("cannot create " + (root / "tmp").string());
-    return store;
-  }
-  if (::access(root.c_str(), R_OK | X_OK) != 0) {
-    spdlog::warn("cache: cannot read {}; running without a cache", root.string());
-    return nullptr;
-  }
-  if (::access((root / "tmp").c_str(), W_OK) != 0 || ::access((root / "entries").c_str(), W_OK) != 0 ||
-      ::access((root / "blobs").c_str(), W_OK) != 0) {
-    store->warn_unwritable(root.string() + " is not writable");
-  }
-  return store;
+  auto disk = DiskBackend::open(DiskOptions{options.dir, options.max_bytes, options.level});
+  if (!disk) return nullptr;
+  auto memory = options.memory_bytes > 0 ? std::make_unique<MemoryBackend>(options.memory_bytes) : nullptr;
+  return std::unique_ptr<Store>(new Store(std::move(memory), std::move(disk)));
 }
 
-fs::path Store::entry_path(const std::string& key) const { return root_ / "entries" / key.substr(0, 2) / key; }
-fs::path Store::blob_path(const std::string& hash) const { return root_ / "blobs" / hash.substr(0, 2) / hash; }
-
-void Store::warn_unwritable(const std::string& what) {
-  writable_ = false;
-  if (warned_) return;
-  warned_ = true;
-  spdlog::warn("cache: {}; going on without writing the cache", what);
+Store::Store(std::unique_ptr<MemoryBackend> memory, std::unique_ptr<DiskBackend> disk)
+    : memory_(std::move(memory)), disk_(std::move(disk)) {
+  if (memory_) tiers_.push_back(memory_.get());
+  tiers_.push_back(disk_.get());
 }
 
-std::optional<Entry> Store::read_entry(const std::string& key) {
-  const fs::path path = entry_path(key);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::string line;
-  if (!std::getline(in, line) || line != kEntryMagic) {
-    spdlog::warn("cache: entry {} is not an entry; dropped", path.string());
-    ::unlink(path.c_str());
-    return std::nullopt;
-  }
-  Entry e;
-  auto number = [](std::string_view v, auto& out) { std::from_chars(v.data(), v.data() + v.size(), out); };
-  while (std::getline(in, line)) {
-    const auto space = line.find(' ');
-    const std::string_view name = std::string_view(line).substr(0, space);
-    const std::string_view value = space == std::string::npos ? std::string_view() : std::string_view(line).substr(space + 1);
-    if (name == "key") e.key = value;
-    else if (name == "blob") e.blob = value;
-    else if (name == "size") number(value, e.size);
-    else if (name == "stored_bytes") number(value, e.stored_bytes);
-    else if (name == "stored_at") number(value, e.stored_at);
-    else if (name == "expires_at") number(value, e.expires_at);
-    else if (name == "status") number(value, e.meta.status);
-    else if (name == "negative") e.meta.negative = value == "1";
-    else if (name == "service") e.meta.service = value;
-    else if (name == "region") e.meta.region = value;
-    else if (name == "action") e.meta.action = value;
-    else if (name == "dataset") e.meta.dataset = value;
-    else if (name == "request_id") e.meta.request_id = value;
-    else if (name == "summary") e.meta.summary = value;
-  }
-  if (e.key != key || e.blob.size() != 64) {
-    spdlog::warn("cache: entry {} is damaged; dropped", path.string());
-    ::unlink(path.c_str());
-    return std::nullopt;
-  }
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0) e.last_used = st.st_mtime;
-  return e;
-}
-
-bool Store::write_entry(const Entry& e) {
-  std::string text = std::string(kEntryMagic) + "\n";
-  auto field = [&](const char* name, const std::string& value) { text += std::string(name) + " " + one_line(value) + "\n"; };
-  field("key", e.key);
-  field("blob", e.blob);
-  field("size", std::to_string(e.size));
-  field("stored_bytes", std::to_string(e.stored_bytes));
-  field("stored_at", std::to_string(e.stored_at));
-  field("expires_at", std::to_string(e.expires_at));
-  field("status", std::to_string(e.meta.status));
-  field("negative", e.meta.negative ? "1" : "0");
-  field("service", e.meta.service);
-  field("region", e.meta.region);
-  field("action", e.meta.action);
-  field("dataset", e.meta.dataset);
-  field("request_id", e.meta.request_id);
-  field("summary", e.meta.summary);
-  std::string why;
-  if (!write_atomically(root_ / "tmp", entry_path(e.key), text, why)) {
-    warn_unwritable(why);
-    return false;
-  }
-  return true;
-}
-
-void Store::drop(const Entry& entry, const std::string& why) {
-  spdlog::warn("cache: {} ({} {} {}): {}; dropped, fetching it again", entry.blob.substr(0, 12), entry.meta.service,
-               entry.meta.action, entry.meta.region, why);
-  ::unlink(entry_path(entry.key).c_str());
-  ::unlink(blob_path(entry.blob).c_str());
-  std::lock_guard lock(memory_mutex_);
-  if (auto it = memory_.find(entry.key); it != memory_.end()) {
-    memory_used_ -= it->second.body->size();
-    lru_.erase(it->second.position);
-    memory_.erase(it);
-  }
-}
-
-std::shared_ptr<const std::string> Store::read_blob(const Entry& entry) {
-  const fs::path path = blob_path(entry.blob);
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    drop(entry, "its blob is missing");
-    return nullptr;
-  }
-  struct stat st {};
-  ::fstat(fd, &st);
-  const auto size = static_cast<std::size_t>(st.st_size);
-  std::unique_ptr<char[]> compressed(new char[size]);  // not zeroed: read over at once
-  std::size_t done = 0;
-  while (done < size) {
-    const ssize_t n = ::read(fd, compressed.get() + done, size - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-
-  // Each frame straight into place; zstd checks each frame's checksum.
-  thread_local std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx(ZSTD_createDCtx(), &ZSTD_freeDCtx);
-  auto body = std::make_shared<std::string>(entry.size, '\0');
-  std::size_t in = 0, out = 0;
-  bool ok = done == size;
-  while (ok && in < done) {
-    const std::size_t frame = ZSTD_findFrameCompressedSize(compressed.get() + in, done - in);
-    const unsigned long long content = ZSTD_isError(frame) ? ZSTD_CONTENTSIZE_ERROR
-                                                           : ZSTD_getFrameContentSize(compressed.get() + in, frame);
-    if (ZSTD_isError(frame) || content == ZSTD_CONTENTSIZE_ERROR || content == ZSTD_CONTENTSIZE_UNKNOWN ||
-        out + content > entry.size) {
-      ok = false;
-      break;
-    }
-    const std::size_t got = ZSTD_decompressDCtx(dctx.get(), body->data() + out, static_cast<std::size_t>(content),
-                                                compressed.get() + in, frame);
-    ok = !ZSTD_isError(got) && got == content;
-    in += frame;
-    out += got;
-  }
-  if (!ok || out != entry.size) {
-    drop(entry, "its blob is corrupt or truncated");
-    return nullptr;
-  }
-  if (sha256_hex(*body) != entry.blob) {
-    drop(entry, "its blob does not match its hash");
-    return nullptr;
-  }
-  return body;
-}
-
-void Store::remember(const Entry& entry, std::shared_ptr<const std::string> body) {
-  if (options_.memory_bytes == 0 || body->size() > options_.memory_bytes / 4) return;
-  std::lock_guard lock(memory_mutex_);
-  if (auto it = memory_.find(entry.key); it != memory_.end()) {
-    memory_used_ -= it->second.body->size();
-    lru_.erase(it->second.position);
-    memory_.erase(it);
-  }
-  lru_.push_front(entry.key);
-  memory_used_ += body->size();
-  memory_.emplace(entry.key, Remembered{entry, std::move(body), lru_.begin()});
-  while (memory_used_ > options_.memory_bytes && !lru_.empty()) {
-    auto victim = memory_.find(lru_.back());
-    memory_used_ -= victim->second.body->size();
-    memory_.erase(victim);
-    lru_.pop_back();
-  }
-}
-
-std::optional<Store::Hit> Store::recall(const std::string& key, bool allow_expired) {
-  std::lock_guard lock(memory_mutex_);
-  auto it = memory_.find(key);
-  if (it == memory_.end()) return std::nullopt;
-  if (!allow_expired && it->second.entry.expired(unix_now())) return std::nullopt;
-  lru_.splice(lru_.begin(), lru_, it->second.position);
-  return Hit{it->second.entry, it->second.body};
-}
-
-std::optional<Entry> Store::find(const std::string& key, bool allow_expired) {
-  auto entry = read_entry(key);
-  if (!entry || (!allow_expired && entry->expired(unix_now()))) return std::nullopt;
-  return entry;
-}
-
-std::optional<Store::Hit> Store::get(const std::string& key, bool allow_expired) {
-  if (auto hit = recall(key, allow_expired)) return hit;
-  auto entry = find(key, allow_expired);
-  if (!entry) return std::nullopt;
-  auto body = read_blob(*entry);
-  if (!body) return std::nullopt;
-  ::utimensat(AT_FDCWD, entry_path(key).c_str(), nullptr, 0);  // last used: now
-  remember(*entry, body);
-  return Hit{std::move(*entry), std::move(body)};
-}
-
-namespace {
-
-Entry new_entry(const std::string& key, const std::string& hash, std::uint64_t size, std::uint64_t stored,
-                const EntryMeta& meta, std::chrono::seconds ttl) {
-  Entry e;
-  e.key = key;
-  e.blob = hash;
-  e.size = size;
-  e.stored_bytes = stored;
-  e.stored_at = unix_now();
-  e.expires_at = ttl.count() > 0 ? e.stored_at + ttl.count() : 0;
-  e.last_used = e.stored_at;
-  e.meta = meta;
-  return e;
-}
-
-}  // namespace
-
-bool Store::put(const std::string& key, const EntryMeta& meta, std::chrono::seconds ttl, std::string_view body) {
-  if (!writable_) return false;
-  const std::string hash = sha256_hex(body);
-  const fs::path blob = blob_path(hash);
-  struct stat st {};
-  std::uint64_t stored = 0;
-  if (::stat(blob.c_str(), &st) == 0) {
-    stored = static_cast<std::uint64_t>(st.st_size);
-    ::utimensat(AT_FDCWD, blob.c_str(), nullptr, 0);  // in use again: not an orphan
-  } else {
-    std::string compressed;
-    try {
-      FrameCompressor(options_.level).compress(body, compressed);
-    } catch (const std::exception& e) {
-      spdlog::warn("cache: {}", e.what());
-      return false;
-    }
-    std::string why;
-    if (!write_atomically(root_ / "tmp", blob, compressed, why)) {
-      warn_unwritable(why);
-      return false;
-    }
-    stored = compressed.size();
-  }
-  const Entry entry = new_entry(key, hash, body.size(), stored, meta, ttl);
-  if (!write_entry(entry)) return false;
-  remember(entry, std::make_shared<const std::string>(body));
-  return true;
-}
-
-// ---------------------------------------------------------------------------
-
-class FileBlobWriter final : public Store::BlobWriter {
- public:
-  FileBlobWriter(Store& store, int fd, std::string tmp) : store_(store), fd_(fd), tmp_(std::move(tmp)),
-                                                          compressor_(store.options_.level) {}
-  ~FileBlobWriter() override {
-    if (fd_ >= 0) ::close(fd_);
-    if (!tmp_.empty()) ::unlink(tmp_.c_str());
-  }
-
-  void append(std::string_view bytes) override {
-    if (failed_) return;
-    hash_.update(bytes);
-    size_ += bytes.size();
-    while (!bytes.empty()) {
-      const std::size_t take = std::min(bytes.size(), kFrameBytes - pending_.size());
-      pending_.append(bytes.substr(0, take));
-      bytes.remove_prefix(take);
-      if (pending_.size() == kFrameBytes) flush();
-    }
-  }
-
-  bool commit(const std::string& key, const EntryMeta& meta, std::chrono::seconds ttl) override {
-    if (!pending_.empty() || size_ == 0) flush();
-    if (failed_) return false;
-    ::close(fd_);
-    fd_ = -1;
-    const std::string hash = hash_.hex();
-    const fs::path blob = store_.blob_path(hash);
-    std::error_code ec;
-    fs::create_directories(blob.parent_path(), ec);
-    if (::rename(tmp_.c_str(), blob.c_str()) != 0) {
-      store_.warn_unwritable(std::string("cannot rename into ") + blob.string() + ": " + std::strerror(errno));
-      return false;
-    }
-    tmp_.clear();
-    return store_.write_entry(new_entry(key, hash, size_, stored_, meta, ttl));
-  }
-
- private:
-  void flush() {
-    std::string frame;
-    try {
-      compressor_.compress(pending_, frame);
-    } catch (const std::exception& e) {
-      failed_ = true;
-      return;
-    }
-    pending_.clear();
-    std::size_t done = 0;
-    while (done < frame.size()) {
-      const ssize_t n = ::write(fd_, frame.data() + done, frame.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        store_.warn_unwritable(std::string("cannot write ") + tmp_ + ": " + std::strerror(errno));
-        failed_ = true;
-        return;
-      }
-      done += static_cast<std::size_t>(n);
-    }
-    stored_ += frame.size();
-  }
-
-  Store& store_;
-  int fd_;
-  std::string tmp_;
-  FrameCompressor compressor_;
-  Sha256 hash_;
-  std::string pending_;
-  std::uint64_t size_ = 0;
-  std::uint64_t stored_ = 0;
-  bool failed_ = false;
-};
-
-std::unique_ptr<Store::BlobWriter> Store::begin_blob() {
-  if (!writable_) return nullptr;
-  std::string tmp = temp_name(root_ / "tmp");
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    warn_unwritable(std::string("cannot create ") + tmp + ": " + std::strerror(errno));
-    return nullptr;
-  }
-  return std::make_unique<FileBlobWriter>(*this, fd, std::move(tmp));
-}
-
-std::optional<Store::StreamResult> Store::stream(const std::string& key, bool allow_expired,
-                                                 const std::function<Result<void>(std::string_view)>& consume) {
-  auto entry = find(key, allow_expired);
-  if (!entry) return std::nullopt;
-  const fs::path path = blob_path(entry->blob);
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    drop(*entry, "its blob is missing");
-    return std::nullopt;
-  }
-  ::utimensat(AT_FDCWD, entry_path(key).c_str(), nullptr, 0);
-  StreamResult result;
-  FrameReader reader;
-  Sha256 hash;
-  std::string buffer(1 << 20, '\0');
-  bool ok = true;
-  for (;;) {
-    const ssize_t n = ::read(fd, buffer.data(), buffer.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      ok = false;
-      break;
-    }
-    if (n == 0) break;
-    ok = reader.feed(std::string_view(buffer.data(), static_cast<std::size_t>(n)), [&](std::string_view frame) {
-      if (result.delivered + frame.size() > entry->size) return false;
-      hash.update(frame);
-      result.status = consume(frame);
-      if (!result.status.ok()) return false;
-      result.delivered += frame.size();
-      return true;
-    });
-    if (!ok) break;
-  }
-  ::close(fd);
-  if (!result.status.ok()) return result;  // the consumer stopped; the blob is fine
-  if (!ok || !reader.clean_end() || result.delivered != entry->size || hash.hex() != entry->blob) {
-    result.corrupt = true;
-    drop(*entry, "its blob is corrupt or truncated at byte " + std::to_string(result.delivered));
-  }
-  return result;
-}
-
-// ---------------------------------------------------------------------------
-
-std::vector<Entry> Store::entries() {
-  std::vector<Entry> out;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(root_ / "entries", ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    if (!it->is_regular_file()) continue;
-    if (auto e = read_entry(it->path().filename().string())) out.push_back(std::move(*e));
-  }
+std::string Store::describe() const {
+  std::string out;
+  for (const Backend* t : tiers_) out += (out.empty() ? "" : " → ") + t->describe();
   return out;
 }
 
-Stats Store::stats() {
-  Stats s;
-  const auto now = unix_now();
-  for (const auto& e : entries()) {
-    ++s.entries;
-    s.expired += e.expired(now) ? 1 : 0;
-    s.negative += e.meta.negative ? 1 : 0;
-    s.body_bytes += e.size;
+std::optional<Hit> Store::get(const std::string& key, bool allow_expired) {
+  for (std::size_t i = 0; i < tiers_.size(); ++i) {
+    auto hit = tiers_[i]->get(key, allow_expired);
+    if (!hit) continue;
+    for (std::size_t front = 0; front < i; ++front) tiers_[front]->adopt(*hit);
+    return hit;
   }
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(root_ / "blobs", ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    if (!it->is_regular_file()) continue;
-    ++s.blobs;
-    s.blob_bytes += it->file_size();
-  }
-  return s;
+  return std::nullopt;
 }
 
-namespace {
-
-// An exclusive lock on DIR/v1/lock for maintenance, so two processes do not
-// sweep at once. Readers and writers never take it.
-class MaintenanceLock {
- public:
-  explicit MaintenanceLock(const fs::path& root) : fd_(::open((root / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
-    if (fd_ >= 0) ::flock(fd_, LOCK_EX);
+std::optional<Entry> Store::find(const std::string& key, bool allow_expired) {
+  for (Backend* t : tiers_) {
+    if (auto entry = t->find(key, allow_expired)) return entry;
   }
-  ~MaintenanceLock() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  MaintenanceLock(const MaintenanceLock&) = delete;
-  MaintenanceLock& operator=(const MaintenanceLock&) = delete;
-
- private:
-  int fd_;
-};
-
-}  // namespace
-
-std::size_t Store::sweep_blobs() {
-  std::set<std::string> referenced;
-  for (const auto& e : entries()) referenced.insert(e.blob);
-  std::size_t removed = 0;
-  const auto cutoff = fs::file_time_type::clock::now() - kOrphanGrace;
-  std::error_code ec;
-  std::vector<fs::path> orphans;
-  for (auto it = fs::recursive_directory_iterator(root_ / "blobs", ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    if (!it->is_regular_file() || referenced.count(it->path().filename().string())) continue;
-    if (it->last_write_time() < cutoff) orphans.push_back(it->path());
-  }
-  for (const auto& p : orphans) removed += fs::remove(p, ec) ? 1 : 0;
-  // Files a crashed writer left under tmp/.
-  for (auto it = fs::directory_iterator(root_ / "tmp", ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
-    if (it->last_write_time() < cutoff) fs::remove(it->path(), ec);
-  }
-  return removed;
+  return std::nullopt;
 }
 
-std::size_t Store::remove_if(const std::function<bool(const Entry&)>& drop_it) {
-  MaintenanceLock lock(root_);
-  std::size_t removed = 0;
-  for (const auto& e : entries()) {
-    if (!drop_it(e)) continue;
-    ::unlink(entry_path(e.key).c_str());
-    ++removed;
+bool Store::has_blob(const std::string& hash) {
+  for (Backend* t : tiers_) {
+    if (t->has_blob(hash)) return true;
   }
-  {
-    std::lock_guard memory_lock(memory_mutex_);
-    memory_.clear();
-    lru_.clear();
-    memory_used_ = 0;
-  }
-  // A blob dropped entries no longer use goes at once; one that is shared stays.
-  std::set<std::string> referenced;
-  for (const auto& e : entries()) referenced.insert(e.blob);
-  std::error_code ec;
-  std::vector<fs::path> unused;
-  for (auto it = fs::recursive_directory_iterator(root_ / "blobs", ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    if (it->is_regular_file() && !referenced.count(it->path().filename().string())) unused.push_back(it->path());
-  }
-  for (const auto& p : unused) fs::remove(p, ec);
-  return removed;
+  return false;
 }
 
-std::size_t Store::trim() {
-  MaintenanceLock lock(root_);
-  std::vector<Entry> all = entries();
-  std::map<std::string, std::uint64_t> blob_bytes;
-  std::map<std::string, int> users;
-  std::uint64_t total = 0;
-  for (const auto& e : all) {
-    if (users[e.blob]++ == 0) {
-      blob_bytes[e.blob] = e.stored_bytes;
-      total += e.stored_bytes;
+std::optional<Entry> Store::put(const std::string& key, const EntryMeta& meta, std::chrono::seconds ttl,
+                                std::string_view body) {
+  // The durable tier first: its entry is the answer's; the tiers in front keep it as stored.
+  auto entry = disk_->put(key, meta, ttl, body);
+  if (memory_) {
+    if (entry) {
+      memory_->adopt(Hit{*entry, std::make_shared<const std::string>(body)});
+    } else {
+      entry = memory_->put(key, meta, ttl, body);
     }
   }
-  std::size_t removed = 0;
-  if (total > options_.max_bytes) {
-    std::sort(all.begin(), all.end(), [](const Entry& a, const Entry& b) { return a.last_used < b.last_used; });
-    for (const auto& e : all) {
-      if (total <= options_.max_bytes) break;
-      ::unlink(entry_path(e.key).c_str());
-      ++removed;
-      if (--users[e.blob] == 0) {
-        ::unlink(blob_path(e.blob).c_str());
-        total -= blob_bytes[e.blob];
-      }
-    }
-  }
-  sweep_blobs();
-  return removed;
+  return entry;
 }
 
-std::vector<std::string> Store::verify() {
-  MaintenanceLock lock(root_);
-  std::vector<std::string> bad;
-  for (const auto& e : entries()) {
-    auto result = stream(e.key, true, [](std::string_view) -> Result<void> { return {}; });
-    if (!result || result->corrupt) bad.push_back(e.key);
-  }
-  return bad;
+void Store::adopt(const Hit& hit) {
+  for (Backend* t : tiers_) t->adopt(hit);
 }
+
+std::unique_ptr<BlobWriter> Store::begin_blob() { return disk_->begin_blob(); }
+
+std::optional<StreamResult> Store::stream(const std::string& key, bool allow_expired,
+                                          const std::function<Result<void>(std::string_view)>& consume) {
+  for (Backend* t : tiers_) {
+    if (auto result = t->stream(key, allow_expired, consume)) return result;
+  }
+  return std::nullopt;
+}
+
+std::size_t Store::trim() { return disk_->trim(); }
+
+std::size_t Store::remove_if(const std::function<bool(const Entry&)>& drop) {
+  if (memory_) memory_->clear();  // what it remembered may be gone from the disk now
+  return disk_->remove_if(drop);
+}
+
+std::vector<std::string> Store::verify() { return disk_->verify(); }
 
 }  // namespace pricepipe::cache

@@ -23,7 +23,11 @@ void FlagValues::bind(CLI::App& app, const std::vector<config::OptionDecl>& decl
       b.option = app.add_flag(d.flag, b.count, help);
     } else {
       b.option = app.add_option(d.flag, b.values, help)->expected(1)->allow_extra_args(false);
-      if (!d.placeholder.empty()) b.option->type_name(d.placeholder);
+      const char* type = d.type == config::OptionType::integer  ? "N"
+                         : d.type == config::OptionType::number ? "NUMBER"
+                         : d.choices.empty()                    ? "TEXT"
+                                                                : "CHOICE";
+      b.option->type_name(d.placeholder.empty() ? std::string(type) : d.placeholder);
     }
   }
 }

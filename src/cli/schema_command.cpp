@@ -84,8 +84,8 @@ std::string stream_markdown() {
       }
     }
     const std::string datasets = takers.size() == sources ? "all" : fmt::format("{}", fmt::join(takers, ", "));
-    out += fmt::format("| `{}{}` | {} | {} | {} |\n", d.flag, d.placeholder.empty() ? "" : " " + d.placeholder, datasets,
-                       code(d.default_text), markdown_cell(help_of_doc(d)));
+    out += fmt::format("| {} | {} | {} | {} |\n", markdown_cell(code(d.flag + (d.placeholder.empty() ? "" : " " + d.placeholder))),
+                       datasets, code(d.default_text), markdown_cell(help_of_doc(d)));
   }
   for (const auto& d : config::declarations_of<stages::PipelineOptions>()) {
     out += fmt::format("| `{}` | all | | {} |\n", d.flag, markdown_cell(help_of_doc(d)));

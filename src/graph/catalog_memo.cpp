@@ -40,7 +40,7 @@ std::string CatalogMemo::key(const std::string& region, const std::vector<std::s
 
 std::optional<CatalogMemo::Rows> CatalogMemo::lookup(const std::string& key) {
   const bool offline = cache_.policy().offline;
-  auto hit = cache_.store().get(key, true);
+  auto hit = cache_.backend().get(key, true);
   if (!hit) return std::nullopt;
   const std::string_view body = *hit->body;
   const auto split = body.find("\n\n");
@@ -60,8 +60,8 @@ std::optional<CatalogMemo::Rows> CatalogMemo::lookup(const std::string& key) {
     const std::string input(line.substr(6, space - 6));
     const std::string_view blob = line.substr(space + 1);
     // Still what a full run would read: present, fresh, the same content.
-    auto entry = cache_.store().find(input, offline);
-    if (!entry || entry->blob != blob || entry->meta.status != 200 || !cache_.store().has_blob(entry->blob)) {
+    auto entry = cache_.backend().find(input, offline);
+    if (!entry || entry->blob != blob || entry->meta.status != 200 || !cache_.backend().has_blob(entry->blob)) {
       return std::nullopt;
     }
   }
@@ -77,7 +77,7 @@ void CatalogMemo::store(const std::string& key, const std::string& region, const
   std::sort(sorted.begin(), sorted.end());
   sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
   for (const auto& input : sorted) {
-    auto entry = cache_.store().find(input, false);
+    auto entry = cache_.backend().find(input, false);
     if (!entry || entry->meta.status != 200) return;  // an input the cache does not keep: no memo
     body += "input " + input + " " + entry->blob + "\n";
   }
@@ -89,7 +89,7 @@ void CatalogMemo::store(const std::string& key, const std::string& region, const
   meta.dataset = "catalog-memo";
   meta.region = region;
   meta.summary = std::to_string(sorted.size()) + " inputs, " + std::to_string(rows.count) + " rows";
-  cache_.store().put(key, meta, std::chrono::seconds(0), body);
+  cache_.backend().put(key, meta, std::chrono::seconds(0), body);
 }
 
 }  // namespace pricepipe::graph

@@ -94,7 +94,7 @@ class Explainer {
       ++t.streams;
       ++t.files;
       if (s.plan.file->request && cache != nullptr &&
-          cache->store().find(session_.cache_key(*s.plan.file->request), cache->policy().offline)) {
+          cache->backend().find(session_.cache_key(*s.plan.file->request), cache->policy().offline)) {
         ++t.cached_streams;
       }
       return std::nullopt;

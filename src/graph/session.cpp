@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "config/aws_config.h"
+#include "cache/store.h"
 #include "net/sigv4.h"
 
 namespace pricepipe::graph {
@@ -97,7 +98,7 @@ Session::~Session() {
   fetcher_.reset();
   if (cache_) {
     cache_->flush();
-    if (cache_->saved() > 0) cache_->store().trim();
+    if (cache_->saved() > 0) cache_->backend().trim();
   }
   loop_.reset();
 }

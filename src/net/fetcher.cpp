@@ -358,7 +358,7 @@ Result<void> Fetcher::download(const ApiRequest& api, const std::function<Result
   // from the network from that byte (offer file URLs are versioned).
   std::uint64_t offset = 0;
   if (cache != nullptr && !cache->policy().refresh) {
-    if (auto streamed = cache->store().stream(key, cache->policy().offline, consume)) {
+    if (auto streamed = cache->backend().stream(key, cache->policy().offline, consume)) {
       m.cache_hits.fetch_add(1);
       if (!streamed->status.ok()) return streamed->status;
       if (!streamed->corrupt) return {};
@@ -370,7 +370,7 @@ Result<void> Fetcher::download(const ApiRequest& api, const std::function<Result
     }
   }
   if (impl.downloads_cancelled) return Error(ErrorCode::cancelled, "the run is stopping", c);
-  auto writer = cache != nullptr && offset == 0 ? cache->store().begin_blob() : nullptr;
+  auto writer = cache != nullptr && offset == 0 ? cache->backend().begin_blob() : nullptr;
   // 16 MB in flight at most: the download pauses while the consumer waits.
   ChunkQueue queue(16 << 20, 4 << 20);
   DownloadOptions options;

@@ -126,8 +126,8 @@ bool cacheable_status(const ApiRequest& r, long status, std::string_view body) {
   return false;
 }
 
-RequestCache::RequestCache(std::unique_ptr<cache::Store> store, CachePolicy policy)
-    : store_(std::move(store)), policy_(std::move(policy)) {
+RequestCache::RequestCache(std::unique_ptr<cache::Backend> backend, CachePolicy policy)
+    : backend_(std::move(backend)), policy_(std::move(policy)) {
   writer_ = std::thread([this] { run_writer(); });
 }
 
@@ -162,7 +162,7 @@ std::chrono::seconds RequestCache::ttl_of(const cache::EntryMeta& meta) const {
 
 std::optional<RequestCache::Answer> RequestCache::lookup(const std::string& key) {
   if (policy_.refresh) return std::nullopt;
-  auto hit = store_->get(key, policy_.offline);
+  auto hit = backend_->get(key, policy_.offline);
   if (!hit) return std::nullopt;
   Answer a;
   a.response.status = hit->entry.meta.status;
@@ -174,7 +174,7 @@ std::optional<RequestCache::Answer> RequestCache::lookup(const std::string& key)
 
 void RequestCache::save(const ApiRequest& request, const std::string& key, long status, const std::string& request_id,
                         std::string_view body) {
-  if (!store_->writable() || !cacheable_status(request, status, body)) return;
+  if (!backend_->writable() || !cacheable_status(request, status, body)) return;
   Save s;
   s.key = key;
   s.meta = meta_of(request, status, request_id, body);
@@ -202,7 +202,7 @@ void RequestCache::run_writer() {
     queue_.pop_front();
     writing_ = true;
     lock.unlock();
-    if (store_->put(s.key, s.meta, s.ttl, s.body)) saved_.fetch_add(1);
+    if (backend_->put(s.key, s.meta, s.ttl, s.body)) saved_.fetch_add(1);
     lock.lock();
     writing_ = false;
     queued_bytes_ -= s.body.size();

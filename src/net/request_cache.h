@@ -27,7 +27,7 @@
 #include <string>
 #include <thread>
 
-#include "cache/store.h"
+#include "cache/backend.h"
 #include "config/settings.h"
 #include "net/api_request.h"
 #include "net/http.h"
@@ -61,13 +61,14 @@ bool cacheable_status(const ApiRequest& request, long status, std::string_view b
 
 class RequestCache {
  public:
-  RequestCache(std::unique_ptr<cache::Store> store, CachePolicy policy);
+  RequestCache(std::unique_ptr<cache::Backend> backend, CachePolicy policy);
   ~RequestCache();
   RequestCache(const RequestCache&) = delete;
   RequestCache& operator=(const RequestCache&) = delete;
 
   const CachePolicy& policy() const { return policy_; }
-  cache::Store& store() { return *store_; }
+  /// Where answers are kept: the tiers of cache/store.h, or any other backend.
+  cache::Backend& backend() { return *backend_; }
 
   struct Answer {
     HttpResponse response;  ///< status, body, and the request id as a header
@@ -99,7 +100,7 @@ class RequestCache {
   };
   void run_writer();
 
-  std::unique_ptr<cache::Store> store_;
+  std::unique_ptr<cache::Backend> backend_;
   CachePolicy policy_;
   std::mutex mutex_;
   std::condition_variable cv_;

@@ -240,8 +240,8 @@ struct SpotAdvisorOptions : RegionOption {
     describe_regions<S>(v);
     describe_instance_types<S>(v);
     v(&S::os, config::Option{.key = "os",
-                             .help = "Only these operating systems (linux, windows).",
-                             .choices = {"linux", "windows", "rhel", "rhel-ha", "suse", "ubuntu-pro"},
+                             .help = "Only these operating systems (the advisor covers linux and windows).",
+                             .choices = {"linux", "windows"},
                              .placeholder = "LIST"});
     describe_advisor_url<S>(v);
   }

@@ -37,5 +37,53 @@ TEST(Docs, CliPageHasTheCurrentSettingsTable) {
       << table;
 }
 
+TEST(Docs, CliPageHasTheCurrentStreamOptions) {
+  const std::string table = generated("stream");
+  EXPECT_NE(read_file(source_dir() + "/docs/cli.md").find(table), std::string::npos)
+      << "paste the output of `pricepipe docs stream` into docs/cli.md:\n"
+      << table;
+}
+
+TEST(Docs, PipelinesPageHasTheCurrentReference) {
+  const std::string reference = generated("pipelines");
+  const std::string page = read_file(source_dir() + "/docs/pipelines.md");
+  EXPECT_NE(page.find(reference), std::string::npos)
+      << "replace the reference part of docs/pipelines.md with the output of `pricepipe docs pipelines`";
+  // Every type and option is in the reference, so none can be added without docs.
+  for (const char* part : {"### source `catalog`", "### transform `filter`", "### sink `file`", "| `concurrent_regions` |",
+                           "| `where` |", "| `keep_going` |"}) {
+    EXPECT_NE(reference.find(part), std::string::npos) << part;
+  }
+}
+
+// Every flag and option the help shows is in the docs: nothing is bound by hand.
+TEST(Docs, EveryFlagOfTheHelpIsDocumented) {
+  const std::string cli = read_file(source_dir() + "/docs/cli.md");
+  for (const char* command : {"", "stream"}) {
+    ProcessOptions p;
+    p.argv = {pricepipe_binary()};
+    if (command[0] != '\0') p.argv.push_back(command);
+    p.argv.push_back("--help");
+    const auto r = run_process(p);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    // The options column: lines like "  -q,--quiet   Only warnings ...".
+    std::istringstream lines(r.out);
+    std::size_t flags = 0;
+    for (std::string line; std::getline(lines, line);) {
+      if (!line.starts_with("  -")) continue;
+      std::string spec = line.substr(2, line.find(' ', 2) - 2);
+      for (std::size_t at = 0; at < spec.size();) {
+        const auto comma = spec.find(',', at);
+        const std::string flag = spec.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+        at = comma == std::string::npos ? spec.size() : comma + 1;
+        if (!flag.starts_with("--") || flag == "--help" || flag == "--version") continue;
+        ++flags;
+        EXPECT_NE(cli.find(flag), std::string::npos) << flag << " (pricepipe " << command << " --help) is not in docs/cli.md";
+      }
+    }
+    EXPECT_GT(flags, 10u);
+  }
+}
+
 }  // namespace
 }  // namespace pricepipe::testing

@@ -391,7 +391,8 @@ TEST(FetcherCache, ThrottlingIsNeverCachedButNotFoundIs) {
     ch.cache->flush();
   }
   EXPECT_EQ(calls.load(), 2) << "the throttled attempt was retried, the 404 answer then served from the cache";
-  const auto entries = ch.cache->store().entries();
+  // What the disk holds, as `pricepipe cache ls` would read it.
+  const auto entries = cache::DiskBackend::open(cache::DiskOptions{ch.dir})->entries();
   ASSERT_EQ(entries.size(), 1u);
   EXPECT_TRUE(entries[0].meta.negative);
   EXPECT_EQ(entries[0].meta.status, 404);
