@@ -19,16 +19,6 @@ std::vector<OfferSection> union_of(std::vector<OfferSection> a, const std::vecto
   return a;
 }
 
-// A regional file's products are the region's: the filter says so too.
-PriceFilter in_region(PriceFilter filter, const std::string& region) {
-  if (filter.any_of.empty()) {
-    filter.regions = {region};
-  } else {
-    for (auto& f : filter.any_of) f.regions = {region};
-  }
-  return filter;
-}
-
 }  // namespace
 
 OfferFileFeed::OfferFileFeed(std::string base_url, std::vector<OfferSection> sections, PriceFilter filter)
@@ -55,7 +45,7 @@ Result<std::vector<StreamPlan>> OfferFileFeed::plan(const std::string& region, c
       plan->request = offer_file_request(file.url);
       plan->region = region;
       plan->sections = sections_;
-      plan->filter = in_region(filter_, region);
+      plan->filter = filter_;
       StreamPlan stream;
       stream.file = std::move(plan);
       return std::vector<StreamPlan>{std::move(stream)};

@@ -61,6 +61,7 @@ void CatalogJoin::add(const InstanceTypeRecord& r) { state(r.instance_type).spec
 void CatalogJoin::add(const InstanceTypeOfferingRecord& r) { state(r.instance_type).zones.push_back(r.zone); }
 
 void CatalogJoin::add(const OnDemandPriceRecord& r) {
+  if (r.region != region_) return;  // a file covering several regions: only this one's prices
   TypeState& s = state(r.instance_type);
   s.priced = true;
   const int os = os_index(r.operating_system);
@@ -70,6 +71,7 @@ void CatalogJoin::add(const OnDemandPriceRecord& r) {
 }
 
 void CatalogJoin::add(const ReservedPriceRecord& r) {
+  if (r.region != region_) return;
   TypeState& s = state(r.instance_type);
   s.priced = true;
   const int term = term_index(r.lease_years);
@@ -78,6 +80,7 @@ void CatalogJoin::add(const ReservedPriceRecord& r) {
 }
 
 void CatalogJoin::add(const SavingsPlansRateRecord& r) {
+  if (r.region != region_) return;
   const int term = term_index(r.term_years);
   if (term < 0 || r.operating_system != "linux" || r.tenancy != "shared") return;
   state(r.instance_type).plan[term].offer(r.rate, r.published_at ? r.published_at : r.effective_date);
