@@ -353,6 +353,8 @@ class Run {
   ReadNode read_;
   tbb::flow::function_node<PiecePtr, BatchPtr> decode_;
   tbb::flow::function_node<BatchPtr> route_;
+  // Catalog regions looked up in their memos, several at once (disk reads and hashing).
+  tbb::flow::function_node<Planner::CheckMemo> memo_;
   std::vector<std::unique_ptr<SinkRun>> sinks_;
 };
 
@@ -453,7 +455,8 @@ Run::Run(const Plan& plan, Session& session, const RunOptions& options)
           }
           stop();
         }
-      }) {
+      }),
+      memo_(g_, tbb::flow::unlimited, [this](const Planner::CheckMemo& check) { check_memo(check); }) {
   tbb::flow::make_edge(fetch_, decode_);
   tbb::flow::make_edge(read_, decode_);
   tbb::flow::make_edge(decode_, route_);
@@ -479,7 +482,7 @@ void Run::execute(Planner::Actions actions) {
     std::visit(overloaded{
                    [&](const Planner::Start& a) { start_stream(a.stream); },
                    [&](const Planner::Declare& a) { declare(a.producer, a.at, a.parts); },
-                   [&](const Planner::CheckMemo& a) { check_memo(a); },
+                   [&](const Planner::CheckMemo& a) { memo_.try_put(a); },
                    [&](const Planner::FinishRegion& a) { finish_region(a); },
                    [&](const Planner::Stop&) { stop(); },
                },
