@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "stages/sinks/file_sink.h"
-#include "stages/sinks/ndjson_sink.h"
+#include "stages/sinks/destination.h"
+#include "stages/sinks/formatted_sink.h"
 #include "stages/sources/ec2_describe_feed.h"
 #include "stages/sources/get_products_feed.h"
 #include "stages/sources/offer_file_feed.h"
@@ -327,15 +327,21 @@ std::vector<StageType> build_types() {
         return t;
       }));
   out.push_back(stage<StdoutOptions>("stdout", NodeKind::sink, "Records on standard output, one JSON object per line.",
-                                     [](const StdoutOptions&, const LoweringContext&) -> Lowered {
-                                       return SinkLowering{[] { return std::make_unique<NdjsonSink>(STDOUT_FILENO); },
+                                     [](const StdoutOptions& o, const LoweringContext&) -> Lowered {
+                                       return SinkLowering{[format = o.format] {
+                                                             return std::make_unique<FormattedSink>(
+                                                                 make_format(format), std::make_unique<FdDestination>(STDOUT_FILENO));
+                                                           },
                                                            "stdout"};
                                      }));
   out.push_back(stage<FileOptions>("file", NodeKind::sink,
                                    "Records in a file, one JSON object per line, renamed into place when the run is "
                                    "complete.",
                                    [](const FileOptions& o, const LoweringContext&) -> Lowered {
-                                     return SinkLowering{[path = o.path] { return std::make_unique<FileSink>(path); },
+                                     return SinkLowering{[path = o.path, format = o.format] {
+                                                           return std::make_unique<FormattedSink>(
+                                                               make_format(format), std::make_unique<FileDestination>(path));
+                                                         },
                                                          "file " + o.path};
                                    }));
   return out;

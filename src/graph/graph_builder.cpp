@@ -24,6 +24,7 @@
 #include "graph/ordered_writer.h"
 #include "graph/planner.h"
 #include "net/credit_pool.h"
+#include "stages/sinks/ndjson_format.h"
 #include "stages/transforms/json_section_splitter.h"
 #include "stages/transforms/offer_file_normalizer.h"
 
@@ -827,7 +828,7 @@ void Run::finish_region(const Planner::FinishRegion& finish) {
   std::shared_ptr<const std::string> ndjson;
   if (CatalogMemo* memo = memos_[finish.catalog].get(); memo != nullptr && !join->memo_key.empty() && finish.advisor_ok) {
     auto text = std::make_shared<std::string>();
-    std::visit([&](const auto& list) { for (const auto& r : list) append_ndjson(*text, r); }, *records);
+    stages::append_ndjson(*text, *records);  // the encoding the NDJSON format writes
     ndjson = std::move(text);
     memo->store(join->memo_key, finish.region, join->inputs, CatalogMemo::Rows{ndjson, count});
   }

@@ -1,4 +1,4 @@
-#include "stages/sinks/file_sink.h"
+#include "stages/sinks/destination.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -9,8 +9,6 @@
 #include <filesystem>
 
 #include <spdlog/spdlog.h>
-
-#include "stages/sinks/ndjson_sink.h"
 
 namespace pricepipe::stages {
 
@@ -24,13 +22,31 @@ Error io_error(const std::string& file, const std::string& what) {
 
 }  // namespace
 
-FileSink::~FileSink() {
+Result<void> write_all(int fd, std::string_view bytes, const std::string& file) {
+  const char* data = bytes.data();
+  std::size_t left = bytes.size();
+  while (left > 0) {
+    const ssize_t n = ::write(fd, data, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ErrorContext c;
+      c.file = file;
+      const std::string why = errno == EPIPE ? "the reader closed the pipe" : std::strerror(errno);
+      return Error(ErrorCode::io, "cannot write output: " + why, std::move(c));
+    }
+    data += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+Result<void> FdDestination::write(std::string_view bytes) { return write_all(fd_, bytes, name_); }
+
+FileDestination::~FileDestination() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-std::string FileSink::prepare(const RecordBatch& batch) const { return ndjson_of(batch); }
-
-Result<void> FileSink::open() {
+Result<void> FileDestination::open() {
   const std::string partial = path_ + ".partial";
   std::error_code ec;
   const auto parent = std::filesystem::path(path_).parent_path();
@@ -40,25 +56,14 @@ Result<void> FileSink::open() {
   return {};
 }
 
-Result<void> FileSink::write(const RecordBatch&, std::string prepared) {
+Result<void> FileDestination::write(std::string_view bytes) {
   if (fd_ < 0) {
     if (auto opened = open(); !opened.ok()) return opened;
   }
-  const char* data = prepared.data();
-  std::size_t left = prepared.size();
-  while (left > 0) {
-    const ssize_t n = ::write(fd_, data, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return io_error(path_ + ".partial", "cannot write output");
-    }
-    data += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  return {};
+  return write_all(fd_, bytes, path_ + ".partial");
 }
 
-Result<void> FileSink::finish(bool complete) {
+Result<void> FileDestination::finish(bool complete) {
   // A run that wrote nothing still leaves a (possibly empty) file behind.
   if (fd_ < 0) {
     if (auto opened = open(); !opened.ok()) return opened;

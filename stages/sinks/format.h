@@ -1,0 +1,27 @@
+// A sink's format: how records become bytes, apart from where the bytes go
+// (stages/sinks/destination.h), as output formats are kept apart from sinks.
+//
+// Contract: `encode` is const and CPU-only; the graph calls it on many
+// threads at once.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "stages/sinks/sink.h"
+
+namespace pricepipe::stages {
+
+class Format {
+ public:
+  virtual ~Format() = default;
+  virtual std::string encode(const RecordBatch& batch) const = 0;
+};
+
+/// The formats a sink's `format` option names.
+std::vector<std::string> format_names();
+/// The format named `name` (one of format_names()).
+std::unique_ptr<const Format> make_format(const std::string& name);
+
+}  // namespace pricepipe::stages

@@ -1,0 +1,29 @@
+// A sink made of a format and a destination: records are encoded by the
+// format on graph workers (`prepare`), and the bytes written, in order, to
+// the destination.
+#pragma once
+
+#include <memory>
+
+#include "stages/sinks/destination.h"
+#include "stages/sinks/format.h"
+#include "stages/sinks/sink.h"
+
+namespace pricepipe::stages {
+
+class FormattedSink final : public Sink {
+ public:
+  FormattedSink(std::unique_ptr<const Format> format, std::unique_ptr<Destination> destination)
+      : format_(std::move(format)), destination_(std::move(destination)) {}
+
+  std::string prepare(const RecordBatch& batch) const override { return format_->encode(batch); }
+  bool needs_records() const override { return false; }
+  Result<void> write(const RecordBatch&, std::string prepared) override { return destination_->write(prepared); }
+  Result<void> finish(bool complete) override { return destination_->finish(complete); }
+
+ private:
+  std::unique_ptr<const Format> format_;
+  std::unique_ptr<Destination> destination_;
+};
+
+}  // namespace pricepipe::stages
