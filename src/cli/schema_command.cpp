@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <functional>
 
 #include <fmt/format.h>
 
@@ -120,6 +121,31 @@ std::string pipelines_markdown() {
   return out;
 }
 
+// `"anyOf": [a string, an array of strings]`: a list as YAML and the command line write it.
+void string_or_list(JsonWriter& w, bool non_empty, const std::function<void()>& item) {
+  w.key("anyOf");
+  w.begin_array();
+  w.begin_object();
+  w.key("type");
+  w.string("string");
+  w.end_object();
+  w.begin_object();
+  w.key("type");
+  w.string("array");
+  if (non_empty) {
+    w.key("minItems");
+    w.integer(1);
+  }
+  w.key("items");
+  w.begin_object();
+  w.key("type");
+  w.string("string");
+  item();
+  w.end_object();
+  w.end_object();
+  w.end_array();
+}
+
 void option_schema(JsonWriter& w, const config::OptionDecl& d) {
   w.key(d.key);
   w.begin_object();
@@ -173,25 +199,7 @@ void option_schema(JsonWriter& w, const config::OptionDecl& d) {
     case config::OptionType::integer:
     case config::OptionType::count: typed("integer"); break;
     case config::OptionType::number: typed("number"); break;
-    case config::OptionType::string_list:
-      w.key("anyOf");
-      w.begin_array();
-      w.begin_object();
-      w.key("type");
-      w.string("string");
-      w.end_object();
-      w.begin_object();
-      w.key("type");
-      w.string("array");
-      w.key("items");
-      w.begin_object();
-      w.key("type");
-      w.string("string");
-      choices();
-      w.end_object();
-      w.end_object();
-      w.end_array();
-      break;
+    case config::OptionType::string_list: string_or_list(w, false, choices); break;
   }
   w.end_object();
 }
@@ -250,24 +258,7 @@ std::string pipeline_json_schema() {
   w.begin_object();
   w.key("description");
   w.string("The ids of the sources or transforms this node reads.");
-  w.key("anyOf");
-  w.begin_array();
-  w.begin_object();
-  w.key("type");
-  w.string("string");
-  w.end_object();
-  w.begin_object();
-  w.key("type");
-  w.string("array");
-  w.key("minItems");
-  w.integer(1);
-  w.key("items");
-  w.begin_object();
-  w.key("type");
-  w.string("string");
-  w.end_object();
-  w.end_object();
-  w.end_array();
+  string_or_list(w, true, [] {});
   w.end_object();
   for (const auto& t : stages::stage_types()) {
     w.key(std::string(to_string(t.kind)) + "." + t.name);

@@ -7,7 +7,7 @@
 //
 // Contract: `run_plan` builds the graph, runs it to completion and reports
 // every stream's outcome; it never throws for stream errors. This is the
-// only place that includes tbb/flow_graph.h: credits and backpressure, page
+// only place that includes oneTBB's flow graph: credits and backpressure, page
 // and region order, failure and cancellation are written here once, for
 // every source, file and sink.
 //

@@ -13,22 +13,22 @@ std::string offers_index_url(const std::string& base_url) {
   return price_list_url(base_url, "/offers/v1.0/aws/index.json");
 }
 
-net::ApiRequest offer_file_request(const std::string& url) {
+namespace {
+
+// A public, unsigned GET of the Price List (cache class price-list-index or price-list-file).
+net::ApiRequest price_list_get(std::string url, const char* action) {
   net::ApiRequest r;
   r.service = "price-list";
-  r.action = "GetOfferFile";
+  r.action = action;
   r.method = "GET";
-  r.url = url;
+  r.url = std::move(url);
   return r;
 }
 
-net::ApiRequest PriceListIndexSource::first() const {
-  net::ApiRequest r;
-  r.service = "price-list";
-  r.action = "GetPriceListIndex";
-  r.method = "GET";
-  r.url = url_;
-  return r;
-}
+}  // namespace
+
+net::ApiRequest offer_file_request(const std::string& url) { return price_list_get(url, "GetOfferFile"); }
+
+net::ApiRequest PriceListIndexSource::first() const { return price_list_get(url_, "GetPriceListIndex"); }
 
 }  // namespace pricepipe::stages
