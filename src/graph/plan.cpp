@@ -30,7 +30,7 @@ class FeedTable {
     }
     const std::size_t id = feeds_.size();
     ids_.emplace(key, id);
-    feeds_.push_back(PlanFeed{feed, {}, {}, {}, 0, false});
+    feeds_.push_back(PlanFeed{feed, {}, {}, {}, 0});
     // Its needs, named once too; indexes stay valid as feeds_ grows.
     for (const auto& need : feed->needs()) {
       const std::size_t n = add(need.feed);
@@ -199,7 +199,6 @@ Plan plan_pipeline(const config::PipelineSpec& spec, const stages::LoweringConte
   for (auto& [input, keep] : shared_keeps) {
     if (plan.feeds[input->feed].reads > 1) input->keep = both(input->keep, keep);
   }
-  for (auto& f : plan.feeds) f.merged = f.reads > 1;
 
   // Who uses each feed: its readers, whoever needs it, the scopes it resolves.
   for (std::size_t p = 0; p < plan.producers.size(); ++p) {

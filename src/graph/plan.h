@@ -31,8 +31,7 @@ struct PlanFeed {
   std::vector<std::size_t> needs;       ///< plan feeds, in the order of feed->needs()
   std::vector<bool> need_required;
   std::set<std::size_t> users;          ///< producers reading it, directly or through a feed that needs it
-  std::size_t reads = 0;                ///< node inputs naming it
-  bool merged = false;                  ///< serves several nodes' differing needs (offer files)
+  std::size_t reads = 0;                ///< node inputs naming it: more than one share its pages
 };
 
 /// A node's read of a feed.

@@ -65,10 +65,7 @@ std::size_t Planner::instance(std::size_t feed, const std::string& region_in, Ac
   return id;
 }
 
-void Planner::subscribe(std::size_t inst, Subscriber s, Actions& out) {
-  static_cast<void>(out);
-  instances_[inst].subscribers.push_back(s);
-}
+void Planner::subscribe(std::size_t inst, Subscriber s) { instances_[inst].subscribers.push_back(s); }
 
 void Planner::decide(std::size_t producer, const std::string& region, Actions& out) {
   decided_[producer].insert(region);
@@ -238,7 +235,7 @@ void Planner::open_source_slots(std::size_t p, Actions& out) {
   const ProducerState& ps = producers_[p];
   for (std::uint32_t slot = 0; slot < ps.regions.size(); ++slot) {
     const std::size_t inst = instance(producer.input.feed, ps.regions[slot], out);
-    subscribe(inst, Subscriber{Subscriber::Kind::source, p, slot, 0}, out);
+    subscribe(inst, Subscriber{Subscriber::Kind::source, p, slot, 0});
   }
   for (const auto& region : ps.regions) decide(p, region, out);
   // A global feed's instance was planned at start if every reader was in by then.
@@ -309,7 +306,7 @@ void Planner::open_region(std::size_t c, std::uint32_t slot, Actions& out) {
   for (std::size_t k = 0; k < kCatalogInputs; ++k) {
     const std::size_t inst = instance(catalog.regional[k].feed, region, out);
     r.instances[k] = inst;
-    subscribe(inst, Subscriber{Subscriber::Kind::catalog, c, slot, k}, out);
+    subscribe(inst, Subscriber{Subscriber::Kind::catalog, c, slot, k});
   }
   decide(c, region, out);
 }
@@ -460,11 +457,6 @@ bool Planner::stopped() const {
 std::size_t Planner::regions_of(std::size_t producer) const {
   std::lock_guard lock(mutex_);
   return producers_[producer].regions.size();
-}
-
-std::size_t Planner::streams_started() const {
-  std::lock_guard lock(mutex_);
-  return streams_.size();
 }
 
 std::optional<std::string> Planner::unfinished() const {

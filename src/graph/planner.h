@@ -133,8 +133,6 @@ class Planner {
   std::size_t regions_of(std::size_t producer) const;
   /// Something is still waiting that can no longer happen (a bug), for the builder's checks.
   std::optional<std::string> unfinished() const;
-  /// Streams started so far.
-  std::size_t streams_started() const;
 
  private:
   struct Instance {
@@ -171,7 +169,7 @@ class Planner {
   };
 
   std::size_t instance(std::size_t feed, const std::string& region, Actions& out);
-  void subscribe(std::size_t instance, Subscriber s, Actions& out);
+  void subscribe(std::size_t instance, Subscriber s);
   void decide(std::size_t producer, const std::string& region, Actions& out);
   void maybe_plan(std::size_t instance, Actions& out);
   void plan_streams(std::size_t instance, Actions& out);
