@@ -51,7 +51,7 @@ class TokenBucket:
 
 
 class Fault:
-    KINDS = {"throttle", "error", "reset", "malformed", "truncated", "latency", "slow-body"}
+    KINDS = {"throttle", "error", "reset", "malformed", "truncated", "latency", "slow-body", "stall"}
 
     def __init__(self, spec):
         self.kind = spec.get("kind", "error")
@@ -311,7 +311,7 @@ class Handler(BaseHTTPRequestHandler):
                 time.sleep(fault.latency_ms / 1000)
             if fault.kind == "malformed":
                 answer = answer[: len(answer) // 2] + ("</broken" if not json_protocol else "}}]")
-            if fault.kind in ("truncated", "slow-body"):
+            if fault.kind in ("truncated", "slow-body", "stall"):
                 entry.update(status=200, bytes=len(answer))
                 state.log(entry)
                 self.send_partial(answer.encode(), content, request_id, fault)
@@ -321,7 +321,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send(200, answer, content, request_id=request_id)
 
     def send_partial(self, data, content_type, request_id, fault, status=200, extra=()):
-        """A truncated body (Content-Length promises more, then the connection closes) or a slow one."""
+        """A truncated body (Content-Length promises more, then the connection closes), a slow one, or one
+        that stalls for latency_ms half-way."""
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
@@ -334,6 +335,13 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(data[: len(data) // 2])
             self.wfile.flush()
             self.hang_up()
+            return
+        if fault.kind == "stall":
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            time.sleep(fault.latency_ms / 1000)
+            self.wfile.write(data[len(data) // 2:])
+            self.wfile.flush()
             return
         step = max(1024, len(data) // 100)
         for i in range(0, len(data), step):
@@ -349,12 +357,7 @@ class Handler(BaseHTTPRequestHandler):
         fault = state.take_fault("GetSpotAdvisorData", None, None)
         entry.update(status=200, bytes=len(data), fault=fault.kind if fault else None)
         state.log(entry)
-        if fault is not None and fault.kind == "malformed":
-            data = data[: len(data) // 2]
-        if fault is not None and fault.kind == "error":
-            self.send(fault.status, "<Error><Code>" + fault.code + "</Code></Error>", "application/xml")
-            return
-        self.send(200, data, "application/json")
+        self.send_file(data, fault)
 
     # --- bulk Price List ------------------------------------------------
 
@@ -386,15 +389,29 @@ class Handler(BaseHTTPRequestHandler):
         fault = state.take_fault("GetOfferFile", None, None, path)
         entry.update(status=status, bytes=len(body), range_start=start, fault=fault.kind if fault else None)
         state.log(entry)
-        if fault is not None and fault.kind in ("truncated", "slow-body"):
-            self.send_partial(body, "application/json", None, fault, status, extra)
+        self.send_file(body, fault, status, extra)
+
+    def send_file(self, data, fault, status=200, extra=()):
+        """A plain file (bulk Price List, advisor feed) with any fault applied."""
+        kind = fault.kind if fault is not None else None
+        if kind == "latency":
+            time.sleep(fault.latency_ms / 1000)
+        if kind == "reset":
+            self.hang_up()
             return
-        if fault is not None and fault.kind == "malformed":
-            body = body[: len(body) // 2] + b"#broken"
-        if fault is not None and fault.kind == "error":
+        if kind in ("truncated", "slow-body", "stall"):
+            self.send_partial(data, "application/json", None, fault, status, extra)
+            return
+        if kind == "throttle":
+            self.send(503, "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>",
+                      "application/xml")
+            return
+        if kind == "error":
             self.send(fault.status, "<Error><Code>" + fault.code + "</Code></Error>", "application/xml")
             return
-        self.send(status, body, "application/json", extra=extra)
+        if kind == "malformed":
+            data = data[: len(data) // 2] + b"#broken"
+        self.send(status, data, "application/json", extra=extra)
 
 
 class Server(ThreadingHTTPServer):

@@ -13,21 +13,24 @@
 
 namespace pricepipe::testing {
 
-FakeAws::FakeAws(std::vector<std::string> args) {
-  dir_ = temp_dir("fakeaws");
+FakeAws::FakeAws(std::vector<std::string> args) : args_(std::move(args)), dir_(temp_dir("fakeaws")) { start("0"); }
+
+void FakeAws::start(const std::string& port) {
   const std::string port_file = dir_ + "/port";
+  std::filesystem::remove(port_file);
   ProcessOptions options;
-  options.argv = {"python3", source_dir() + "/tests/fakeaws/fakeaws.py", "--host", "127.0.0.1", "--port", "0",
+  options.argv = {"python3", source_dir() + "/tests/fakeaws/fakeaws.py", "--host", "127.0.0.1", "--port", port,
                   "--port-file", port_file};
-  options.argv.insert(options.argv.end(), args.begin(), args.end());
+  options.argv.insert(options.argv.end(), args_.begin(), args_.end());
   process_ = std::make_unique<BackgroundProcess>(options, dir_ + "/stderr.log");
 
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (std::chrono::steady_clock::now() < deadline) {
     std::ifstream in(port_file);
-    std::string port;
-    if (in >> port && !port.empty()) {
-      url_ = "http://127.0.0.1:" + port;
+    std::string bound;
+    if (in >> bound && !bound.empty()) {
+      port_ = bound;
+      url_ = "http://127.0.0.1:" + port_;
       return;
     }
     if (!process_->running()) break;
@@ -36,6 +39,13 @@ FakeAws::FakeAws(std::vector<std::string> args) {
   std::ifstream log(dir_ + "/stderr.log");
   std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
   throw std::runtime_error("fakeaws did not start: " + text);
+}
+
+void FakeAws::kill() { process_->kill_now(); }
+
+void FakeAws::restart() {
+  process_->kill_now();
+  start(port_);
 }
 
 FakeAws::~FakeAws() = default;

@@ -33,6 +33,12 @@ class FakeAws {
   /// http://127.0.0.1:PORT
   const std::string& url() const { return url_; }
 
+  /// An outage: kill() ends the server at once (SIGKILL, connections reset),
+  /// restart() starts it again on the same port with the same flags (faults
+  /// and the request log start empty).
+  void kill();
+  void restart();
+
   /// POST /_fakeaws/faults with a JSON body such as {"faults":[...]}.
   void set_faults(const std::string& json);
   void clear_faults();
@@ -54,7 +60,10 @@ class FakeAws {
 
  private:
   std::string control(const std::string& method, const std::string& path, const std::string& body = "");
+  void start(const std::string& port);
 
+  std::vector<std::string> args_;
+  std::string port_;
   std::string dir_;
   std::string url_;
   std::unique_ptr<BackgroundProcess> process_;

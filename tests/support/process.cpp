@@ -117,7 +117,9 @@ ProcessResult run_process(const ProcessOptions& options) {
       kill(-pid, SIGKILL);
       break;
     }
-    if (poll(fds.data(), fds.size(), static_cast<int>(std::min<long>(left.count(), 1000))) < 0 && errno != EINTR) break;
+    const long tick = options.watch ? 20 : 1000;
+    if (poll(fds.data(), fds.size(), static_cast<int>(std::min<long>(left.count(), tick))) < 0 && errno != EINTR) break;
+    if (options.watch) options.watch(pid, result.out);
     for (const auto& p : fds) {
       if (p.revents == 0) continue;
       if (p.fd == in_fd) {
@@ -182,6 +184,13 @@ void BackgroundProcess::stop() {
     }
     usleep(100'000);
   }
+  kill(-pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+void BackgroundProcess::kill_now() {
+  if (pid_ <= 0) return;
   kill(-pid_, SIGKILL);
   waitpid(pid_, nullptr, 0);
   pid_ = -1;

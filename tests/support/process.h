@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -43,6 +44,9 @@ struct ProcessOptions {
   /// A slow reader: read stdout at most `read_chunk` bytes at a time, pausing between reads.
   std::size_t read_chunk = 65536;
   std::chrono::microseconds read_pause{0};
+  /// Called about every 20 ms while the child runs, with its pid and the
+  /// stdout read so far: for tests that signal it or break its server mid-run.
+  std::function<void(pid_t pid, const std::string& out)> watch;
 };
 
 /// Runs a process to completion.
@@ -58,7 +62,10 @@ class BackgroundProcess {
 
   pid_t pid() const { return pid_; }
   bool running();
+  /// SIGTERM, then SIGKILL after 5 s.
   void stop();
+  /// SIGKILL at once: the process has no chance to clean up.
+  void kill_now();
 
  private:
   pid_t pid_ = -1;
