@@ -25,16 +25,23 @@ void global_init_once() {
   (void)done;
 }
 
+// The endpoint a request went to, for messages: scheme, host and port (the
+// URL never carries credentials; they are in headers).
+std::string endpoint_of(const HttpRequest& request) {
+  auto parsed = parse_url(request.url);
+  return parsed.ok() ? parsed.value().scheme + "://" + parsed.value().host +
+                           (parsed.value().port.empty() ? "" : ":" + parsed.value().port)
+                     : request.url;
+}
+
 Error transport_error(CURLcode code, const char* errbuf, const HttpRequest& request) {
   std::string detail = errbuf != nullptr && errbuf[0] != '\0' ? errbuf : curl_easy_strerror(code);
   ErrorCode kind = ErrorCode::network;
   if (code == CURLE_OPERATION_TIMEDOUT) kind = ErrorCode::timeout;
-  // The URL names the endpoint; it never carries credentials (they are in headers).
-  auto parsed = parse_url(request.url);
-  std::string where = parsed.ok() ? parsed.value().scheme + "://" + parsed.value().host +
-                                        (parsed.value().port.empty() ? "" : ":" + parsed.value().port)
-                                  : request.url;
-  return Error(kind, where + ": " + detail);
+  if (code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST || code == CURLE_COULDNT_RESOLVE_PROXY) {
+    kind = ErrorCode::unreachable;
+  }
+  return Error(kind, endpoint_of(request) + ": " + detail);
 }
 
 struct Transfer {
@@ -47,6 +54,12 @@ struct Transfer {
   HttpResponse response;
   bool sink_aborted = false;
   char errbuf[CURL_ERROR_SIZE] = {};
+  // The read timeout: when bytes last moved, and how long they may not.
+  // A transfer its consumer paused is not idle (it waits for us).
+  CurlLoop::Clock::time_point last_activity;
+  std::chrono::milliseconds idle_limit{0};
+  curl_off_t moved = -1;
+  bool paused = false;
 };
 
 struct Timer {
@@ -71,6 +84,7 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
         case BodyAction::pause:
           // The chunk is consumed; stop receiving until resume().
           curl_easy_pause(t->easy, CURLPAUSE_RECV);
+          t->paused = true;
           return n;
         case BodyAction::abort:
           t->sink_aborted = true;
@@ -80,6 +94,19 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   }
   t->response.body.append(data, n);
   return n;
+}
+
+// Called by libcurl as bytes move (and about once a second when they do
+// not): any change of the totals is activity.
+int on_progress(void* user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow) {
+  static_cast<void>(dltotal);
+  static_cast<void>(ultotal);
+  auto* t = static_cast<Transfer*>(user);
+  if (dlnow + ulnow != t->moved) {
+    t->moved = dlnow + ulnow;
+    t->last_activity = CurlLoop::Clock::now();
+  }
+  return 0;
 }
 
 size_t on_header(char* data, size_t size, size_t count, void* user) {
@@ -177,11 +204,14 @@ struct CurlLoop::Impl {
     const auto connect = req.connect_timeout.count() > 0 ? req.connect_timeout : options.connect_timeout;
     const auto read = req.read_timeout.count() > 0 ? req.read_timeout : options.read_timeout;
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect.count()));
-    // libcurl's stall detection has one-second granularity: fail when fewer
-    // than 1 byte/s arrive for the read timeout.
-    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME,
-                     std::max(1L, static_cast<long>((read.count() + 999) / 1000)));
+    // The read timeout is kept by the loop itself (libcurl's low-speed check
+    // has one-second windows and fires seconds late): idle from the start,
+    // and from each byte that moves.
+    t->idle_limit = read;
+    t->last_activity = Clock::now();
+    curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(easy, CURLOPT_XFERINFODATA, t.get());
     // Streamed bodies are large: bigger reads mean fewer callbacks and chunks.
     if (req.body_sink) curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, 512L * 1024);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
@@ -237,6 +267,35 @@ struct CurlLoop::Impl {
     } else {
       t->done(transport_error(code, t->errbuf, t->request));
     }
+  }
+
+  // Ends the transfers that have moved no byte for their read timeout;
+  // returns how long until the next one would.
+  long expire_idle(Clock::time_point now) {
+    long next_ms = -1;
+    std::vector<CURL*> expired;
+    for (auto& [easy, t] : running) {
+      if (t->paused || t->idle_limit.count() <= 0) continue;
+      const auto deadline = t->last_activity + t->idle_limit;
+      if (deadline <= now) {
+        expired.push_back(easy);
+        continue;
+      }
+      const long ms = static_cast<long>(std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count());
+      next_ms = next_ms < 0 ? ms : std::min(next_ms, ms);
+    }
+    for (CURL* easy : expired) {
+      auto it = running.find(easy);
+      std::unique_ptr<Transfer> t = std::move(it->second);
+      running.erase(it);
+      running_by_id.erase(t->id);
+      curl_multi_remove_handle(multi, easy);
+      curl_slist_free_all(t->headers);
+      curl_easy_cleanup(easy);  // its connection may be half-read: not reused
+      t->done(Error(ErrorCode::timeout, endpoint_of(t->request) + ": no data for " +
+                                            std::to_string(t->idle_limit.count()) + " ms (--read-timeout)"));
+    }
+    return next_ms;
   }
 
   void cancel_all() {
@@ -297,10 +356,12 @@ struct CurlLoop::Impl {
       // Finishing may free slots for waiting transfers; loop again at once.
       if (!waiting.empty() && running.size() < options.max_concurrency) continue;
 
+      const long idle_ms = expire_idle(Clock::now());
       long curl_timeout_ms = -1;
       curl_multi_timeout(multi, &curl_timeout_ms);
       long wait_ms = 1000;
       if (curl_timeout_ms >= 0) wait_ms = std::min(wait_ms, curl_timeout_ms);
+      if (idle_ms >= 0) wait_ms = std::min(wait_ms, idle_ms);
       if (!timers.empty()) {
         const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(
                                timers.top().when - Clock::now())
@@ -343,7 +404,12 @@ void CurlLoop::resume(std::uint64_t transfer) {
   Impl* impl = impl_.get();
   schedule(Clock::now(), [impl, transfer] {
     auto it = impl->running_by_id.find(transfer);
-    if (it != impl->running_by_id.end()) curl_easy_pause(it->second, CURLPAUSE_CONT);
+    if (it == impl->running_by_id.end()) return;
+    if (auto t = impl->running.find(it->second); t != impl->running.end()) {
+      t->second->paused = false;
+      t->second->last_activity = Clock::now();
+    }
+    curl_easy_pause(it->second, CURLPAUSE_CONT);
   });
 }
 
