@@ -211,7 +211,7 @@ Lowered lower_catalog(const CatalogOptions& o, const LoweringContext& context) {
   const SpotWindow window = spot_window(o, {CatalogJoinOptions{}.spot_product}, context);
   out.instance_types.feed = std::make_shared<const DescribeInstanceTypesFeed>(o.instance_types);
   out.offerings.feed = std::make_shared<const DescribeInstanceTypeOfferingsFeed>(o.instance_types);
-  out.spot.feed = std::make_shared<const SpotPriceFeed>(o.instance_types, window, o.spot_batch_size);
+  out.spot.feed = std::make_shared<const SpotPriceFeed>(o.instance_types, window);
   // Prices of a plain instance in each operating system the catalog has columns for.
   PriceFilter filter;
   filter.instance_types = o.instance_types;
@@ -289,7 +289,7 @@ std::vector<StageType> build_types() {
         s.dataset = Dataset::spot_prices;
         s.scope = ec2_scope(o.regions, o.include_disabled_regions, context);
         s.input.feed = std::make_shared<const SpotPriceFeed>(
-            o.instance_types, spot_window(o, product_descriptions(o.product_descriptions), context), o.spot_batch_size);
+            o.instance_types, spot_window(o, product_descriptions(o.product_descriptions), context));
         s.endpoint_service = "ec2";
         return s;
       }));

@@ -57,10 +57,10 @@ struct NetworkSettings {
                                     "itself cannot be turned off.",
                             .env = "AWS_CA_BUNDLE"});
     v(&S::connect_timeout_s, Option{.key = "connect_timeout", .help = "Seconds to wait for a connection.",
-                                    .env = "PRICEPIPE_CONNECT_TIMEOUT", .min = 0.001});
+                                    .env = "PRICEPIPE_CONNECT_TIMEOUT", .min = 0.001, .max = 600});
     v(&S::read_timeout_s, Option{.key = "read_timeout",
                                  .help = "Seconds without receiving data before a transfer fails (and is retried).",
-                                 .env = "PRICEPIPE_READ_TIMEOUT", .min = 0.001});
+                                 .env = "PRICEPIPE_READ_TIMEOUT", .min = 0.001, .max = 3600});
     v(&S::max_concurrency, Option{.key = "max_concurrency", .help = "Requests in flight at once, across all regions.",
                                   .env = "PRICEPIPE_MAX_CONCURRENCY", .min = 1, .max = 256});
     v(&S::max_attempts, Option{.key = "max_attempts",
@@ -70,7 +70,7 @@ struct NetworkSettings {
     v(&S::retry_deadline_s, Option{.key = "retry_deadline",
                                    .help = "Seconds after a request's first attempt after which it is not retried "
                                            "again.",
-                                   .env = "PRICEPIPE_RETRY_DEADLINE", .min = 0});
+                                   .env = "PRICEPIPE_RETRY_DEADLINE", .min = 0, .max = 86400});
     v(&S::max_pages_in_flight, Option{.key = "max_pages_in_flight",
                                       .help = "Pages fetched but not yet written; bounds memory when the output is "
                                               "slow.",
@@ -161,6 +161,11 @@ struct ReportSettings {
     v(&S::metrics_format, Option{.key = "metrics_format", .help = "`json`, or `prometheus` (a node-exporter textfile).",
                                  .env = "PRICEPIPE_METRICS_FORMAT", .choices = {"json", "prometheus"}});
   }
+
+  /// metrics_out must name a regular file or a new one in an existing
+  /// directory: it is replaced by rename, which would replace a device node
+  /// or a symlink itself.
+  std::optional<OptionProblem> validate() const;
 };
 
 /// What goes to stderr besides the summary line and errors.
@@ -180,7 +185,11 @@ struct LogSettings {
   }
 };
 
-/// Parses "1h", "30m", "7d", "90s", "2w" or "0"; nullopt when malformed.
+/// The longest duration an option takes: ten years.
+inline constexpr std::int64_t kMaxDurationSeconds = 3650LL * 86400;
+
+/// Parses "1h", "30m", "7d", "90s", "2w" or "0" (up to kMaxDurationSeconds);
+/// nullopt when malformed or longer.
 std::optional<std::chrono::seconds> parse_duration(const std::string& text);
 /// Parses "512", "64K", "256M", "2G" (powers of 1024); nullopt when malformed.
 std::optional<std::uint64_t> parse_size(const std::string& text);

@@ -65,6 +65,9 @@ Result<Url> parse_url(std::string_view url) {
       !std::all_of(out.port.begin(), out.port.end(), [](unsigned char c) { return std::isdigit(c); })) {
     return bad("port is not a number");
   }
+  if (!out.port.empty() && (out.port.size() > 5 || std::stoi(out.port) < 1 || std::stoi(out.port) > 65535)) {
+    return bad("port must be between 1 and 65535");
+  }
   if ((out.scheme == "https" && out.port == "443") || (out.scheme == "http" && out.port == "80")) {
     out.port.clear();
   }

@@ -1,7 +1,8 @@
 // DescribeSpotPriceHistory for one region: 1000 observations per page (AWS's
-// maximum), for a window, some product descriptions and, optionally, a
-// batch of instance types. With StartTime equal to EndTime EC2 returns the
-// price in effect at that instant for each (type, zone, product).
+// maximum), for a window, some product descriptions and, optionally, exact
+// instance types or type patterns (the `instance-type` filter, whose values
+// take EC2's `*` and `?` wildcards). With StartTime equal to EndTime EC2
+// returns the price in effect at that instant for each (type, zone, product).
 #pragma once
 
 #include <chrono>
@@ -21,9 +22,11 @@ class DescribeSpotPriceHistorySource final : public Ec2QuerySource {
   /// (`now`, `now-86400s`), for the cache key; empty for a fixed time.
   DescribeSpotPriceHistorySource(std::string region, const std::vector<std::string>& instance_types,
                                  const std::vector<std::string>& product_descriptions, Timestamp start, Timestamp end,
-                                 const std::string& start_label = "", const std::string& end_label = "")
+                                 const std::string& start_label = "", const std::string& end_label = "",
+                                 const std::vector<std::string>& type_patterns = {})
       : Ec2QuerySource("DescribeSpotPriceHistory", std::move(region), params(instance_types, product_descriptions, start, end),
-                       {}, kMaxResults) {
+                       type_patterns.empty() ? std::vector<Ec2Filter>{} : std::vector<Ec2Filter>{{"instance-type", type_patterns}},
+                       kMaxResults) {
     std::vector<std::pair<std::string, std::string>> overrides;
     if (!start_label.empty()) overrides.emplace_back("StartTime", start_label);
     if (!end_label.empty()) overrides.emplace_back("EndTime", end_label);

@@ -1,7 +1,9 @@
 #include "stages/sources/source_options.h"
 
-#include <charconv>
 #include <regex>
+
+#include "config/settings.h"
+#include "net/http.h"
 
 namespace pricepipe::stages {
 
@@ -13,22 +15,22 @@ std::optional<std::string> check_region(const std::string& value) {
 
 std::optional<Timestamp> parse_time_or_duration(const std::string& text, std::chrono::sys_seconds now) {
   if (auto t = parse_rfc3339(text)) return *t;
-  std::int64_t amount = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), amount);
-  const std::string_view unit(ptr, static_cast<std::size_t>(text.data() + text.size() - ptr));
-  static constexpr std::pair<std::string_view, std::int64_t> kUnits[] = {
-      {"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}, {"w", 7 * 86400}};
-  if (ec == std::errc() && amount >= 0) {
-    for (const auto& [name, seconds] : kUnits) {
-      if (unit == name) return Timestamp{now - std::chrono::seconds(amount * seconds)};
-    }
-  }
+  if (auto ago = config::parse_duration(text)) return Timestamp{now - *ago};
   return std::nullopt;
 }
 
 std::optional<std::string> check_time(const std::string& value) {
   if (parse_time_or_duration(value, std::chrono::sys_seconds{})) return std::nullopt;
-  return "expected an RFC 3339 time or a duration such as 24h, got '" + value + "'";
+  return "expected an RFC 3339 time or a duration ago up to 3650d such as 24h, got '" + value + "'";
+}
+
+std::optional<std::string> check_fetch_url(const std::string& value) {
+  auto url = net::parse_url(value);
+  if (!url.ok()) return url.error().message();
+  if (url.value().scheme == "http" && !net::is_loopback_host(url.value().host)) {
+    return "plain http is only allowed to loopback addresses (got host '" + url.value().host + "'); use https";
+  }
+  return std::nullopt;
 }
 
 std::optional<config::OptionProblem> RegionOption::check_regions() const {

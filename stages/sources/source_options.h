@@ -21,6 +21,8 @@ namespace pricepipe::stages {
 /// Checks of option values.
 std::optional<std::string> check_region(const std::string& value);
 std::optional<std::string> check_time(const std::string& value);
+/// A URL pricepipe fetches from: https, or plain http only to loopback.
+std::optional<std::string> check_fetch_url(const std::string& value);
 
 template <class S, class V>
 void describe_regions(V& v) {
@@ -63,14 +65,6 @@ void describe_spot_window(V& v) {
 }
 
 template <class S, class V>
-void describe_spot_batch(V& v) {
-  v(&S::spot_batch_size, config::Option{.key = "spot_batch_size",
-                                        .help = "Instance types per DescribeSpotPriceHistory request.",
-                                        .min = 1,
-                                        .max = 1000});
-}
-
-template <class S, class V>
 void describe_price_filter(V& v) {
   v(&S::os, config::Option{.key = "os",
                            .help = "Only these operating systems (linux, windows, rhel, rhel-ha, suse, ubuntu-pro).",
@@ -91,7 +85,8 @@ void describe_price_list(V& v) {
   v(&S::price_list_url, config::Option{.key = "price_list_url",
                                        .help = "Base URL of the bulk Price List.",
                                        .env = "PRICEPIPE_PRICE_LIST_URL",
-                                       .placeholder = "URL"});
+                                       .placeholder = "URL",
+                                       .check = check_fetch_url});
 }
 
 template <class S, class V>
@@ -107,7 +102,8 @@ void describe_advisor_url(V& v) {
   v(&S::spot_advisor_url, config::Option{.key = "spot_advisor_url",
                                          .help = "URL of the Spot Instance Advisor feed.",
                                          .env = "PRICEPIPE_SPOT_ADVISOR_URL",
-                                         .placeholder = "URL"});
+                                         .placeholder = "URL",
+                                         .check = check_fetch_url});
 }
 
 /// `regions` of every regional source.
@@ -149,7 +145,6 @@ struct Ec2TypeOptions : ZonesOptions {
 struct SpotWindowOptions {
   std::string since;
   std::string until;
-  std::size_t spot_batch_size = 50;
   std::optional<config::OptionProblem> check_window() const;
 };
 
@@ -165,7 +160,6 @@ struct SpotPricesOptions : Ec2TypeOptions, SpotWindowOptions {
       config::Option{.key = "product_descriptions",
                      .help = "Spot product descriptions, e.g. 'Linux/UNIX (Amazon VPC)' (the default), or 'all'.",
                      .placeholder = "LIST"});
-    describe_spot_batch<SpotPricesOptions>(v);
   }
   std::optional<config::OptionProblem> validate() const;
 };
@@ -259,7 +253,6 @@ struct CatalogOptions : Ec2TypeOptions, SpotWindowOptions {
     using S = CatalogOptions;
     Ec2TypeOptions::describe(v);
     describe_spot_window<S>(v);
-    describe_spot_batch<S>(v);
     describe_price_list<S>(v);
     describe_advisor_url<S>(v);
     v(&S::concurrent_regions, config::Option{.key = "concurrent_regions",

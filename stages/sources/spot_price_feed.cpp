@@ -27,7 +27,8 @@ class SpotPageDecoder final : public PageDecoder {
     auto records = normalizer_.process(doc.value(), page);
     if (!records.ok()) return std::move(records.error());
     std::vector<SpotPriceRecord>& rows = records.value();
-    // Patterns are not sent to EC2 in an unbatched request; apply them here.
+    // EC2 matched the patterns already; an endpoint that ignores the filter
+    // must not widen the output.
     if (!filter_.instance_types.empty()) {
       std::erase_if(rows, [&](const SpotPriceRecord& r) { return !filter_.keeps_product(r.region, r.instance_type, "", ""); });
     }
@@ -50,45 +51,24 @@ std::string window_end(const std::string& label, Timestamp at) {
 
 }  // namespace
 
-SpotPriceFeed::SpotPriceFeed(std::vector<std::string> instance_types, SpotWindow window, std::size_t batch_size)
+SpotPriceFeed::SpotPriceFeed(std::vector<std::string> instance_types, SpotWindow window)
     : instance_types_(std::move(instance_types)),
       exact_(exact_instance_types(instance_types_)),
-      window_(std::move(window)),
-      batch_size_(std::max<std::size_t>(1, batch_size)) {}
+      window_(std::move(window)) {}
 
 std::string SpotPriceFeed::key() const {
-  return fmt::format("ec2 DescribeSpotPriceHistory types={} products={} window={}..{} batch={}",
-                     fmt::join(instance_types_, ","), fmt::join(window_.product_descriptions, ","),
-                     window_end(window_.start_label, window_.start), window_end(window_.end_label, window_.end),
-                     batch_size_);
+  return fmt::format("ec2 DescribeSpotPriceHistory types={} products={} window={}..{}", fmt::join(instance_types_, ","),
+                     fmt::join(window_.product_descriptions, ","), window_end(window_.start_label, window_.start),
+                     window_end(window_.end_label, window_.end));
 }
 
 std::vector<FeedNeed> SpotPriceFeed::needs() const {
-  std::vector<FeedNeed> out;
-  if (!exact_) out.push_back({std::make_shared<const DescribeInstanceTypeOfferingsFeed>(instance_types_), true});
-  out.push_back({std::make_shared<const DescribeAvailabilityZonesFeed>(), false});
-  return out;
+  return {{std::make_shared<const DescribeAvailabilityZonesFeed>(), false}};
 }
 
 Result<std::vector<StreamPlan>> SpotPriceFeed::plan(const std::string& region, const std::vector<NeedResult>& needs) const {
-  std::vector<std::string> types;
-  if (exact_) {
-    types = instance_types_;
-  } else {
-    const NeedResult& offerings = needs.front();
-    if (offerings.error != nullptr) return *offerings.error;
-    PriceFilter filter;
-    filter.instance_types = instance_types_;
-    for (const auto& batch : *offerings.records) {
-      for (const auto& o : std::get<std::vector<InstanceTypeOfferingRecord>>(batch)) {
-        if (filter.keeps_product(region, o.instance_type, "", "")) types.push_back(o.instance_type);
-      }
-    }
-    std::sort(types.begin(), types.end());
-    types.erase(std::unique(types.begin(), types.end()), types.end());
-  }
   std::map<std::string, std::string> zone_ids;
-  const NeedResult& zones = needs.back();
+  const NeedResult& zones = needs.front();
   if (zones.error != nullptr) {
     spdlog::warn("{}: zone ids unavailable ({}); spot records will have null zone_id", region, zones.error->describe());
   } else {
@@ -96,18 +76,15 @@ Result<std::vector<StreamPlan>> SpotPriceFeed::plan(const std::string& region, c
       for (const auto& z : std::get<std::vector<AvailabilityZoneRecord>>(batch)) zone_ids.emplace(z.zone, z.zone_id);
     }
   }
-  auto decoder = std::make_shared<const SpotPageDecoder>(std::move(zone_ids), exact_ ? std::vector<std::string>{}
-                                                                                      : instance_types_);
+  const std::vector<std::string> none;
+  StreamPlan stream;
+  stream.pages = std::make_shared<const DescribeSpotPriceHistorySource>(
+      region, exact_ ? instance_types_ : none, window_.product_descriptions, window_.start, window_.end,
+      window_.start_label, window_.end_label, exact_ ? none : instance_types_);
+  // EC2 applies the patterns; the decoder keeps to them as well.
+  stream.decoder = std::make_shared<const SpotPageDecoder>(std::move(zone_ids), exact_ ? none : instance_types_);
   std::vector<StreamPlan> out;
-  for (std::size_t i = 0; i < types.size(); i += batch_size_) {
-    const std::vector<std::string> batch(types.begin() + static_cast<std::ptrdiff_t>(i),
-                                         types.begin() + static_cast<std::ptrdiff_t>(std::min(types.size(), i + batch_size_)));
-    StreamPlan stream;
-    stream.pages = std::make_shared<const DescribeSpotPriceHistorySource>(
-        region, batch, window_.product_descriptions, window_.start, window_.end, window_.start_label, window_.end_label);
-    stream.decoder = decoder;
-    out.push_back(std::move(stream));
-  }
+  out.push_back(std::move(stream));
   return out;
 }
 

@@ -119,7 +119,7 @@ const std::vector<Case>& every_dataset() {
       {"on-demand-prices", {{"regions", "eu-west-1"}, {"price_source", "bulk"}, {"os", "linux"}}},
       {"reserved-prices", {{"regions", "eu-west-1"}, {"instance_types", "m5.large,c5.large"}}},
       {"savings-plans-rates", {{"regions", "eu-west-1,us-east-1"}, {"instance_types", "m5.*"}}},
-      {"spot-prices", {{"regions", "all"}, {"since", kSince}, {"until", kUntil}, {"spot_batch_size", "7"}}},
+      {"spot-prices", {{"regions", "all"}, {"since", kSince}, {"until", kUntil}}},
       {"spot-advisor", {{"regions", "all"}, {"os", "linux"}}},
       {"catalog", {{"regions", "all"}, {"since", kSince}, {"until", kUntil}}},
   };

@@ -1,5 +1,5 @@
 // Spot history and advisor stages through the calls the graph makes: the
-// sources' requests and batching, the parsers, the normalizers and their
+// sources' requests, the parsers, the normalizers and their
 // errors.
 #include <gtest/gtest.h>
 
@@ -24,22 +24,14 @@ net::Page page_of(const std::string& action, std::string body, std::string url =
   return p;
 }
 
-RecordVector offerings_of(const std::string& region, const std::vector<std::string>& types) {
-  std::vector<InstanceTypeOfferingRecord> out;
-  for (const auto& t : types) out.push_back({region, t, region + "a"});
-  return out;
-}
-
 // A spot history page of eu-west-1 through the decoder the graph plans for
-// `types`, with the region's zones (and, for patterns, the offered types).
+// `types`, with the region's zones.
 Result<RecordVector> run_spot(const net::Page& page, const std::vector<std::string>& types,
-                              const std::map<std::string, std::string>& zone_ids = {},
-                              const std::vector<std::string>& offered = {"m5.large", "c5.large"}) {
-  const SpotPriceFeed feed(types, SpotWindow{}, 50);
+                              const std::map<std::string, std::string>& zone_ids = {}) {
+  const SpotPriceFeed feed(types, SpotWindow{});
   std::vector<AvailabilityZoneRecord> zones;
   for (const auto& [zone, id] : zone_ids) zones.push_back({"eu-west-1", zone, id, "availability-zone", "available", "", {}, {}, {}});
   std::vector<std::vector<RecordVector>> needs;
-  if (!exact_instance_types(types)) needs.push_back({offerings_of("eu-west-1", offered)});
   needs.push_back({RecordVector(std::move(zones))});
   auto streams = plan_feed(feed, "eu-west-1", std::move(needs));
   if (!streams.ok()) return streams.error();
@@ -89,7 +81,7 @@ TEST(SpotPriceNormalizer, ReadsObservationsWithZoneIds) {
   EXPECT_FALSE(rows[1].zone_id) << "a zone DescribeAvailabilityZones did not list has no id, not a guessed one";
 }
 
-TEST(SpotPriceNormalizer, AppliesInstanceTypePatternsTheRequestCouldNotCarry) {
+TEST(SpotPriceNormalizer, KeepsToThePatternsWhateverTheEndpointSent) {
   const auto page = page_of("DescribeSpotPriceHistory",
                             history(item("m5.large", "eu-west-1a", "0.04", "2026-11-24T12:00:00Z") +
                                     item("c5.large", "eu-west-1a", "0.03", "2026-11-24T12:00:00Z")));
@@ -123,7 +115,7 @@ TEST(SpotSources, AskForTheWindowTheProductsAndAThousandAtATime) {
   window.product_descriptions = {"Linux/UNIX (Amazon VPC)", "Windows (Amazon VPC)"};
   window.start = *parse_rfc3339("2026-11-23T00:00:00Z");
   window.end = *parse_rfc3339("2026-11-24T00:00:00Z");
-  auto planned = plan_feed(SpotPriceFeed({"m5.large"}, window, 50), "eu-west-1");
+  auto planned = plan_feed(SpotPriceFeed({"m5.large"}, window), "eu-west-1");
   ASSERT_TRUE(planned.ok());
   std::vector<std::shared_ptr<const net::Paginator>> sources;
   for (const auto& s : planned.value()) sources.push_back(s.pages);
@@ -145,39 +137,36 @@ TEST(SpotSources, AskForTheWindowTheProductsAndAThousandAtATime) {
   EXPECT_EQ(params_of(*next).at("NextToken"), "abc");
 }
 
-TEST(SpotSources, BatchExactTypesOrTheOfferedTypesThatMatch) {
-  // The first request of each stream planned for `types` in eu-west-1, given what the region offers.
-  auto plan = [](const std::vector<std::string>& types, const std::vector<std::string>& offered) {
-    const SpotPriceFeed feed(types, SpotWindow{}, 2);
-    std::vector<std::vector<RecordVector>> needs;
-    if (!exact_instance_types(types)) needs.push_back({offerings_of("eu-west-1", offered)});
-    auto planned = plan_feed(feed, "eu-west-1", std::move(needs));
+TEST(SpotSources, OneChainPerRegionNamingExactTypesOrFilteringOnPatterns) {
+  // The first request of each stream planned for `types` in eu-west-1.
+  auto plan = [](const std::vector<std::string>& types) {
+    auto planned = plan_feed(SpotPriceFeed(types, SpotWindow{}), "eu-west-1");
     EXPECT_TRUE(planned.ok());
-    std::vector<net::ApiRequest> out;
+    std::vector<std::map<std::string, std::string>> out;
     if (planned.ok()) {
-      for (const auto& s : planned.value()) out.push_back(s.pages->first());
+      for (const auto& s : planned.value()) out.push_back(params_of(s.pages->first()));
     }
     return out;
   };
-  EXPECT_EQ(plan({"a.1", "b.1", "c.1", "d.1", "e.1"}, {}).size(), 3u);
+  // Exact types are named, all in one chain: its pages are full but the last.
+  const auto exact = plan({"a.1", "b.1", "c.1", "d.1", "e.1"});
+  ASSERT_EQ(exact.size(), 1u);
+  EXPECT_EQ(exact[0].at("InstanceType.1"), "a.1");
+  EXPECT_EQ(exact[0].at("InstanceType.5"), "e.1");
+  EXPECT_EQ(exact[0].count("Filter.1.Name"), 0u);
 
-  // Offered types that match, in type order, two to a request.
-  const auto matched = plan({"m5.*"}, {"c5.large", "m5.large", "m5.xlarge", "m5.2xlarge"});
-  ASSERT_EQ(matched.size(), 2u);
-  EXPECT_EQ(params_of(matched[0]).at("InstanceType.1"), "m5.2xlarge");
-  EXPECT_EQ(params_of(matched[0]).at("InstanceType.2"), "m5.large");
-  EXPECT_EQ(params_of(matched[1]).at("InstanceType.1"), "m5.xlarge");
-  EXPECT_EQ(params_of(matched[1]).count("InstanceType.2"), 0u);
+  // Patterns go to EC2's instance-type filter, which takes the same wildcards.
+  const auto patterns = plan({"m5.*", "c?g.large"});
+  ASSERT_EQ(patterns.size(), 1u);
+  EXPECT_EQ(patterns[0].count("InstanceType.1"), 0u);
+  EXPECT_EQ(patterns[0].at("Filter.1.Name"), "instance-type");
+  EXPECT_EQ(patterns[0].at("Filter.1.Value.1"), "m5.%2A");
+  EXPECT_EQ(patterns[0].at("Filter.1.Value.2"), "c%3Fg.large");
 
-  EXPECT_TRUE(plan({"x9.*"}, {"c5.large", "m5.large"}).empty()) << "nothing offered matches: nothing to ask";
-
-  // Without the region's offerings there is nothing to batch: the stream fails, saying why.
-  const SpotPriceFeed feed({"m5.*"}, SpotWindow{}, 2);
-  const std::vector<RecordVector> none;
-  const Error failed(ErrorCode::aws_api, "eu-west-1 DescribeInstanceTypeOfferings: InternalError");
-  auto planned = feed.plan("eu-west-1", {NeedResult{&none, &failed}, NeedResult{&none, nullptr}});
-  ASSERT_FALSE(planned.ok());
-  EXPECT_NE(planned.error().describe().find("DescribeInstanceTypeOfferings"), std::string::npos);
+  // Every type: neither.
+  const auto all = plan({});
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].count("InstanceType.1") + all[0].count("Filter.1.Name"), 0u);
 }
 
 constexpr const char* kAdvisor = R"({
