@@ -31,15 +31,17 @@ Error explain_error(const Error& error) {
   return error;
 }
 
-void write_metrics(const RunSettings& settings, graph::Session& session, const RunSummary& run) {
+// Metrics that cannot be written fail a run that otherwise succeeded: a
+// monitor reading the previous file would believe a run that is not there.
+int write_metrics(const RunSettings& settings, graph::Session& session, const RunSummary& run) {
   const config::ReportSettings& out = settings.report;
-  if (out.metrics_out.empty()) return;
+  if (out.metrics_out.empty()) return run.exit_code;
   const std::string text = out.metrics_format == "prometheus" ? metrics_prometheus(session.metrics(), run)
                                                                : metrics_json(session.metrics(), run);
-  if (auto written = write_atomically(out.metrics_out, text); !written.ok()) {
-    // The records are out and whole; a missing metrics file is not worth failing them.
-    spdlog::warn("{}", written.error().describe());
-  }
+  auto written = write_atomically(out.metrics_out, text);
+  if (written.ok()) return run.exit_code;
+  std::fprintf(stderr, "pricepipe: error: --metrics-out: %s\n", written.error().describe().c_str());
+  return run.exit_code != 0 ? run.exit_code : static_cast<int>(ExitCode::io);
 }
 
 // "· 25 regions · endpoint AWS": what the summary says of a one-source pipeline.
@@ -123,8 +125,7 @@ int run_pipeline(const config::PipelineSpec& spec, const RunSettings& settings, 
   std::fprintf(stderr, "pricepipe: %s%s\n", session.metrics().summary_line(what, report.records()).c_str(),
                origin_of(plan, report, session).c_str());
   const int code = outcome(plan, report);
-  write_metrics(settings, session, RunSummary{what, report.records(), report.complete(), code});
-  return code;
+  return write_metrics(settings, session, RunSummary{what, report.records(), report.complete(), code});
 }
 
 }  // namespace pricepipe::cli

@@ -130,13 +130,13 @@ TEST(MetricsOut, ARunStoppedBeforeStreamingStillWritesItsMetrics) {
   std::filesystem::remove(path);
 }
 
-TEST(MetricsOut, AnUnwritableMetricsFileOnlyWarns) {
+TEST(MetricsOut, AMetricsFileThatCannotBeWrittenIsRefusedBeforeTheRun) {
   FakeAws fake({"--synthetic", "--synthetic-regions", "3"});
   const auto r = pricepipe(fake, {"--metrics-out", "/nonexistent-dir/metrics.json", "stream", "regions"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("cannot write the metrics file"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("/nonexistent-dir/metrics.json"), std::string::npos) << r.err;
-  EXPECT_FALSE(r.out.empty());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--metrics-out"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("/nonexistent-dir"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty()) << "nothing is fetched when the metrics file cannot be written";
 }
 
 }  // namespace
