@@ -13,6 +13,7 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::throttled: return "throttled";
     case ErrorCode::aws_api: return "aws-api";
     case ErrorCode::server: return "server";
+    case ErrorCode::unreachable: return "unreachable";
     case ErrorCode::network: return "network";
     case ErrorCode::timeout: return "timeout";
     case ErrorCode::not_cached: return "not-cached";
@@ -61,6 +62,7 @@ ExitCode exit_code_for(ErrorCode code) {
     case ErrorCode::throttled:
     case ErrorCode::aws_api:
     case ErrorCode::server: return ExitCode::aws_error;
+    case ErrorCode::unreachable:
     case ErrorCode::network:
     case ErrorCode::timeout:
     case ErrorCode::not_cached: return ExitCode::network;

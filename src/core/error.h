@@ -28,7 +28,8 @@ enum class ErrorCode {
   throttled,           ///< AWS asked us to slow down
   aws_api,             ///< any other error answered by the service
   server,              ///< 5xx from the service
-  network,             ///< connection refused, reset, DNS, TLS
+  unreachable,         ///< nothing answered: connection refused, host not resolved
+  network,             ///< connection reset or cut short, TLS
   timeout,             ///< connect or read timeout
   not_cached,          ///< --offline, and the cache does not hold the answer
   malformed_response,  ///< a body we could not parse

@@ -167,9 +167,9 @@ class Explainer {
     }
     out += "\ngraph (one flow graph)\n";
     out += fmt::format("  {:<8} async     the curl loop: {} page credits (--max-pages-in-flight); pacing per service and "
-                       "region (ec2 100 burst, 20/s; pricing 10 burst, 5/s); retries up to {} attempts within {:.0f} s\n",
-                       "fetch", f.max_pages_in_flight, f.max_attempts,
-                       std::chrono::duration<double>(f.retry_deadline).count());
+                       "region (ec2 100 burst, 20/s; pricing 10 burst, 5/s; adaptive); retries up to {} attempts within {:.0f} s\n",
+                       "fetch", f.max_pages_in_flight, f.retry.max_attempts,
+                       std::chrono::duration<double>(f.retry.deadline).count());
     out += fmt::format("  {:<8} async     offer files: {} at once, {} segment credits of 1 MiB, 16 MiB download buffer each\n",
                        "read", files, 6 * files);
     out += fmt::format("  {:<8} parallel  pages and segments → records\n", "decode");

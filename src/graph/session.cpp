@@ -76,8 +76,8 @@ Session::Session(SessionOptions options) : options_(std::move(options)) {
 
   net::FetcherOptions fetch;
   fetch.cache = cache_.get();
-  fetch.max_attempts = net.max_attempts;
-  fetch.retry_deadline = std::chrono::milliseconds(static_cast<long>(net.retry_deadline_s * 1000));
+  fetch.retry.max_attempts = net.max_attempts;
+  fetch.retry.deadline = std::chrono::milliseconds(static_cast<long>(net.retry_deadline_s * 1000));
   fetch.max_pages_in_flight = static_cast<std::size_t>(net.max_pages_in_flight);
   fetch.rate_limits = net::default_rate_limits();
   net::CredentialCache* credentials = credentials_.get();

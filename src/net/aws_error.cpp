@@ -113,6 +113,7 @@ bool is_retryable(const Error& error) {
   switch (error.code()) {
     case ErrorCode::throttled:
     case ErrorCode::server:
+    case ErrorCode::unreachable:
     case ErrorCode::network:
     case ErrorCode::timeout:
       return true;

@@ -1,9 +1,5 @@
 #include "net/download.h"
 
-#include <algorithm>
-#include <cmath>
-#include <random>
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -21,8 +17,8 @@ std::shared_ptr<Download> Download::start(CurlLoop& loop, std::string url, Chunk
 }
 
 void Download::attempt() {
-  if (attempts_.load() == 0) first_attempt_ = CurlLoop::Clock::now();
-  ++attempts_;
+  RetryPolicy::started(tries_, CurlLoop::Clock::now());
+  attempts_ = tries_.attempts;
   if (options_.metrics != nullptr) {
     auto& m = options_.metrics->action("price-list", "GetOfferFile");
     m.requests.fetch_add(1);
@@ -73,6 +69,7 @@ void Download::on_done(Result<HttpResponse> result) {
     fail(Error(ErrorCode::network, "the server ignored the Range request while resuming", c));
     return;
   }
+  Error error = result.ok() ? Error(ErrorCode::internal, "") : result.error();
   if (result.ok()) {
     const HttpResponse& response = result.value();
     if (response.status >= 200 && response.status < 300) {
@@ -81,35 +78,20 @@ void Download::on_done(Result<HttpResponse> result) {
     }
     c.http_status = static_cast<int>(response.status);
     const bool retryable = response.status >= 500 || response.status == 429;
-    if (!retryable || attempts_.load() >= options_.max_attempts) {
-      fail(Error(response.status == 404 ? ErrorCode::aws_api : ErrorCode::server,
-                 fmt::format("download failed with HTTP {}", response.status), c));
-      return;
-    }
-  } else if (result.error().code() == ErrorCode::cancelled || attempts_.load() >= options_.max_attempts) {
-    Error e = result.error();
-    e.context() = c;
-    fail(std::move(e));
-    return;
-  } else {
-    spdlog::warn("{}: {} at byte {}; resuming", url_, result.error().message(), received_.load());
+    error = Error(response.status == 404 || !retryable ? ErrorCode::aws_api
+                  : response.status == 429 || response.status == 503 ? ErrorCode::throttled
+                                                                       : ErrorCode::server,
+                  fmt::format("download failed with HTTP {}", response.status));
   }
-  // Full jitter, as for API calls.
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  const double ceiling = std::min(static_cast<double>(options_.retry_max_delay.count()),
-                                  static_cast<double>(options_.retry_base_delay.count()) *
-                                      std::pow(2.0, attempts_.load() - 1));
-  const auto delay = std::chrono::milliseconds(
-      static_cast<long>(std::uniform_real_distribution<double>(0, ceiling)(rng)));
-  if (CurlLoop::Clock::now() + delay - first_attempt_ > options_.retry_deadline) {
-    Error e = result.ok() ? Error(ErrorCode::server, fmt::format("download failed with HTTP {}", result.value().status), c)
-                          : result.error();
-    e.context() = c;
-    fail(std::move(e));
+  error.context() = c;
+  const auto delay = options_.retry.retry_after(tries_, error, CurlLoop::Clock::now(), rng_);
+  if (!delay) {
+    fail(std::move(error));
     return;
   }
+  if (received_.load() > 0) spdlog::warn("{}: {} at byte {}; resuming", url_, error.message(), received_.load());
   auto self = shared_from_this();
-  loop_.schedule(CurlLoop::Clock::now() + delay, [self] { self->attempt(); });
+  loop_.schedule(CurlLoop::Clock::now() + *delay, [self] { self->attempt(); });
 }
 
 }  // namespace pricepipe::net

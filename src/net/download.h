@@ -5,9 +5,8 @@
 // the curl loop's thread. When the queue is full the transfer pauses and
 // resumes as the consumer drains it, so memory stays at the queue's bound
 // whatever the file size. A connection that fails mid-body is retried from
-// the byte where it stopped (`Range: bytes=N-`), with backoff, up to
-// `max_attempts` and `retry_deadline` (the fetcher passes the run's
-// --max-attempts and --retry-deadline); a server that ignores the range (answers 200 again) is
+// the byte where it stopped (`Range: bytes=N-`), as net/retry_policy.h says
+// (the fetcher passes the run's --max-attempts and --retry-deadline); a server that ignores the range (answers 200 again) is
 // an error rather than a silent duplicate. The queue is closed exactly once:
 // cleanly at the end, or with the Error that stopped the download (naming
 // the URL and byte offset).
@@ -22,17 +21,14 @@
 #include "core/metrics.h"
 #include "net/chunk_queue.h"
 #include "net/curl_loop.h"
+#include "net/retry_policy.h"
 
 namespace pricepipe::net {
 
 struct DownloadOptions {
-  int max_attempts = 8;
+  RetryPolicy retry;
   /// Counted as service `price-list`, action `GetOfferFile`, when set.
   Metrics* metrics = nullptr;
-  std::chrono::milliseconds retry_base_delay{200};
-  std::chrono::milliseconds retry_max_delay{20'000};
-  /// No retry starts later than this after the first attempt.
-  std::chrono::milliseconds retry_deadline{300'000};
   /// Start at this byte (a Range request): the rest of a file whose start was served from elsewhere.
   std::uint64_t start_offset = 0;
 };
@@ -64,7 +60,8 @@ class Download : public std::enable_shared_from_this<Download> {
   std::atomic<int> attempts_{0};
   std::atomic<bool> cancelled_{false};
   bool range_ignored_ = false;  // set and read on the loop thread
-  CurlLoop::Clock::time_point first_attempt_{};  // loop thread
+  RetryPolicy::State tries_;     // loop thread
+  std::mt19937_64 rng_{std::random_device{}()};
 };
 
 }  // namespace pricepipe::net

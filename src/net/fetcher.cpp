@@ -29,10 +29,17 @@ struct Call {
   std::shared_ptr<Stream> stream;
   ApiRequest request;
   std::uint32_t index = 0;
-  int attempts = 0;
-  Clock::time_point first_attempt{};
+  RetryPolicy::State tries;
+  Clock::time_point sent{};  // the latest attempt
   std::shared_ptr<const Credit> credit;
   std::string cache_key;  // set once the cache was asked
+};
+
+// The requests of one (service, region) waiting for its rate, in order.
+struct Lane {
+  AdaptiveRate rate;
+  std::deque<Call> waiting;
+  bool timer_armed = false;
 };
 
 }  // namespace
@@ -53,7 +60,7 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
 
   // Fetch-thread state.
   std::deque<Call> awaiting_credit;
-  std::map<std::pair<std::string, std::string>, TokenBucket> buckets;
+  std::map<std::pair<std::string, std::string>, Lane> lanes;
   std::mt19937_64 rng;
   std::map<std::string, std::vector<Call>> in_flight;  // cache key → calls waiting for the same answer
   bool cancelled = false;
@@ -163,21 +170,44 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
-  void pace(Call call) {
-    const auto now = Clock::now();
-    auto when = now;
-    if (auto limit = options.rate_limits.find(call.request.service); limit != options.rate_limits.end()) {
-      auto key = std::make_pair(call.request.service, call.request.signing_region());
-      auto it = buckets.try_emplace(key, limit->second, now).first;
-      when = it->second.acquire(now);
-    }
-    if (when <= now) {
+  // Sends `call` when its endpoint's rate allows: at once while tokens are
+  // there, else in turn from its lane. A retry goes first (its page holds
+  // up its chain); first tries queue behind it.
+  void pace(Call call, bool retry = false) {
+    auto limit = options.rate_limits.find(call.request.service);
+    if (limit == options.rate_limits.end()) {
       send(std::move(call));
       return;
     }
-    auto self = shared_from_this();
-    auto shared_call = std::make_shared<Call>(std::move(call));
-    loop.schedule(when, [self, shared_call] { self->send(std::move(*shared_call)); });
+    auto key = std::make_pair(call.request.service, call.request.signing_region());
+    Lane& lane = lanes.try_emplace(key, Lane{AdaptiveRate(limit->second, Clock::now()), {}, false}).first->second;
+    if (retry) {
+      lane.waiting.push_front(std::move(call));
+    } else {
+      lane.waiting.push_back(std::move(call));
+    }
+    drain(key, lane);
+  }
+
+  void drain(const std::pair<std::string, std::string>& key, Lane& lane) {
+    while (!lane.waiting.empty() && !lane.timer_armed) {
+      const auto now = Clock::now();
+      const auto wait = lane.rate.wait(now);
+      if (wait > Clock::duration::zero()) {
+        lane.timer_armed = true;
+        auto self = shared_from_this();
+        loop.schedule(now + wait, [self, key] {
+          Lane& l = self->lanes.at(key);
+          l.timer_armed = false;
+          self->drain(key, l);
+        });
+        return;
+      }
+      lane.rate.take(now);
+      Call call = std::move(lane.waiting.front());
+      lane.waiting.pop_front();
+      send(std::move(call));
+    }
   }
 
   ErrorContext context_of(const Call& call) const {
@@ -186,7 +216,7 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
     c.service = call.request.service;
     c.action = call.request.action;
     c.file = call.request.url;
-    c.attempts = call.attempts;
+    c.attempts = call.tries.attempts;
     return c;
   }
 
@@ -211,8 +241,8 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
         return;
       }
     }
-    if (call.attempts == 0) call.first_attempt = Clock::now();
-    ++call.attempts;
+    call.sent = Clock::now();
+    RetryPolicy::started(call.tries, call.sent);
     metrics.action(call.request.service, call.request.action).requests.fetch_add(1);
     auto self = shared_from_this();
     auto shared_call = std::make_shared<Call>(std::move(call));
@@ -234,12 +264,12 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
       m.bytes.fetch_add(response.body.size());
       m.record_latency(response.elapsed);
       error = error_from_response(call.request, response);
-      if (error) error->context().attempts = call.attempts;
+      if (error) error->context().attempts = call.tries.attempts;
     }
 
-    auto bucket = buckets.find({call.request.service, call.request.signing_region()});
+    auto lane = lanes.find({call.request.service, call.request.signing_region()});
     if (!error) {
-      if (bucket != buckets.end()) bucket->second.on_success();
+      if (lane != lanes.end()) lane->second.rate.on_success(Clock::now());
       if (options.cache != nullptr) {
         options.cache->save(call.request, call.cache_key, response.status, request_id_of(response), response.body);
         release_waiters(call.cache_key, &response, nullptr);
@@ -249,19 +279,16 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
     }
     if (error->code() == ErrorCode::throttled) {
       m.throttles.fetch_add(1);
-      if (bucket != buckets.end()) bucket->second.on_throttled();
+      if (lane != lanes.end()) lane->second.rate.on_throttled(call.sent, Clock::now());
     }
-    if (error->code() != ErrorCode::cancelled && is_retryable(*error) && call.attempts < options.max_attempts) {
-      const auto delay = backoff(call.attempts);
-      if (Clock::now() + delay - call.first_attempt <= options.retry_deadline) {
-        m.retries.fetch_add(1);
-        spdlog::debug("{}; retrying in {} ms", error->describe(),
-                      std::chrono::duration_cast<std::chrono::milliseconds>(delay).count());
-        auto self = shared_from_this();
-        auto shared_call = std::make_shared<Call>(std::move(call));
-        loop.schedule(Clock::now() + delay, [self, shared_call] { self->pace(std::move(*shared_call)); });
-        return;
-      }
+    if (auto delay = options.retry.retry_after(call.tries, *error, Clock::now(), rng)) {
+      m.retries.fetch_add(1);
+      spdlog::debug("{}; retrying in {} ms", error->describe(),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(*delay).count());
+      auto self = shared_from_this();
+      auto shared_call = std::make_shared<Call>(std::move(call));
+      loop.schedule(Clock::now() + *delay, [self, shared_call] { self->pace(std::move(*shared_call), true); });
+      return;
     }
     // A not-found answer is kept for the negative TTL.
     if (options.cache != nullptr && response.status != 0) {
@@ -270,21 +297,12 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
     fail(std::move(call), std::move(*error));
   }
 
-  // Full jitter: uniform in [0, min(cap, base * 2^(attempt-1))].
-  Clock::duration backoff(int attempt) {
-    const double base = static_cast<double>(options.retry_base_delay.count());
-    const double cap = static_cast<double>(options.retry_max_delay.count());
-    const double ceiling = std::min(cap, base * std::pow(2.0, std::min(attempt - 1, 30)));
-    std::uniform_real_distribution<double> pick(0.0, ceiling);
-    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, std::milli>(pick(rng)));
-  }
-
   void deliver(Call call, HttpResponse response) {
     auto page = std::make_shared<Page>();
     page->stream = call.stream->id;
     page->index = call.index;
     page->http_status = response.status;
-    page->attempts = call.attempts;
+    page->attempts = call.tries.attempts;
     page->request_id = request_id_of(response);
     page->credit = std::move(call.credit);
     page->cache_key = call.cache_key;
@@ -315,7 +333,7 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
     page->stream = call.stream->id;
     page->index = call.index;
     page->last = true;
-    page->attempts = call.attempts;
+    page->attempts = call.tries.attempts;
     page->request_id = error.context().request_id;
     page->http_status = error.context().http_status;
     page->error = std::move(error);
@@ -376,10 +394,7 @@ Result<void> Fetcher::download(const ApiRequest& api, const std::function<Result
   DownloadOptions options;
   options.metrics = &impl.metrics;
   options.start_offset = offset;
-  options.max_attempts = impl.options.max_attempts;
-  options.retry_base_delay = impl.options.retry_base_delay;
-  options.retry_max_delay = impl.options.retry_max_delay;
-  options.retry_deadline = impl.options.retry_deadline;
+  options.retry = impl.options.retry;
   auto transfer = Download::start(impl.loop, api.url, queue, options);
   {
     std::lock_guard lock(impl.downloads_mutex);
@@ -415,6 +430,11 @@ void Fetcher::cancel() {
   impl_->loop.schedule(Clock::now(), [impl] {
     impl->cancelled = true;
     impl->pump();
+    for (auto& [key, lane] : impl->lanes) {
+      std::deque<Call> waiting = std::move(lane.waiting);
+      lane.waiting.clear();
+      for (Call& call : waiting) impl->fail(std::move(call), Error(ErrorCode::cancelled, "the run is stopping"));
+    }
   });
 }
 

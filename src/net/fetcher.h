@@ -14,10 +14,11 @@
 // one network call: the others wait for its answer (single flight). Answers
 // worth keeping are saved in the background.
 //
-// Retries: throttling, 5xx, transient AWS codes, connection errors and
-// timeouts are retried with exponential backoff and full jitter until
-// `max_attempts` or `retry_deadline`. A page is emitted only once, after its
-// final answer, so a retried page never yields duplicate records.
+// Retries: as net/retry_policy.h says (throttling, 5xx, transient AWS codes,
+// connection errors and timeouts; an unreachable endpoint until the
+// deadline). A retry waits for its endpoint's rate like a first try
+// (net/rate_limiter.h). A page is emitted only once, after its final
+// answer, so a retried page never yields duplicate records.
 //
 // Files: `download` streams a large public file (a Price List offer file)
 // through the same cache and retry policy, resuming a broken transfer from
@@ -36,6 +37,7 @@
 #include "core/error.h"
 #include "core/metrics.h"
 #include "net/api_request.h"
+#include "net/retry_policy.h"
 #include "net/credit_pool.h"
 #include "net/curl_loop.h"
 #include "net/endpoints.h"
@@ -66,11 +68,8 @@ using PagePtr = std::shared_ptr<Page>;
 using SignFn = std::function<Result<void>(HttpRequest& http, const ApiRequest& api)>;
 
 struct FetcherOptions {
-  int max_attempts = 8;
-  std::chrono::milliseconds retry_base_delay{200};
-  std::chrono::milliseconds retry_max_delay{20'000};
-  /// No retry starts later than this after the page's first attempt.
-  std::chrono::milliseconds retry_deadline{300'000};
+  /// For API pages and downloads alike.
+  RetryPolicy retry;
   /// Pages fetched or being fetched whose records are not yet written.
   std::size_t max_pages_in_flight = 32;
   /// Client-side pacing per service; a service without an entry is not paced.

@@ -175,9 +175,12 @@ TEST(StreamErrors, UnreachableEndpointExitsFourNamingIt) {
     FakeAws probe;
     closed = probe.url();
   }
-  const auto r = pricepipe(fake, {"stream", "instance-types", "--regions", "us-east-1", "--max-attempts", "2"},
+  // Nothing answers there: tried until the deadline, whatever --max-attempts says, with a warning.
+  const auto r = pricepipe(fake, {"stream", "instance-types", "--regions", "us-east-1", "--max-attempts", "2",
+                                  "--retry-deadline", "2"},
                            {{"AWS_ENDPOINT_URL", closed}});
   EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_NE(r.err.find("retrying for up to 2 s"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(closed.substr(7)), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("us-east-1 DescribeInstanceTypes"), std::string::npos) << r.err;
 }

@@ -86,7 +86,7 @@ TEST(CurlLoop, NeverRunsMoreThanTheConcurrencyLimit) {
   EXPECT_EQ(loop.transfers_started(), 12u);
 }
 
-TEST(CurlLoop, RefusedConnectionIsANetworkErrorNamingTheEndpoint) {
+TEST(CurlLoop, RefusedConnectionIsUnreachableNamingTheEndpoint) {
   int port = 0;
   {
     TinyHttpServer probe;  // take a free port, then free it again
@@ -97,7 +97,7 @@ TEST(CurlLoop, RefusedConnectionIsANetworkErrorNamingTheEndpoint) {
   request.url = "http://127.0.0.1:" + std::to_string(port) + "/";
   auto r = loop.send(request);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code(), ErrorCode::network);
+  EXPECT_EQ(r.error().code(), ErrorCode::unreachable);
   EXPECT_NE(r.error().message().find("127.0.0.1:" + std::to_string(port)), std::string::npos) << r.error().message();
 }
 

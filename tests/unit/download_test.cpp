@@ -35,8 +35,8 @@ std::string drain(ChunkQueue& queue, std::chrono::microseconds pause = 0us) {
 
 DownloadOptions fast() {
   DownloadOptions o;
-  o.retry_base_delay = 1ms;
-  o.retry_max_delay = 5ms;
+  o.retry.base_delay = 1ms;
+  o.retry.max_delay = 5ms;
   return o;
 }
 

@@ -98,8 +98,8 @@ struct Harness {
 
   static FetcherOptions fast_options() {
     FetcherOptions o;
-    o.retry_base_delay = 1ms;
-    o.retry_max_delay = 5ms;
+    o.retry.base_delay = 1ms;
+    o.retry.max_delay = 5ms;
     o.jitter_seed = 42;
     return o;
   }
@@ -193,7 +193,7 @@ TEST(Fetcher, ClientErrorsEndTheStreamAtOnce) {
 
 TEST(Fetcher, GivesUpAfterMaxAttempts) {
   FetcherOptions options = Harness::fast_options();
-  options.max_attempts = 3;
+  options.retry.max_attempts = 3;
   Harness h(
       [](const TinyRequest&) {
         TinyReply reply;
@@ -215,10 +215,10 @@ TEST(Fetcher, GivesUpAfterMaxAttempts) {
 
 TEST(Fetcher, NoRetryStartsAfterTheDeadline) {
   FetcherOptions options = Harness::fast_options();
-  options.max_attempts = 50;
-  options.retry_base_delay = 20ms;
-  options.retry_max_delay = 20ms;
-  options.retry_deadline = 100ms;
+  options.retry.max_attempts = 50;
+  options.retry.base_delay = 20ms;
+  options.retry.max_delay = 20ms;
+  options.retry.deadline = 100ms;
   Harness h(
       [](const TinyRequest&) {
         TinyReply reply;
