@@ -29,8 +29,16 @@ namespace {
 constexpr std::size_t kFrameBytes = 1 << 20;
 constexpr const char* kEntryMagic = "pricepipe-cache-entry 1";
 // A blob no entry refers to is swept only when older than this: another
-// process may have written it and not yet its entry.
+// process may have written it and not yet its entry. (One an entry being
+// removed last used goes at once, unless a writer has renewed it since: see
+// remove_unused_blobs.)
 constexpr auto kOrphanGrace = std::chrono::minutes(10);
+
+fs::file_time_type modified(const fs::path& path) {
+  std::error_code ec;
+  const auto t = fs::last_write_time(path, ec);
+  return ec ? fs::file_time_type::min() : t;
+}
 
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -302,11 +310,16 @@ bool DiskBackend::write_entry(const Entry& e) {
   return true;
 }
 
-void DiskBackend::drop(const Entry& entry, const std::string& why) {
-  spdlog::warn("cache: {} ({} {} {}): {}; dropped, fetching it again", entry.blob.substr(0, 12), entry.meta.service,
-               entry.meta.action, entry.meta.region, why);
+void DiskBackend::drop(const Entry& entry, const std::string& why, const struct stat* damaged) {
+  spdlog::warn("cache: {} ({} {} {}): {}; dropped{}", entry.blob.substr(0, 12), entry.meta.service,
+               entry.meta.action, entry.meta.region, why, options_.refetch ? ", fetching it again" : "");
   ::unlink(entry_path(entry.key).c_str());
-  ::unlink(blob_path(entry.blob).c_str());
+  // Only the file that was read: a writer that stored the same body since renamed a whole one in.
+  struct stat now {};
+  const fs::path blob = blob_path(entry.blob);
+  if (damaged && ::stat(blob.c_str(), &now) == 0 && now.st_dev == damaged->st_dev && now.st_ino == damaged->st_ino) {
+    ::unlink(blob.c_str());
+  }
 }
 
 std::shared_ptr<const std::string> DiskBackend::read_blob(const Entry& entry) {
@@ -350,11 +363,11 @@ std::shared_ptr<const std::string> DiskBackend::read_blob(const Entry& entry) {
     out += got;
   }
   if (!ok || out != entry.size) {
-    drop(entry, "its blob is corrupt or truncated");
+    drop(entry, "its blob is corrupt or truncated", &st);
     return nullptr;
   }
   if (sha256_hex(*body) != entry.blob) {
-    drop(entry, "its blob does not match its hash");
+    drop(entry, "its blob does not match its hash", &st);
     return nullptr;
   }
   return body;
@@ -412,9 +425,10 @@ std::optional<Entry> DiskBackend::store(const std::string& key, const EntryMeta&
   const fs::path blob = blob_path(hash);
   struct stat st {};
   std::uint64_t stored = 0;
-  if (::stat(blob.c_str(), &st) == 0) {
+  // Renewed before the entry is written, so maintenance keeps it (remove_unused_blobs);
+  // a blob removed before it could be renewed is written again.
+  if (::stat(blob.c_str(), &st) == 0 && ::utimensat(AT_FDCWD, blob.c_str(), nullptr, 0) == 0) {
     stored = static_cast<std::uint64_t>(st.st_size);
-    ::utimensat(AT_FDCWD, blob.c_str(), nullptr, 0);  // in use again: not an orphan
   } else {
     std::string compressed;
     try {
@@ -556,11 +570,13 @@ std::optional<StreamResult> DiskBackend::stream(const std::string& key, bool all
     });
     if (!ok) break;
   }
+  struct stat st {};
+  ::fstat(fd, &st);
   ::close(fd);
   if (!result.status.ok()) return result;  // the consumer stopped; the blob is fine
   if (!ok || !reader.clean_end() || result.delivered != entry->size || hash.hex() != entry->blob) {
     result.corrupt = true;
-    drop(*entry, "its blob is corrupt or truncated at byte " + std::to_string(result.delivered));
+    drop(*entry, "its blob is corrupt or truncated at byte " + std::to_string(result.delivered), &st);
   }
   return result;
 }
@@ -572,7 +588,8 @@ std::vector<Entry> DiskBackend::entries() {
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(root_ / "entries", ec); !ec && it != fs::recursive_directory_iterator();
        it.increment(ec)) {
-    if (!it->is_regular_file()) continue;
+    std::error_code type_ec;
+    if (!it->is_regular_file(type_ec)) continue;
     if (auto e = read_entry(it->path().filename().string())) out.push_back(std::move(*e));
   }
   return out;
@@ -590,9 +607,12 @@ Stats DiskBackend::stats() {
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(root_ / "blobs", ec); !ec && it != fs::recursive_directory_iterator();
        it.increment(ec)) {
-    if (!it->is_regular_file()) continue;
+    std::error_code type_ec;
+    if (!it->is_regular_file(type_ec)) continue;
+    const auto bytes = it->file_size(type_ec);  // another process may sweep it meanwhile
+    if (type_ec) continue;
     ++s.blobs;
-    s.blob_bytes += it->file_size();
+    s.blob_bytes += bytes;
   }
   return s;
 }
@@ -618,44 +638,54 @@ class MaintenanceLock {
 
 }  // namespace
 
-std::size_t DiskBackend::sweep_blobs() {
+// Every writer renames its blob into place, or renews its mtime, before it
+// writes the entry. So a blob no entry refers to may go when it is older than
+// the grace (nobody is writing it), or when it has not been modified since
+// the removed entry that used it was last written or read (no writer has
+// come for it since). Any other unreferenced blob may be a writer's whose
+// entry is on its way.
+std::size_t DiskBackend::remove_unused_blobs(const std::map<std::string, fs::file_time_type>& released) {
   std::set<std::string> referenced;
   for (const auto& e : entries()) referenced.insert(e.blob);
-  std::size_t removed = 0;
   const auto cutoff = fs::file_time_type::clock::now() - kOrphanGrace;
   std::error_code ec;
-  std::vector<fs::path> orphans;
+  std::vector<fs::path> unused;
   for (auto it = fs::recursive_directory_iterator(root_ / "blobs", ec); !ec && it != fs::recursive_directory_iterator();
        it.increment(ec)) {
-    if (!it->is_regular_file() || referenced.count(it->path().filename().string())) continue;
-    if (it->last_write_time() < cutoff) orphans.push_back(it->path());
+    const std::string name = it->path().filename().string();
+    std::error_code type_ec;
+    if (!it->is_regular_file(type_ec) || referenced.count(name)) continue;
+    const auto mtime = modified(it->path());
+    const auto last_use = released.find(name);
+    if (mtime < cutoff || (last_use != released.end() && mtime <= last_use->second)) unused.push_back(it->path());
   }
-  for (const auto& p : orphans) removed += fs::remove(p, ec) ? 1 : 0;
-  // Files a crashed writer left under tmp/.
+  std::size_t removed = 0;
+  for (const auto& p : unused) removed += fs::remove(p, ec) ? 1 : 0;
+  // Files a crashed writer left under tmp/ (a live writer's may vanish as we look).
   for (auto it = fs::directory_iterator(root_ / "tmp", ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
-    if (it->last_write_time() < cutoff) fs::remove(it->path(), ec);
+    const auto mtime = modified(it->path());
+    if (mtime != fs::file_time_type::min() && mtime < cutoff) fs::remove(it->path(), ec);
   }
   return removed;
+}
+
+void DiskBackend::remove_entry(const Entry& entry, std::map<std::string, fs::file_time_type>& released) {
+  const fs::path path = entry_path(entry.key);
+  auto& last_use = released.try_emplace(entry.blob, fs::file_time_type::min()).first->second;
+  last_use = std::max(last_use, modified(path));
+  ::unlink(path.c_str());
 }
 
 std::size_t DiskBackend::remove_if(const std::function<bool(const Entry&)>& drop_it) {
   MaintenanceLock lock(root_);
   std::size_t removed = 0;
+  std::map<std::string, fs::file_time_type> released;
   for (const auto& e : entries()) {
     if (!drop_it(e)) continue;
-    ::unlink(entry_path(e.key).c_str());
+    remove_entry(e, released);
     ++removed;
   }
-  // A blob dropped entries no longer use goes at once; one that is shared stays.
-  std::set<std::string> referenced;
-  for (const auto& e : entries()) referenced.insert(e.blob);
-  std::error_code ec;
-  std::vector<fs::path> unused;
-  for (auto it = fs::recursive_directory_iterator(root_ / "blobs", ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    if (it->is_regular_file() && !referenced.count(it->path().filename().string())) unused.push_back(it->path());
-  }
-  for (const auto& p : unused) fs::remove(p, ec);
+  remove_unused_blobs(released);
   return removed;
 }
 
@@ -672,19 +702,17 @@ std::size_t DiskBackend::trim() {
     }
   }
   std::size_t removed = 0;
+  std::map<std::string, fs::file_time_type> released;
   if (total > options_.max_bytes) {
     std::sort(all.begin(), all.end(), [](const Entry& a, const Entry& b) { return a.last_used < b.last_used; });
     for (const auto& e : all) {
       if (total <= options_.max_bytes) break;
-      ::unlink(entry_path(e.key).c_str());
+      remove_entry(e, released);
       ++removed;
-      if (--users[e.blob] == 0) {
-        ::unlink(blob_path(e.blob).c_str());
-        total -= blob_bytes[e.blob];
-      }
+      if (--users[e.blob] == 0) total -= blob_bytes[e.blob];
     }
   }
-  sweep_blobs();
+  remove_unused_blobs(released);
   return removed;
 }
 

@@ -15,10 +15,13 @@
 // (`pricepipe cache ...`) takes an exclusive lock on DIR/v1/lock.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,6 +36,7 @@ struct DiskOptions {
   std::filesystem::path dir;
   std::uint64_t max_bytes = 2ull << 30;
   int level = 3;  ///< zstd level
+  bool refetch = true;  ///< a dropped entry is fetched again (not so for --offline or maintenance): its warning says which
 };
 
 struct Stats {
@@ -81,9 +85,11 @@ class DiskBackend final : public Backend {
   std::optional<Entry> store(const std::string& key, const EntryMeta& meta, std::int64_t stored_at,
                              std::int64_t expires_at, std::string_view body);
   std::shared_ptr<const std::string> read_blob(const Entry& entry);
-  void drop(const Entry& entry, const std::string& why);
+  /// Removes the entry, and `damaged` (the blob file as read) unless another has replaced it.
+  void drop(const Entry& entry, const std::string& why, const struct stat* damaged = nullptr);
   void warn_unwritable(const std::string& what);
-  std::size_t sweep_blobs();
+  std::size_t remove_unused_blobs(const std::map<std::string, std::filesystem::file_time_type>& released);
+  void remove_entry(const Entry& entry, std::map<std::string, std::filesystem::file_time_type>& released);
 
   DiskOptions options_;
   std::filesystem::path root_;

@@ -3,7 +3,7 @@
 namespace pricepipe::cache {
 
 std::unique_ptr<Store> Store::open(StoreOptions options) {
-  auto disk = DiskBackend::open(DiskOptions{options.dir, options.max_bytes, options.level});
+  auto disk = DiskBackend::open(DiskOptions{options.dir, options.max_bytes, options.level, options.refetch});
   if (!disk) return nullptr;
   auto memory = options.memory_bytes > 0 ? std::make_unique<MemoryBackend>(options.memory_bytes) : nullptr;
   return std::unique_ptr<Store>(new Store(std::move(memory), std::move(disk)));

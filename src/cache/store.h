@@ -22,6 +22,7 @@ struct StoreOptions {
   std::uint64_t max_bytes = 2ull << 30;     ///< the disk tier's bound
   std::uint64_t memory_bytes = 64ull << 20; ///< the memory tier's bound; 0: no memory tier
   int level = 3;
+  bool refetch = true;  ///< a dropped entry is fetched again (not so for --offline or maintenance): its warning says which
 };
 
 class Store final : public Backend {

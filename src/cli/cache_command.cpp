@@ -63,6 +63,7 @@ int CacheCommand::run(const config::CacheSettings& settings) {
   options.dir = settings.dir.empty() ? cache::default_dir() : std::filesystem::path(settings.dir);
   options.max_bytes = config::parse_size(settings.max_size).value_or(options.max_bytes);
   options.memory_bytes = 0;
+  options.refetch = false;  // maintenance only drops
   auto store = cache::Store::open(options);
   if (!store) throw FatalError(ErrorCode::io, "cannot open the cache at " + options.dir.string());
 

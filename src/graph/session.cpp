@@ -67,6 +67,7 @@ Session::Session(SessionOptions options) : options_(std::move(options)) {
     store.max_bytes = config::parse_size(cache.max_size).value_or(store.max_bytes);
     store.memory_bytes = config::parse_size(cache.memory).value_or(store.memory_bytes);
     store.level = cache.level;
+    store.refetch = !cache.offline;
     if (auto opened = cache::Store::open(store)) {
       cache_ = std::make_unique<net::RequestCache>(std::move(opened), net::CachePolicy::from(cache));
     } else if (cache.offline) {
