@@ -6,10 +6,12 @@
 
 #include "cli/app.h"
 #include "core/error.h"
+#include "core/interrupt.h"
 
 int main(int argc, char** argv) {
   // A reader that closes stdout must give us EPIPE, not kill us mid-write.
   std::signal(SIGPIPE, SIG_IGN);
+  pricepipe::interrupt::watch_stop_signals();
   try {
     return pricepipe::cli::run(argc, argv);
   } catch (const pricepipe::FatalError& e) {

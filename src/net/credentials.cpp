@@ -21,6 +21,7 @@
 #include <spdlog/spdlog.h>
 
 #include "config/aws_config.h"
+#include "core/interrupt.h"
 #include "core/schema.h"
 
 extern char** environ;
@@ -226,9 +227,13 @@ ProcessOutput run_command(const std::vector<std::string>& argv, std::string_view
   std::vector<char*> cargs;
   for (auto& a : args) cargs.push_back(a.data());
   cargs.push_back(nullptr);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  interrupt::unblock_stop_signals(attr);
   pid_t pid = -1;
-  const int rc = posix_spawnp(&pid, cargs[0], &actions, nullptr, cargs.data(), environ);
+  const int rc = posix_spawnp(&pid, cargs[0], &actions, &attr, cargs.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
   out.write.reset();
   err.write.reset();
   if (rc != 0) provider_failed(label, fmt::format("cannot run '{}': {}", argv[0], std::strerror(rc)));
