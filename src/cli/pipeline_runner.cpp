@@ -1,11 +1,13 @@
 #include "cli/pipeline_runner.h"
 
+#include <csignal>
 #include <cstdio>
 #include <set>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/interrupt.h"
 #include "core/metrics_report.h"
 #include "core/region_info.h"
 #include "graph/graph_builder.h"
@@ -68,8 +70,14 @@ std::string origin_of(const graph::Plan& plan, const graph::RunReport& report, g
 
 int outcome(const graph::Plan& plan, const graph::RunReport& report) {
   if (report.complete()) return static_cast<int>(ExitCode::ok);
+  if (const int signal = interrupt::requested(); signal != 0) {
+    std::fprintf(stderr, "pricepipe: error: stopped by %s\npricepipe: incomplete: the output above is partial\n",
+                 signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "a signal");
+    return 128 + signal;
+  }
   if (report.sink_error) {
-    std::fprintf(stderr, "pricepipe: error: %s\n", report.sink_error->describe().c_str());
+    std::fprintf(stderr, "pricepipe: error: %s\npricepipe: incomplete: the output is partial\n",
+                 report.sink_error->describe().c_str());
     return static_cast<int>(exit_code_for(report.sink_error->code()));
   }
   if (report.fatal) {
@@ -77,20 +85,24 @@ int outcome(const graph::Plan& plan, const graph::RunReport& report) {
     return static_cast<int>(exit_code_for(report.fatal->code()));
   }
   if (plan.keep_going) {
-    std::set<std::string> listed;
-    std::size_t failed = 0, read = 0;
+    // Counted by region when the data is regional (a region reads many
+    // streams: pages of several feeds, files), else by stream.
+    const bool regional = std::any_of(plan.producers.begin(), plan.producers.end(),
+                                      [](const graph::Producer& p) { return info(p.dataset).regional; });
+    std::set<std::string> listed, failed, read;
+    std::size_t stream = 0;
     for (const auto& s : report.streams) {
-      read += s.read ? 1 : 0;
+      const std::string unit = regional ? s.region : std::to_string(stream++);
+      if (s.read) read.insert(unit);
       if (!s.error) continue;
-      failed += s.read ? 1 : 0;
+      if (s.read) failed.insert(unit);
       const std::string line = explain_error(*s.error).describe();
       if (listed.insert(line).second) std::fprintf(stderr, "pricepipe: failed: %s\n", line.c_str());
     }
-    if (failed == 0) failed = report.failed_streams();  // only planning failed: count what did
-    const bool regional = std::any_of(plan.producers.begin(), plan.producers.end(),
-                                      [](const graph::Producer& p) { return info(p.dataset).regional; });
+    std::size_t failures = failed.size();
+    if (failures == 0) failures = report.failed_streams();  // only planning failed: count what did
     std::fprintf(stderr, "pricepipe: incomplete: %zu of %zu %s failed; the output lacks some or all of their records\n",
-                 failed, read, regional ? "regions" : "streams");
+                 failures, std::max(read.size(), failures), regional ? "regions" : "streams");
     return static_cast<int>(ExitCode::partial);
   }
   const Error* first = report.first_error();
@@ -115,6 +127,9 @@ stages::LoweringContext lowering_context(const RunSettings& settings) {
 }
 
 int run_pipeline(const config::PipelineSpec& spec, const RunSettings& settings, const std::string& what) {
+  // A stop asked for before the graph runs is kept for it (the graph stops at
+  // once); one after it still gets the summary and the metrics.
+  interrupt::Subscription report_first([] {});
   const graph::Plan plan = graph::plan_pipeline(spec, lowering_context(settings));
   graph::SessionOptions options;
   options.network = settings.network;

@@ -20,6 +20,7 @@
 #include <spdlog/spdlog.h>
 #include <tbb/flow_graph.h>
 
+#include "core/interrupt.h"
 #include "graph/catalog_memo.h"
 #include "graph/ordered_writer.h"
 #include "graph/planner.h"
@@ -307,7 +308,7 @@ class Run {
     OrderedWriter<Credit> writer;
     tbb::flow::function_node<SinkMsgPtr, SinkMsgPtr> format;
     tbb::flow::function_node<SinkMsgPtr> write;
-    std::uint64_t records = 0;
+    std::uint64_t records = 0;  // records the sink took (not those waiting their turn)
   };
 
   void execute(Planner::Actions actions);
@@ -321,6 +322,7 @@ class Run {
   void declare(std::size_t producer, const Path& at, std::uint32_t parts);
   void check_memo(const Planner::CheckMemo& check);
   void finish_region(const Planner::FinishRegion& finish);
+  void file_failed(StreamRun& run);
   void write_to_sink(SinkRun& s, SinkMsgPtr m);
   Result<void> write_message(SinkRun& s, SinkMsg& m);
   void stop();
@@ -575,11 +577,21 @@ void Run::read_file(const StreamPtr& run, ReadNode::gateway_type& gateway) {
   end->end = true;
   if (!result.ok()) {
     Error e = result.error();
+    if (e.code() == ErrorCode::malformed_response) file_failed(*run);
     if (e.context().file.empty()) e.context().file = file.name;
     if (e.context().region.empty()) e.context().region = file.region;
     end->error = std::move(e);
   }
   gateway.try_put(end);
+}
+
+// A file that arrived but cannot be read stops, once; like an answer that
+// cannot be parsed, it is a failed request (the download counts the others).
+void Run::file_failed(StreamRun& run) {
+  if (run.file->failed.exchange(true)) return;
+  if (const auto& request = run.info->plan.file->request) {
+    session_.metrics().action(request->service, request->action).failures.fetch_add(1);
+  }
 }
 
 BatchPtr Run::decode(const PiecePtr& piece) {
@@ -599,6 +611,9 @@ BatchPtr Run::decode(const PiecePtr& piece) {
         if (size_of(records.value()) > 0) batch->records = std::make_shared<RecordVector>(std::move(records.value()));
       } else {
         batch->error = std::move(records.error());
+        // Answered but unusable: as failed a request as a refused one.
+        const net::ApiRequest& request = piece->page->request;
+        session_.metrics().action(request.service, request.action).failures.fetch_add(1);
       }
       // The records hold their own copies; the wire bytes can go.
       piece->page.reset();
@@ -617,7 +632,7 @@ BatchPtr Run::decode(const PiecePtr& piece) {
       }
     }
     piece->segment.json = std::string();  // the bytes are no longer needed
-    if (batch->error) fr.failed = true;
+    if (batch->error) file_failed(run);
     if (products || batch->error) {
       std::lock_guard lock(fr.mutex);
       if (products) ++fr.products_absorbed;
@@ -858,18 +873,21 @@ Result<void> Run::write_message(SinkRun& s, SinkMsg& message) {
   SinkMsg* m = &message;
   Result<void> written;
   if (m->declare) {
-    written = s.writer.declare(m->at, m->parts);
+    written = s.writer.declare(m->at, m->parts);  // may let waiting pages out
+    s.records = s.writer.written();
   } else if (s.sink.needs_records()) {
     stages::RecordBatch batch;
     batch.region = m->region;
     batch.records = m->records;
+    batch.rows = m->rows;
     if (m->records || m->ndjson) written = s.sink.write(batch, std::move(m->prepared));
-    s.records += m->rows;
+    if (written.ok()) s.records += m->rows;
   } else {
-    s.records += m->rows;
     stages::RecordBatch batch;
     batch.region = m->region;
+    batch.rows = m->rows;
     written = s.writer.write(m->at, m->page, m->last, batch, std::move(m->prepared), std::move(m->credit));
+    s.records = s.writer.written();
   }
   return written;
 }
@@ -911,8 +929,12 @@ RunReport Run::go() {
       declare(p, {}, static_cast<std::uint32_t>(plan_.producers[p].inputs.size()));
     }
   }
-  execute(planner_.start());
-  g_.wait_for_all();
+  {
+    // SIGINT or SIGTERM: stop as at a failure; what is being written finishes.
+    interrupt::Subscription stop_on_signal([this] { execute(planner_.stop()); });
+    execute(planner_.start());
+    g_.wait_for_all();
+  }
   readers_.join();
 
   RunReport report;

@@ -17,7 +17,8 @@
 // waiting pages keep their hold; past that a leaf's oldest waiting bytes
 // move to a temporary file and its hold goes back, so the head leaf can
 // always get a credit. A slow first region costs disk, not memory or a
-// deadlock.
+// deadlock. `written()` counts the records (RecordBatch::rows) the sink has
+// taken, not those waiting: what a run reports it wrote.
 #pragma once
 
 #include <cstdint>
@@ -70,10 +71,12 @@ class OrderedWriter {
     Node& leaf = node(at);
     leaf.kind = Kind::leaf;
     if (page != leaf.next_page) {
-      leaf.early.emplace(page, Pending{std::move(bytes), std::move(hold), last, batch.region});
+      leaf.early.emplace(page, Pending{Bytes{std::move(bytes), batch.rows}, std::move(hold), last, batch.region});
       return {};
     }
-    if (auto r = consume(leaf, std::move(bytes), std::move(hold), last, batch.region); !r.ok()) return r;
+    if (auto r = consume(leaf, Bytes{std::move(bytes), batch.rows}, std::move(hold), last, batch.region); !r.ok()) {
+      return r;
+    }
     for (auto it = leaf.early.find(leaf.next_page); it != leaf.early.end(); it = leaf.early.find(leaf.next_page)) {
       Pending p = std::move(it->second);
       leaf.early.erase(it);
@@ -84,11 +87,17 @@ class OrderedWriter {
 
   /// Every declared position was written out.
   bool finished() const { return cursor_.empty(); }
+  /// Records the sink has taken.
+  std::uint64_t written() const { return written_; }
 
  private:
   enum class Kind { unknown, inner, leaf };
+  struct Bytes {
+    std::string text;
+    std::uint64_t rows = 0;
+  };
   struct Pending {
-    std::string bytes;
+    Bytes bytes;
     Hold hold;
     bool last = false;
     std::string region;
@@ -101,8 +110,9 @@ class OrderedWriter {
     std::uint64_t next_page = 0;
     bool ended = false;
     std::map<std::uint64_t, Pending> early;          // out of order, waiting for earlier pages
-    std::deque<std::pair<std::string, Hold>> held;   // in order, waiting for the head
+    std::deque<std::pair<Bytes, Hold>> held;         // in order, waiting for the head
     std::FILE* spill = nullptr;                      // in order, older than `held`
+    std::uint64_t spilled_rows = 0;
     const void* pool = nullptr;                      // where its holds come from
     std::string region;
   };
@@ -119,12 +129,12 @@ class OrderedWriter {
 
   bool at_head(const Node& leaf) const { return !cursor_.empty() && cursor_.back().node == &leaf; }
 
-  Result<void> consume(Node& leaf, std::string bytes, Hold hold, bool last, const std::string& region) {
+  Result<void> consume(Node& leaf, Bytes bytes, Hold hold, bool last, const std::string& region) {
     ++leaf.next_page;
     leaf.ended = last;
     leaf.region = region;
     if (at_head(leaf)) return emit(leaf, std::move(bytes));
-    if (bytes.empty()) return {};
+    if (bytes.text.empty()) return {};
     const Budget budget = budget_of_(hold);
     if (leaf.held.empty()) waiting_.push_back(&leaf);
     leaf.pool = budget.pool;
@@ -142,11 +152,14 @@ class OrderedWriter {
     return {};
   }
 
-  Result<void> emit(const Node& leaf, std::string bytes) {
-    if (bytes.empty()) return {};
+  Result<void> emit(const Node& leaf, Bytes bytes) {
+    if (bytes.text.empty()) return {};
     stages::RecordBatch batch;
     batch.region = leaf.region;
-    return sink_.write(batch, std::move(bytes));
+    batch.rows = bytes.rows;
+    auto r = sink_.write(batch, std::move(bytes.text));
+    if (r.ok()) written_ += bytes.rows;
+    return r;
   }
 
   // The leaf of `pool` holding the most waiting pages gives its oldest to its file.
@@ -160,10 +173,11 @@ class OrderedWriter {
     if (victim->spill == nullptr && (victim->spill = std::tmpfile()) == nullptr) {
       return Error(ErrorCode::io, "cannot create a temporary file to hold output waiting for an earlier region");
     }
-    const std::string& bytes = victim->held.front().first;
-    if (std::fwrite(bytes.data(), 1, bytes.size(), victim->spill) != bytes.size()) {
+    const Bytes& bytes = victim->held.front().first;
+    if (std::fwrite(bytes.text.data(), 1, bytes.text.size(), victim->spill) != bytes.text.size()) {
       return Error(ErrorCode::io, "cannot write output waiting for an earlier region to a temporary file");
     }
+    victim->spilled_rows += bytes.rows;
     victim->held.pop_front();  // its hold goes back
     --held_[pool];
     return {};
@@ -174,11 +188,14 @@ class OrderedWriter {
     if (leaf.spill != nullptr) {
       std::rewind(leaf.spill);
       std::string chunk(1 << 20, '\0');
+      // Chunks cut records apart: the rows count once all of them are out.
       for (std::size_t n; (n = std::fread(chunk.data(), 1, chunk.size(), leaf.spill)) > 0;) {
-        if (auto r = emit(leaf, chunk.substr(0, n)); !r.ok()) return r;
+        if (auto r = emit(leaf, Bytes{chunk.substr(0, n), 0}); !r.ok()) return r;
       }
       std::fclose(leaf.spill);
       leaf.spill = nullptr;
+      written_ += leaf.spilled_rows;
+      leaf.spilled_rows = 0;
     }
     while (!leaf.held.empty()) {
       auto r = emit(leaf, std::move(leaf.held.front().first));
@@ -233,6 +250,7 @@ class OrderedWriter {
   Node root_;
   std::vector<Step> cursor_;
   std::vector<Node*> waiting_;
+  std::uint64_t written_ = 0;
 };
 
 }  // namespace pricepipe::graph

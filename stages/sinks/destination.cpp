@@ -32,6 +32,13 @@ Result<void> write_all(int fd, std::string_view bytes, const std::string& file) 
       ErrorContext c;
       c.file = file;
       const std::string why = errno == EPIPE ? "the reader closed the pipe" : std::strerror(errno);
+      // A file (a full disk) keeps whole records: the part of these bytes
+      // that went in is cut off again. A pipe's reader has what it has.
+      if (const auto partial = static_cast<off_t>(bytes.size() - left); partial > 0) {
+        if (const off_t end = ::lseek(fd, 0, SEEK_CUR); end >= partial) {
+          [[maybe_unused]] const int cut = ::ftruncate(fd, end - partial);
+        }
+      }
       return Error(ErrorCode::io, "cannot write output: " + why, std::move(c));
     }
     data += n;

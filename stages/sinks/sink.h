@@ -28,6 +28,8 @@ struct RecordBatch {
   /// The records' NDJSON when it was made already (a catalog region
   /// replayed from its memo, or encoded for one); `records` may then be null.
   std::shared_ptr<const std::string> ndjson;
+  /// How many records the batch holds, also when only `ndjson` is set.
+  std::uint64_t rows = 0;
 };
 
 class Sink {
