@@ -64,12 +64,13 @@ struct NetworkSettings {
     v(&S::max_concurrency, Option{.key = "max_concurrency", .help = "Requests in flight at once, across all regions.",
                                   .env = "PRICEPIPE_MAX_CONCURRENCY", .min = 1, .max = 256});
     v(&S::max_attempts, Option{.key = "max_attempts",
-                               .help = "Attempts per request, the first included, for throttling, 5xx and connection "
-                                       "errors.",
+                               .help = "Attempts per request or download, the first included, for throttling, 5xx, "
+                                       "resets and timeouts. An endpoint that does not answer at all (refused, not "
+                                       "resolved) is retried until --retry-deadline instead.",
                                .env = "AWS_MAX_ATTEMPTS", .min = 1, .max = 50});
     v(&S::retry_deadline_s, Option{.key = "retry_deadline",
                                    .help = "Seconds after a request's first attempt after which it is not retried "
-                                           "again.",
+                                           "again: the longest outage a run survives.",
                                    .env = "PRICEPIPE_RETRY_DEADLINE", .min = 0, .max = 86400});
     v(&S::max_pages_in_flight, Option{.key = "max_pages_in_flight",
                                       .help = "Pages fetched but not yet written; bounds memory when the output is "
