@@ -85,6 +85,10 @@ std::map<std::string, std::string> FakeAws::client_env() const {
 
 ProcessResult FakeAws::pricepipe(const std::vector<std::string>& args,
                                  const std::map<std::string, std::string>& env) const {
+  return run_process(command(args, env));
+}
+
+ProcessOptions FakeAws::command(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) const {
   ProcessOptions p;
   p.argv = {pricepipe_binary()};
   p.argv.insert(p.argv.end(), args.begin(), args.end());
@@ -93,7 +97,7 @@ ProcessResult FakeAws::pricepipe(const std::vector<std::string>& args,
   p.env["PRICEPIPE_SPOT_ADVISOR_URL"] = url_ + "/spot-advisor-data.json";
   for (const auto& [k, v] : env) p.env[k] = v;
   p.timeout = std::chrono::seconds(300);
-  return run_process(p);
+  return p;
 }
 
 World FakeAws::parsed_world() {

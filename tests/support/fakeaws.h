@@ -57,6 +57,8 @@ class FakeAws {
   /// Runs pricepipe with `args` against this server — its EC2 and Pricing
   /// endpoint, bulk Price List and advisor feed — with `env` on top of client_env().
   ProcessResult pricepipe(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {}) const;
+  /// The same run, to adjust (a slow reader, a watch) before run_process.
+  ProcessOptions command(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {}) const;
 
  private:
   std::string control(const std::string& method, const std::string& path, const std::string& body = "");

@@ -131,7 +131,8 @@ ProcessResult run_process(const ProcessOptions& options) {
         }
         continue;
       }
-      const bool slow = p.fd == out[0] && options.read_pause.count() > 0;
+      // Slow while the child runs (its stderr is open); what it left behind is read at once.
+      const bool slow = p.fd == out[0] && options.read_pause.count() > 0 && err_open;
       const ssize_t n = read(p.fd, buf, std::min(sizeof buf, slow ? options.read_chunk : sizeof buf));
       if (slow) usleep(static_cast<useconds_t>(options.read_pause.count()));
       std::string& target = p.fd == out[0] ? result.out : result.err;

@@ -41,7 +41,8 @@ struct ProcessOptions {
   bool clear_aws_env = true;  ///< drop AWS_* and PRICEPIPE_* from the inherited environment
   std::string stdin_data;
   std::chrono::seconds timeout{120};
-  /// A slow reader: read stdout at most `read_chunk` bytes at a time, pausing between reads.
+  /// A slow reader: read stdout at most `read_chunk` bytes at a time, pausing
+  /// between reads, until the child closes its stderr (it has exited).
   std::size_t read_chunk = 65536;
   std::chrono::microseconds read_pause{0};
   /// Called about every 20 ms while the child runs, with its pid and the
