@@ -379,13 +379,14 @@ bool read_as_bytes(const Plan& plan, std::size_t producer, const std::map<std::s
   return true;
 }
 
-// Waiting pages keep their credits but leave two of each pool for the heads,
-// shared out among the sinks; catalog regions (no credit) wait a few at a time.
+// Pages waiting for an earlier region keep their credits up to half of each
+// pool, shared out among the sinks (past that they wait on disk): the other
+// half keeps the fetching going, so waiting for order never starves it.
+// Catalog regions (no credit) wait a few at a time.
 OrderedWriter<Credit>::BudgetOf budget_for(std::size_t sinks) {
   return [sinks](const Credit& credit) -> OrderedWriter<Credit>::Budget {
     if (!credit) return {nullptr, 8};
-    const std::size_t capacity = credit->pool().capacity();
-    return {&credit->pool(), capacity > 2 ? (capacity - 2) / std::max<std::size_t>(1, sinks) : 0};
+    return {&credit->pool(), credit->pool().capacity() / 2 / std::max<std::size_t>(1, sinks)};
   };
 }
 
