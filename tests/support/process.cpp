@@ -199,7 +199,10 @@ void BackgroundProcess::kill_now() {
 
 std::string source_dir() { return PRICEPIPE_SOURCE_DIR; }
 
-std::string pricepipe_binary() { return PRICEPIPE_BINARY; }
+std::string pricepipe_binary() {
+  const char* other = std::getenv("PRICEPIPE_BIN");
+  return other != nullptr && *other != '\0' ? other : PRICEPIPE_BINARY;
+}
 
 std::string aws_data_dir() {
   if (const char* dir = std::getenv("PRICEPIPE_AWS_DATA"); dir != nullptr && *dir != '\0') {

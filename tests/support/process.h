@@ -74,7 +74,7 @@ class BackgroundProcess {
 
 /// The project's source directory (tests read fixtures and scripts from it).
 std::string source_dir();
-/// The built pricepipe binary.
+/// The built pricepipe binary, or $PRICEPIPE_BIN (to run a suite against another build).
 std::string pricepipe_binary();
 /// ../shared/data/aws, or $PRICEPIPE_AWS_DATA; empty when absent.
 std::string aws_data_dir();
