@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include "cache/store.h"
 #include "net/request_cache.h"
@@ -198,6 +199,37 @@ TEST(CacheStore, RemoveIfDropsEntriesAndTheirUnsharedBlobs) {
   EXPECT_EQ(stats.entries, 1u);
   EXPECT_EQ(stats.blobs, 1u) << "the blob b still uses stays; c's goes";
   EXPECT_TRUE(store->get("b", false));
+}
+
+// A writer renames its blob into place before it writes the entry; between
+// the two, maintenance in another process sees a blob nobody refers to.
+TEST(CacheStore, MaintenanceNeverSweepsAWritersNewBlob) {
+  TempDir dir;
+  auto store = open_store(dir.path(), 1ull << 30, 0);
+  ASSERT_TRUE(store->put("old", meta(), std::chrono::hours(1), "a body a writer is storing again"));
+  ASSERT_TRUE(store->put("other", meta(), std::chrono::hours(1), "another body"));
+  const auto blob_of = [&](const std::string& body) {
+    const std::string hash = cache::sha256_hex(body);
+    return dir.path() / "v1" / "blobs" / hash.substr(0, 2) / hash;
+  };
+  // A writer's blob with its entry not yet written: young, so it stays.
+  const fs::path fresh = blob_of("a writer's new body");
+  fs::create_directories(fresh.parent_path());
+  std::ofstream(fresh) << "frames";
+  // A crashed writer's blob from long ago: it goes.
+  const fs::path stale = blob_of("an orphan");
+  fs::create_directories(stale.parent_path());
+  std::ofstream(stale) << "frames";
+  fs::last_write_time(stale, fs::file_time_type::clock::now() - std::chrono::minutes(11));
+  // The removed entry's blob, renewed by a writer storing the same body since: it stays.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  fs::last_write_time(blob_of("a body a writer is storing again"), fs::file_time_type::clock::now());
+
+  EXPECT_EQ(store->remove_if([](const cache::Entry& e) { return e.key == "old" || e.key == "other"; }), 2u);
+  EXPECT_TRUE(fs::exists(fresh)) << "a blob whose entry is on its way";
+  EXPECT_FALSE(fs::exists(stale)) << "an orphan past the grace";
+  EXPECT_TRUE(fs::exists(blob_of("a body a writer is storing again"))) << "renewed after its entry's last use";
+  EXPECT_FALSE(fs::exists(blob_of("another body"))) << "a removed entry's own blob goes at once";
 }
 
 TEST(CacheStore, VerifyFindsAndDropsDamagedBlobs) {
