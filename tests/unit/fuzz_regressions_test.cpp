@@ -5,6 +5,7 @@
 
 
 #include "stages/sources/ec2_describe_feed.h"
+#include "stages/transforms/json_section_splitter.h"
 #include "tests/support/feeds.h"
 
 namespace pricepipe {
@@ -59,6 +60,37 @@ TEST(FuzzRegressions, Ec2CharacterReferenceToASurrogateIsAMalformedResponse) {
   auto ok = testing::decode_with(stages::DescribeAvailabilityZonesFeed(), zones_page(fine));
   ASSERT_TRUE(ok.ok()) << ok.error().describe();
   EXPECT_EQ(std::get<std::vector<AvailabilityZoneRecord>>(ok.value()).at(0).state, "dispon\xc3\xadvel \xc3\xa9");
+}
+
+// offer_file_fuzz: a backslash outside any string. The AVX2 scanner took it
+// as escaping the quote after it, the scalar one did not, so the two failed
+// at different bytes (and could cut different segments) on the same file.
+// The exact input, without its two control bytes (a Savings Plans file, read
+// whole).
+TEST(FuzzRegressions, BackslashOutsideAStringScansAlikeInBothScanners) {
+  static constexpr unsigned char kDoc[] = {
+      0x7b, 0x0a, 0x20, 0x5c, 0x22, 0x70, 0x20, 0x22, 0x4a, 0x43, 0x4e, 0x46, 0x58, 0x32, 0x46, 0x36,
+      0x35, 0x33, 0x44, 0x00, 0x00, 0x7d, 0x0a, 0x20, 0xff, 0xff, 0xff, 0x20, 0x20, 0x20, 0x20, 0x5d,
+      0x0a, 0x20, 0x20, 0x7d, 0x0a, 0x7d, 0x0a, 0xff, 0xff, 0xff, 0x20, 0x20, 0x20, 0x20, 0x20, 0x5d,
+      0x0a, 0x20, 0x20, 0x7d, 0x0a, 0x7d, 0x0a, 0x20, 0x5d, 0x0a, 0x20, 0x20, 0x7d, 0x0a, 0x7d, 0x0a};
+  const std::string_view doc(reinterpret_cast<const char*>(kDoc), sizeof kDoc);
+  auto split = [&](bool scalar, std::size_t chunk) {
+    stages::JsonSectionSplitter splitter({{"products"}, {"terms", "savingsPlan"}}, 1024, [](stages::JsonSegment&&) {});
+    if (scalar) splitter.use_scalar_scanner_for_testing();
+    Result<void> r;
+    for (std::size_t at = 0; at < doc.size() && r.ok(); at += chunk) r = splitter.feed(doc.substr(at, chunk));
+    if (r.ok()) r = splitter.finish();
+    return r;
+  };
+  const Result<void> simd = split(false, doc.size());
+  ASSERT_FALSE(simd.ok());
+  EXPECT_EQ(simd.error().code(), ErrorCode::malformed_response);
+  for (std::size_t chunk : {doc.size(), std::size_t{1}, std::size_t{7}}) {
+    const Result<void> scalar = split(true, chunk);
+    ASSERT_FALSE(scalar.ok()) << "chunk " << chunk;
+    EXPECT_EQ(scalar.error().context().offset, simd.error().context().offset) << "chunk " << chunk;
+    EXPECT_EQ(scalar.error().message(), simd.error().message()) << "chunk " << chunk;
+  }
 }
 
 }  // namespace
