@@ -3,13 +3,20 @@
 // mattered applied to a real answer or entry.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
+#include "cache/disk_backend.h"
 #include "stages/sources/ec2_describe_feed.h"
 #include "stages/transforms/json_section_splitter.h"
 #include "tests/support/feeds.h"
+#include "tests/support/process.h"
 
 namespace pricepipe {
 namespace {
+
+namespace fs = std::filesystem;
 
 net::Page zones_page(std::string body) {
   net::Page p;
@@ -91,6 +98,43 @@ TEST(FuzzRegressions, BackslashOutsideAStringScansAlikeInBothScanners) {
     EXPECT_EQ(scalar.error().context().offset, simd.error().context().offset) << "chunk " << chunk;
     EXPECT_EQ(scalar.error().message(), simd.error().message()) << "chunk " << chunk;
   }
+}
+
+// cache_entry_fuzz: an entry whose `size` line says 1796128209 (1.7 GB) for a
+// blob of a few hundred bytes. Reading it allocated and zeroed the 1.7 GB
+// before looking at the blob; a size near 2^63 threw std::length_error out
+// of a backend that must never throw. Now the frames' declared sizes are
+// checked first and the entry reads as a miss.
+TEST(FuzzRegressions, CacheEntryClaimingMoreThanItsBlobHoldsIsAMiss) {
+  const fs::path dir = testing::temp_dir("fuzz-regression-cache");
+  auto disk = cache::DiskBackend::open(cache::DiskOptions{dir, 1ull << 30, 3});
+  ASSERT_TRUE(disk);
+  const std::string key = cache::sha256_hex("a request");
+  cache::EntryMeta meta;
+  meta.service = "pricing-bulk";
+  meta.action = "GetOfferFile";
+  meta.dataset = "price-list-file";
+  for (const char* size : {"1796128209", "9223372036854775807", "18446744073709551615", "4"}) {
+    auto stored = disk->put(key, meta, std::chrono::seconds(0), "an offer file");
+    ASSERT_TRUE(stored);
+    const fs::path entry = dir / "v1" / "entries" / key.substr(0, 2) / key;
+    std::ifstream in(entry, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    in.close();
+    std::string damaged = text.str();
+    const std::string line = "\nsize " + std::to_string(stored->size) + "\n";
+    const auto at = damaged.find(line);
+    ASSERT_NE(at, std::string::npos);
+    damaged.replace(at, line.size(), std::string("\nsize ") + size + "\n");
+    std::ofstream(entry, std::ios::binary | std::ios::trunc) << damaged;
+
+    std::optional<cache::Hit> hit;
+    EXPECT_NO_THROW(hit = disk->get(key, true)) << size;
+    EXPECT_FALSE(hit) << size;
+    EXPECT_FALSE(fs::exists(entry)) << "a damaged entry is dropped: " << size;
+  }
+  fs::remove_all(dir);
 }
 
 }  // namespace
