@@ -7,7 +7,8 @@
 #   tests/fuzz/run.sh [--seconds N] [--target NAME]... [-- LIBFUZZER_FLAGS...]
 #
 # Corpora grow in build-fuzz/corpus/<target> across runs; the seeds are made
-# afresh in build-fuzz/seeds/<target> each time (nothing is committed). The
+# afresh in build-fuzz/seeds/<target> each time (nothing is committed);
+# PRICEPIPE_FUZZ_BUILD names another directory than build-fuzz/. The
 # cache target's seeds include a real run's entries when build/src/cli/pricepipe
 # exists (./test.sh builds it) or PRICEPIPE_BIN names one.
 set -euo pipefail
@@ -34,7 +35,7 @@ declare -A dict=(
   [cache_entry_fuzz]=cache_entry)
 
 fuzz_dir="$PRICEPIPE_ROOT/tests/fuzz"
-build="$PRICEPIPE_ROOT/build-fuzz"
+build="${PRICEPIPE_FUZZ_BUILD:-$PRICEPIPE_ROOT/build-fuzz}"
 
 if ! command -v clang++ >/dev/null || ! compgen -G "/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a" >/dev/null; then
   pricepipe_install_packages clang libclang-rt-14-dev
@@ -80,6 +81,6 @@ for t in "${targets[@]}"; do
 done
 printf 'fuzz: %s\n' "${summary[@]}" >&2
 if ((${#failed[@]})); then
-  echo "fuzz: crashes in ${failed[*]}; reproduce with build-fuzz/tests/fuzz/TARGET build-fuzz/crashes/TARGET-..." >&2
+  echo "fuzz: crashes in ${failed[*]}; reproduce with $build/tests/fuzz/TARGET $build/crashes/TARGET-..." >&2
   exit 1
 fi
