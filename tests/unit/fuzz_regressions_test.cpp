@@ -8,6 +8,8 @@
 #include <sstream>
 
 #include "cache/disk_backend.h"
+#include "core/schema.h"
+#include "stages/sources/get_products_feed.h"
 #include "stages/sources/ec2_describe_feed.h"
 #include "stages/transforms/json_section_splitter.h"
 #include "tests/support/feeds.h"
@@ -135,6 +137,39 @@ TEST(FuzzRegressions, CacheEntryClaimingMoreThanItsBlobHoldsIsAMiss) {
     EXPECT_FALSE(fs::exists(entry)) << "a damaged entry is dropped: " << size;
   }
   fs::remove_all(dir);
+}
+
+// get_products_fuzz: a reserved term whose effectiveDate lost a digit to a
+// minus sign, "-026-10-01T00:00:00Z". from_chars read the year as -26, and
+// writing the record formatted it through fmt's chrono support, whose
+// conversion to nanoseconds overflows (undefined behaviour) that far from
+// 1970. RFC 3339 fields are digits only; years that an offset moves out of
+// 0000-9999 are written from their fields.
+TEST(FuzzRegressions, TimestampFieldsAreDigitsOnly) {
+  EXPECT_FALSE(parse_rfc3339("-026-10-01T00:00:00Z"));
+  EXPECT_FALSE(parse_rfc3339("2026-10-01T-1:-1:-1Z"));
+  EXPECT_FALSE(parse_rfc3339("2026-10-01T00:00:00+-1:00"));
+  EXPECT_TRUE(parse_rfc3339("2026-10-01T00:00:00Z"));
+
+  std::string out;
+  append_rfc3339(out, parse_rfc3339("0000-01-01T00:30:00+01:00").value());
+  EXPECT_EQ(out, "-001-12-31T23:30:00Z");
+  out.clear();
+  append_rfc3339(out, parse_rfc3339("9999-12-31T23:30:00-01:00").value());
+  EXPECT_EQ(out, "10000-01-01T00:30:00Z");
+
+  const std::string item =
+      R"({\"product\":{\"productFamily\":\"Compute Instance\",\"attributes\":{\"regionCode\":\"eu-west-1\",\"instanceType\":\"m7g.large\",\"operatingSystem\":\"Linux\",\"tenancy\":\"Shared\",\"licenseModel\":\"No License required\",\"preInstalledSw\":\"NA\",\"capacitystatus\":\"Used\",\"usagetype\":\"EUW1-BoxUsage:m7g.large\",\"operation\":\"RunInstances\",\"marketoption\":\"OnDemand\"},\"sku\":\"SKUA\"},\"serviceCode\":\"AmazonEC2\",\"terms\":{\"OnDemand\":{\"SKUA.JRTCKXETXF\":{\"priceDimensions\":{\"SKUA.JRTCKXETXF.6YS6EN2CT7\":{\"unit\":\"Hrs\",\"rateCode\":\"SKUA.JRTCKXETXF.6YS6EN2CT7\",\"pricePerUnit\":{\"USD\":\"0.0816000000\"}}},\"sku\":\"SKUA\",\"effectiveDate\":\"-026-10-01T00:00:00Z\",\"offerTermCode\":\"JRTCKXETXF\",\"termAttributes\":{}}}},\"version\":\"v\",\"publicationDate\":\"2026-11-01T00:00:00Z\"})";
+  net::Page page;
+  page.request.service = "pricing";
+  page.request.region = "eu-west-1";
+  page.request.action = "GetProducts";
+  page.http_status = 200;
+  page.body = R"({"FormatVersion":"aws_v1","PriceList":[")" + item + R"("]})";
+  auto records = testing::decode_with(stages::GetProductsFeed(Dataset::on_demand_prices, {}, "us-east-1"), page);
+  ASSERT_FALSE(records.ok());
+  EXPECT_EQ(records.error().code(), ErrorCode::malformed_response);
+  EXPECT_NE(records.error().message().find("effectiveDate"), std::string::npos) << records.error().message();
 }
 
 }  // namespace
