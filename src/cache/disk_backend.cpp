@@ -342,11 +342,28 @@ std::shared_ptr<const std::string> DiskBackend::read_blob(const Entry& entry) {
   }
   ::close(fd);
 
+  // The frames' declared sizes must add up to the entry's before the body is
+  // allocated: a damaged entry must not have gigabytes allocated for it. The
+  // store writes frames of at most kFrameBytes, each with its content size.
+  bool ok = done == size;
+  std::uint64_t declared = 0;
+  for (std::size_t at = 0; ok && at < done;) {
+    const std::size_t frame = ZSTD_findFrameCompressedSize(compressed.get() + at, done - at);
+    const unsigned long long content = ZSTD_isError(frame) ? ZSTD_CONTENTSIZE_ERROR
+                                                           : ZSTD_getFrameContentSize(compressed.get() + at, frame);
+    ok = !ZSTD_isError(frame) && content <= kFrameBytes;  // unknown and error sizes are larger
+    declared += ok ? content : 0;
+    at += ok ? frame : 0;
+  }
+  if (!ok || declared != entry.size) {
+    drop(entry, "its blob is corrupt or truncated");
+    return nullptr;
+  }
+
   // Each frame straight into place; zstd checks each frame's checksum.
   thread_local std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx(ZSTD_createDCtx(), &ZSTD_freeDCtx);
   auto body = std::make_shared<std::string>(entry.size, '\0');
   std::size_t in = 0, out = 0;
-  bool ok = done == size;
   while (ok && in < done) {
     const std::size_t frame = ZSTD_findFrameCompressedSize(compressed.get() + in, done - in);
     const unsigned long long content = ZSTD_isError(frame) ? ZSTD_CONTENTSIZE_ERROR

@@ -70,9 +70,9 @@ RunCommand::RunCommand(CLI::App& parent) {
 config::PipelineSpec RunCommand::spec() const {
   config::PipelineSpec spec = config::load_pipeline_file(file_, process_environment());
   // A flag wins over the file's own top-level option.
-  for (auto& [key, value] : pipeline_.given()) {
-    std::erase_if(spec.settings, [&](const auto& entry) { return entry.first == key; });
-    spec.settings.emplace_back(key, value);
+  for (const auto& flag : pipeline_.given()) {
+    std::erase_if(spec.settings, [&](const auto& entry) { return entry.first == flag.first; });
+    spec.settings.push_back(flag);
   }
   return spec;
 }

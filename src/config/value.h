@@ -26,6 +26,10 @@ struct Location {
 struct Value {
   enum class Kind { null, scalar, sequence, mapping };
 
+  // Declared here and defaulted below, once Value is complete: clang checks
+  // a defaulted-in-class constructor while `entries`' pair is incomplete.
+  Value();
+
   Kind kind = Kind::null;
   std::string scalar;
   std::vector<Value> items;
@@ -41,6 +45,8 @@ struct Value {
   /// "a string", "a list", "a mapping", "null": for messages.
   std::string_view kind_name() const;
 };
+
+inline Value::Value() = default;
 
 /// Throws FatalError(usage) with "WHERE: message".
 [[noreturn]] void fail_at(const Location& at, const std::string& message);

@@ -3,7 +3,6 @@
 #include <cctype>
 #include <charconv>
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 namespace pricepipe {
@@ -20,7 +19,11 @@ void append_rfc3339(std::string& out, Timestamp t) {
   };
   const int year = static_cast<int>(ymd.year());
   if (year < 0 || year > 9999) {
-    fmt::format_to(std::back_inserter(out), "{:%Y-%m-%dT%H:%M:%SZ}", t.time);
+    // From the fields: fmt's chrono formatting converts to nanoseconds, which
+    // overflows this far from 1970.
+    fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", year,
+                   static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), hms.hours().count(),
+                   hms.minutes().count(), hms.seconds().count());
     return;
   }
   two(buf, static_cast<unsigned>(year / 100));
@@ -58,6 +61,10 @@ std::optional<Timestamp> parse_rfc3339(std::string_view text) {
   // YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)
   auto number = [&](std::size_t at, std::size_t len, int& out) {
     if (at + len > text.size()) return false;
+    // Digits only: from_chars would take "-026" for a year or "-1" for an hour.
+    for (std::size_t i = at; i < at + len; ++i) {
+      if (!std::isdigit(static_cast<unsigned char>(text[i]))) return false;
+    }
     auto [ptr, ec] = std::from_chars(text.data() + at, text.data() + at + len, out);
     return ec == std::errc() && ptr == text.data() + at + len;
   };

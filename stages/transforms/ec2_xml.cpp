@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <simdjson.h>
 
 namespace pricepipe::stages::xml {
 
@@ -24,17 +25,25 @@ std::string_view trimmed(const char* s) {
   return v;
 }
 
+// pugixml does not check the encoding, and writes character references
+// (`&#xD800;`) as they come: text must be checked before it reaches the output.
+bool utf8(std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); }
+
 }  // namespace
 
 void Reader::fail(pugi::xml_node node, const char* expected) {
   if (failure_) return;
-  failure_ = fmt::format("<{}>: expected {}, got '{}'", path_of(node), expected, node.child_value());
+  const std::string_view got = node.child_value();
+  failure_ = utf8(got) ? fmt::format("<{}>: expected {}, got '{}'", path_of(node), expected, got)
+                       : fmt::format("<{}>: expected {}, got bytes that are not UTF-8", path_of(node), expected);
 }
 
 std::optional<std::string> Reader::text(pugi::xml_node parent, const char* name) {
   pugi::xml_node n = parent.child(name);
   if (!n) return std::nullopt;
-  return std::string(trimmed(n.child_value()));
+  const std::string_view v = trimmed(n.child_value());
+  if (!utf8(v)) fail(n, "UTF-8 text");
+  return std::string(v);
 }
 
 std::optional<std::int64_t> Reader::integer(pugi::xml_node parent, const char* name) {
@@ -61,7 +70,11 @@ std::optional<bool> Reader::boolean(pugi::xml_node parent, const char* name) {
 
 std::vector<std::string> Reader::text_list(pugi::xml_node parent, const char* name) {
   std::vector<std::string> out;
-  for (pugi::xml_node item : items(parent.child(name))) out.emplace_back(trimmed(item.child_value()));
+  for (pugi::xml_node item : items(parent.child(name))) {
+    const std::string_view v = trimmed(item.child_value());
+    if (!utf8(v)) fail(item, "UTF-8 text");
+    out.emplace_back(v);
+  }
   return out;
 }
 

@@ -2,8 +2,8 @@
 //
 // Contract: a missing element reads as nullopt / empty / false; an element
 // that is present but does not hold what its type promises (a number that is
-// not a number) is an Error naming the element, so bad data is never
-// silently turned into 0.
+// not a number, text that is not UTF-8) is an Error naming the element, so
+// bad data is never silently turned into 0 or written out as invalid JSON.
 #pragma once
 
 #include <cstdint>

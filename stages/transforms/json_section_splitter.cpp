@@ -262,6 +262,14 @@ struct JsonSectionSplitter::Impl {
         } else if (c == '"') {
           in_string = false;
         }
+      } else if (escape) {
+        // As in the AVX2 scanner, a backslash escapes the next quote even
+        // outside a string (only broken JSON has one there), so both
+        // scanners cut the same segments and fail at the same byte.
+        escape = false;
+        if (c == '{' || c == '[' || c == '}' || c == ']') on_bracket(chunk, i);
+      } else if (c == '\\') {
+        escape = true;
       } else if (c == '"') {
         in_string = true;
       } else if (c == '{' || c == '[' || c == '}' || c == ']') {
