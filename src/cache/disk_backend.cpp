@@ -356,7 +356,7 @@ std::shared_ptr<const std::string> DiskBackend::read_blob(const Entry& entry) {
     at += ok ? frame : 0;
   }
   if (!ok || declared != entry.size) {
-    drop(entry, "its blob is corrupt or truncated");
+    drop(entry, "its blob is corrupt or truncated", &st);
     return nullptr;
   }
 
