@@ -65,9 +65,11 @@ std::string substitute(const std::string& text, const Location& at, const Enviro
   return out;
 }
 
-Value convert(const YAML::Node& node, const std::string& origin, const Environment& env) {
+Value convert(const YAML::Node& node, const std::string& origin, const Environment& env, int depth = 0) {
   Value v;
   v.at = location_of(origin, node.Mark());
+  // An alias inside its own anchor (`&d {<<: *d}`) makes the nodes a cycle.
+  if (depth > 64) fail_at(v.at, "nested more than 64 levels deep (an alias inside its own anchor?)");
   switch (node.Type()) {
     case YAML::NodeType::Scalar:
       v.kind = Value::Kind::scalar;
@@ -75,7 +77,7 @@ Value convert(const YAML::Node& node, const std::string& origin, const Environme
       break;
     case YAML::NodeType::Sequence:
       v.kind = Value::Kind::sequence;
-      for (const auto& item : node) v.items.push_back(convert(item, origin, env));
+      for (const auto& item : node) v.items.push_back(convert(item, origin, env, depth + 1));
       break;
     case YAML::NodeType::Map: {
       v.kind = Value::Kind::mapping;
@@ -85,7 +87,7 @@ Value convert(const YAML::Node& node, const std::string& origin, const Environme
         if (!it->first.IsScalar()) fail_at(key_at, "a key must be a plain name");
         const std::string key = it->first.Scalar();
         if (!seen.insert(key).second) fail_at(key_at, "'" + key + "' is written twice");
-        Value entry = convert(it->second, origin, env);
+        Value entry = convert(it->second, origin, env, depth + 1);
         // An empty value (`key:`) has no mark of its own; point at its key.
         if (entry.kind == Value::Kind::null) entry.at = key_at;
         entry.key_at = key_at;

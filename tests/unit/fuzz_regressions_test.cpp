@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "cache/disk_backend.h"
+#include "config/pipeline_spec.h"
 #include "core/schema.h"
 #include "stages/sources/get_products_feed.h"
 #include "stages/sources/ec2_describe_feed.h"
@@ -170,6 +171,23 @@ TEST(FuzzRegressions, TimestampFieldsAreDigitsOnly) {
   ASSERT_FALSE(records.ok());
   EXPECT_EQ(records.error().code(), ErrorCode::malformed_response);
   EXPECT_NE(records.error().message().find("effectiveDate"), std::string::npos) << records.error().message();
+}
+
+// pipeline_yaml_fuzz: an anchor whose mapping merges its own alias. yaml-cpp
+// builds a cycle of nodes, and converting it recursed until the stack
+// overflowed; now it is a usage error naming the place.
+TEST(FuzzRegressions, PipelineAliasInsideItsOwnAnchorIsAUsageError) {
+  const std::string text =
+      "defaults: &d {type: regions, <<: *d}\n"
+      "sources:\n  s: {type: regions}\n"
+      "sinks:\n  o: {type: stdout, inputs: [s]}\n";
+  try {
+    config::parse_pipeline_yaml(text, "cycle.yaml", [](const std::string&) { return std::nullopt; });
+    ADD_FAILURE() << "parsed";
+  } catch (const FatalError& e) {
+    EXPECT_EQ(e.error().code(), ErrorCode::usage);
+    EXPECT_NE(std::string(e.what()).find("cycle.yaml:1:"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
