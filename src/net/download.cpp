@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "net/aws_error.h"
+
 namespace pricepipe::net {
 
 std::shared_ptr<Download> Download::start(CurlLoop& loop, std::string url, ChunkQueue& queue,
@@ -69,21 +71,23 @@ void Download::on_done(Result<HttpResponse> result) {
     fail(Error(ErrorCode::network, "the server ignored the Range request while resuming", c));
     return;
   }
-  Error error = result.ok() ? Error(ErrorCode::internal, "") : result.error();
-  if (result.ok()) {
-    const HttpResponse& response = result.value();
-    if (response.status >= 200 && response.status < 300) {
-      queue_.close();
-      return;
-    }
-    c.http_status = static_cast<int>(response.status);
-    const bool retryable = response.status >= 500 || response.status == 429;
-    error = Error(response.status == 404 || !retryable ? ErrorCode::aws_api
-                  : response.status == 429 || response.status == 503 ? ErrorCode::throttled
-                                                                       : ErrorCode::server,
-                  fmt::format("download failed with HTTP {}", response.status));
+  if (result.ok() && result.value().status >= 200 && result.value().status < 300) {
+    queue_.close();
+    return;
   }
-  error.context() = c;
+  // An answer is read as every AWS answer is (S3's SlowDown is throttling,
+  // 404 is final); a transfer that failed keeps its own error.
+  Error error = [&] {
+    if (!result.ok()) return result.error();
+    ApiRequest file;
+    file.service = "price-list";
+    file.action = "GetOfferFile";
+    file.url = url_;
+    return *error_from_response(file, result.value());
+  }();
+  error.context().file = c.file;
+  error.context().offset = c.offset;
+  error.context().attempts = c.attempts;
   const auto delay = options_.retry.retry_after(tries_, error, CurlLoop::Clock::now(), rng_);
   if (!delay) {
     fail(std::move(error));

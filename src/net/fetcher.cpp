@@ -1,7 +1,6 @@
 #include "net/fetcher.h"
 
 #include <algorithm>
-#include <cmath>
 #include <deque>
 #include <mutex>
 #include <random>

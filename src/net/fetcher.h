@@ -37,13 +37,13 @@
 #include "core/error.h"
 #include "core/metrics.h"
 #include "net/api_request.h"
-#include "net/retry_policy.h"
 #include "net/credit_pool.h"
 #include "net/curl_loop.h"
 #include "net/endpoints.h"
 #include "net/paginator.h"
 #include "net/rate_limiter.h"
 #include "net/request_cache.h"
+#include "net/retry_policy.h"
 
 namespace pricepipe::net {
 
