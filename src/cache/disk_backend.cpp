@@ -11,8 +11,8 @@
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <map>
+#include <memory>
 #include <set>
 #include <thread>
 
@@ -27,6 +27,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::size_t kFrameBytes = 1 << 20;
+// Far above what write_entry writes (its summary is one short line).
+constexpr off_t kMaxEntryBytes = 64 << 10;
 constexpr const char* kEntryMagic = "pricepipe-cache-entry 1";
 // A blob no entry refers to is swept only when older than this: another
 // process may have written it and not yet its entry. (One an entry being
@@ -246,20 +248,45 @@ void DiskBackend::warn_unwritable(const std::string& what) {
 
 std::optional<Entry> DiskBackend::read_entry(const std::string& key) {
   const fs::path path = entry_path(key);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::string line;
-  if (!std::getline(in, line) || line != kEntryMagic) {
+  // An entry is a few hundred bytes: one open, fstat and read (the fstat
+  // also gives the last use), where a stream and a stat cost twice the calls.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  struct stat st {};
+  std::string text;
+  bool read_ok = ::fstat(fd, &st) == 0 && st.st_size <= kMaxEntryBytes;
+  if (read_ok) {
+    text.resize(static_cast<std::size_t>(st.st_size));
+    std::size_t got = 0;
+    while (got < text.size()) {
+      const ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+    text.resize(got);
+  }
+  ::close(fd);
+  std::string_view rest = text;
+  auto next_line = [&rest](std::string_view& line) {
+    if (rest.empty()) return false;
+    const auto end = rest.find('\n');
+    line = rest.substr(0, end);
+    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+    return true;
+  };
+  std::string_view line;
+  if (!read_ok || !next_line(line) || line != kEntryMagic) {
     spdlog::warn("cache: entry {} is not an entry; dropped", path.string());
     ::unlink(path.c_str());
     return std::nullopt;
   }
   Entry e;
   auto number = [](std::string_view v, auto& out) { std::from_chars(v.data(), v.data() + v.size(), out); };
-  while (std::getline(in, line)) {
+  while (next_line(line)) {
     const auto space = line.find(' ');
-    const std::string_view name = std::string_view(line).substr(0, space);
-    const std::string_view value = space == std::string::npos ? std::string_view() : std::string_view(line).substr(space + 1);
+    const std::string_view name = line.substr(0, space);
+    const std::string_view value = space == std::string_view::npos ? std::string_view() : line.substr(space + 1);
     if (name == "key") e.key = value;
     else if (name == "blob") e.blob = value;
     else if (name == "size") number(value, e.size);
@@ -280,8 +307,7 @@ std::optional<Entry> DiskBackend::read_entry(const std::string& key) {
     ::unlink(path.c_str());
     return std::nullopt;
   }
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0) e.last_used = st.st_mtime;
+  e.last_used = st.st_mtime;
   return e;
 }
 
@@ -567,17 +593,20 @@ std::optional<StreamResult> DiskBackend::stream(const std::string& key, bool all
   StreamResult result;
   FrameReader reader;
   Sha256 hash;
-  std::string buffer(1 << 20, '\0');
+  // zstd's recommended input size: a page's blob is read in one or two
+  // calls, and no hit allocates (and zeroes) a frame's megabyte up front.
+  const std::size_t buffer_size = ZSTD_DStreamInSize();
+  const auto buffer = std::make_unique_for_overwrite<char[]>(buffer_size);
   bool ok = true;
   for (;;) {
-    const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    const ssize_t n = ::read(fd, buffer.get(), buffer_size);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       ok = false;
       break;
     }
     if (n == 0) break;
-    ok = reader.feed(std::string_view(buffer.data(), static_cast<std::size_t>(n)), [&](std::string_view frame) {
+    ok = reader.feed(std::string_view(buffer.get(), static_cast<std::size_t>(n)), [&](std::string_view frame) {
       if (result.delivered + frame.size() > entry->size) return false;
       hash.update(frame);
       result.status = consume(frame);
