@@ -65,11 +65,20 @@ std::string substitute(const std::string& text, const Location& at, const Enviro
   return out;
 }
 
-Value convert(const YAML::Node& node, const std::string& origin, const Environment& env, int depth = 0) {
+// Far more values than any pipeline holds; aliases of aliases (`b: &b [*a,
+// *a, ...]`, "billion laughs") expand geometrically and must stop here, not
+// in the memory of the machine.
+constexpr std::size_t kMaxValues = 100'000;
+
+Value convert(const YAML::Node& node, const std::string& origin, const Environment& env, std::size_t& values,
+              int depth = 0) {
   Value v;
   v.at = location_of(origin, node.Mark());
   // An alias inside its own anchor (`&d {<<: *d}`) makes the nodes a cycle.
   if (depth > 64) fail_at(v.at, "nested more than 64 levels deep (an alias inside its own anchor?)");
+  if (++values > kMaxValues) {
+    fail_at(v.at, fmt::format("more than {} values (aliases that repeat aliases?)", kMaxValues));
+  }
   switch (node.Type()) {
     case YAML::NodeType::Scalar:
       v.kind = Value::Kind::scalar;
@@ -77,7 +86,7 @@ Value convert(const YAML::Node& node, const std::string& origin, const Environme
       break;
     case YAML::NodeType::Sequence:
       v.kind = Value::Kind::sequence;
-      for (const auto& item : node) v.items.push_back(convert(item, origin, env, depth + 1));
+      for (const auto& item : node) v.items.push_back(convert(item, origin, env, values, depth + 1));
       break;
     case YAML::NodeType::Map: {
       v.kind = Value::Kind::mapping;
@@ -87,7 +96,7 @@ Value convert(const YAML::Node& node, const std::string& origin, const Environme
         if (!it->first.IsScalar()) fail_at(key_at, "a key must be a plain name");
         const std::string key = it->first.Scalar();
         if (!seen.insert(key).second) fail_at(key_at, "'" + key + "' is written twice");
-        Value entry = convert(it->second, origin, env, depth + 1);
+        Value entry = convert(it->second, origin, env, values, depth + 1);
         // An empty value (`key:`) has no mark of its own; point at its key.
         if (entry.kind == Value::Kind::null) entry.at = key_at;
         entry.key_at = key_at;
@@ -179,7 +188,8 @@ PipelineSpec parse_pipeline_yaml(std::string_view text, const std::string& origi
   spec.at.line = 1;
   spec.at.column = 1;
   if (!root.IsMap()) fail_at(spec.at, "a pipeline is a mapping with sources, transforms and sinks");
-  const Value doc = convert(root, origin, env);
+  std::size_t values = 0;
+  const Value doc = convert(root, origin, env, values);
   std::set<std::string> ids;
   for (std::string_view section : kSections) {
     const Value* nodes = doc.find(section);
