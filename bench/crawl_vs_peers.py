@@ -24,7 +24,7 @@ longest chain of dependent pages (100 ms each, after DescribeRegions) and
 what its bucket lets through ((requests − 100) / 20 s, plus one answer);
 the crawl's bound is the slowest region's.
 
-    python3 bench/crawl_vs_peers.py [--repeat 3] [--latency-ms 100] [--cli-jobs 8] [--skip-cli]
+    python3 bench/crawl_vs_peers.py [--repeat 3] [--latency-ms 100] [--cli-jobs 8] [--clients pricepipe,boto3,aws-cli]
 """
 
 import argparse
@@ -333,7 +333,9 @@ def main():
     p.add_argument("--burst", type=int, default=100)
     p.add_argument("--rate", type=float, default=20)
     p.add_argument("--cli-jobs", type=int, default=8)
-    p.add_argument("--skip-cli", action="store_true")
+    p.add_argument("--skip-cli", action="store_true", help="the same as --clients pricepipe,boto3")
+    p.add_argument("--clients", default="pricepipe,boto3,aws-cli",
+                   help="which to run, of pricepipe,boto3,aws-cli (pricepipe always runs: it is the reference)")
     p.add_argument("--as-client", help=argparse.SUPPRESS)
     p.add_argument("--url", help=argparse.SUPPRESS)
     p.add_argument("--records", help=argparse.SUPPRESS)
@@ -358,7 +360,8 @@ def main():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}"
     since = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) - datetime.timedelta(days=1)
-    clients = ["pricepipe", "boto3"] + ([] if args.skip_cli else ["aws-cli"])
+    wanted = set(args.clients.split(",")) - ({"aws-cli"} if args.skip_cli else set())
+    clients = [c for c in ("pricepipe", "boto3", "aws-cli") if c == "pricepipe" or c in wanted]
     env = client_env(url)
     try:
         for c in clients:  # record each client's requests from fakeaws
@@ -404,7 +407,8 @@ def main():
     b = statistics.median(pp["bound"])
     print(f"\nbound for pricepipe's requests: {b:.2f} s; pricepipe's median wall / bound = "
           f"{statistics.median(pp['wall']) / b:.2f}")
-    print(f"boto3 CPU / pricepipe CPU = {statistics.median(results['boto3']['cpu']) / statistics.median(pp['cpu']):.1f}")
+    if "boto3" in results:
+        print(f"boto3 CPU / pricepipe CPU = {statistics.median(results['boto3']['cpu']) / statistics.median(pp['cpu']):.1f}")
 
 
 if __name__ == "__main__":

@@ -30,10 +30,10 @@ struct NetworkSettings {
   std::string ca_bundle;
   double connect_timeout_s = 10;
   double read_timeout_s = 60;
-  int max_concurrency = 64;
+  int max_concurrency = 128;
   int max_attempts = 8;
   double retry_deadline_s = 300;
-  int max_pages_in_flight = 64;
+  int max_pages_in_flight = 128;
 
   template <class V>
   static void describe(V&& v) {
