@@ -77,10 +77,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const fs::path entry_path = root / "entries" / key.substr(0, 2) / key;
   const fs::path blob_path = root / "blobs" / blob.substr(0, 2) / blob;
   std::error_code ec;
+  // Puts back what a read dropped (a reader only ever unlinks, never
+  // rewrites), so each read below starts from the input's files.
   auto place = [&] {
-    fs::create_directories(entry_path.parent_path(), ec);
-    fuzz::write_file(entry_path, entry_text);
-    if (nul != std::string_view::npos) {
+    if (!fs::exists(entry_path, ec)) {
+      fs::create_directories(entry_path.parent_path(), ec);
+      fuzz::write_file(entry_path, entry_text);
+    }
+    if (nul != std::string_view::npos && !fs::exists(blob_path, ec)) {
       fs::create_directories(blob_path.parent_path(), ec);
       fuzz::write_file(blob_path, input.substr(nul + 1));
     }
