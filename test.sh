@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Fresh machine → installed, built and tested: every GoogleTest suite, the
-# fakeaws fidelity test (boto3) and the moto interop test.
+# fakeaws fidelity test (boto3), the moto interop test and the table schemas
+# against jsonschema, DuckDB (npm) and PostgreSQL.
 set -euo pipefail
 source "$(dirname "$0")/cmake/bootstrap.sh"
-pricepipe_install_packages
+pricepipe_install_packages postgresql  # tests/schemas loads into a temporary cluster
 pricepipe_build -DPRICEPIPE_BUILD_TESTS=ON
 cd "$PRICEPIPE_BUILD"
 ctest --output-on-failure --timeout 600 -j "$(nproc)" "$@"

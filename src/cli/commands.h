@@ -94,6 +94,7 @@ class SchemaCommand {
   std::string dataset_;
   std::string format_ = "text";
   bool pipeline_ = false;
+  bool snapshot_ = false;
 };
 
 /// `pricepipe docs datasets|settings|stream|pipelines`: Markdown for docs/,

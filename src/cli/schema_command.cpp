@@ -6,20 +6,15 @@
 #include "cli/commands.h"
 #include "config/settings.h"
 #include "core/dataset.h"
+#include "core/error.h"
 #include "core/json_writer.h"
 #include "core/schema.h"
+#include "core/table_schema.h"
 #include "stages/registry.h"
 
 namespace pricepipe::cli {
 
 namespace {
-
-std::vector<FieldInfo> fields_of(Dataset dataset) {
-  return visit_record_type(dataset, [](const auto* tag) {
-    using Record = std::remove_cvref_t<decltype(*tag)>;
-    return schema_of<Record>();
-  });
-}
 
 // What a docs table says of an option: its help, and the values it takes when they are few.
 std::string help_of_doc(const config::OptionDecl& d) {
@@ -305,7 +300,13 @@ SchemaCommand::SchemaCommand(CLI::App& parent) {
   std::vector<std::string> names;
   for (const auto& d : all_datasets()) names.emplace_back(d.name);
   cmd_->add_option("dataset", dataset_, "Dataset; all when omitted.")->check(CLI::IsMember(names));
-  cmd_->add_option("--format", format_, "text or json.")->check(CLI::IsMember({"text", "json"}));
+  std::vector<std::string> formats = {"text", "json"};
+  for (const auto& d : all_dialects()) formats.emplace_back(d.name);
+  cmd_->add_option("--format", format_,
+                   "text or json (the fields), or a table schema: json-schema (of an NDJSON line), bigquery (a "
+                   "schema file for bq load), postgresql, clickhouse, snowflake or duckdb (CREATE TABLE).")
+      ->check(CLI::IsMember(formats));
+  cmd_->add_flag("--snapshot", snapshot_, "A table schema as snapshot rows are: with the snapshot_id column.");
   cmd_->add_flag("--pipeline", pipeline_,
                  "Print the JSON Schema of pipeline files (for editors: yaml-language-server, VS Code).");
 }
@@ -316,6 +317,21 @@ int SchemaCommand::run() {
     std::fwrite(schema.data(), 1, schema.size(), stdout);
     return 0;
   }
+  if (const auto dialect = dialect_from_name(format_)) {
+    const bool one_document = *dialect == SchemaDialect::json_schema || *dialect == SchemaDialect::bigquery;
+    if (one_document && dataset_.empty()) {
+      throw FatalError(ErrorCode::usage, "--format " + format_ + " is one document per dataset: name the dataset");
+    }
+    std::string out;
+    for (const auto& d : all_datasets()) {
+      if (!dataset_.empty() && d.name != dataset_) continue;
+      if (!out.empty()) out.push_back('\n');
+      out += table_schema(d.id, *dialect, snapshot_);
+    }
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return 0;
+  }
+  if (snapshot_) throw FatalError(ErrorCode::usage, "--snapshot applies to table schemas (--format postgresql, ...)");
   std::string out;
   JsonWriter json(out);
   if (format_ == "json") json.begin_object();
