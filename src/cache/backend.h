@@ -22,6 +22,7 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "core/sha256.h"
 
 namespace pricepipe::cache {
 
@@ -103,7 +104,7 @@ class Backend {
   virtual bool writable() const { return true; }
 };
 
-/// SHA-256 of `data`, lowercase hex.
-std::string sha256_hex(std::string_view data);
+/// SHA-256 of `data`, lowercase hex (core/sha256.h): the blobs' names.
+using pricepipe::sha256_hex;
 
 }  // namespace pricepipe::cache

@@ -16,7 +16,6 @@
 #include <set>
 #include <thread>
 
-#include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 #include <zstd.h>
 
@@ -50,30 +49,6 @@ std::string one_line(std::string s) {
   std::replace_if(s.begin(), s.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
   return s;
 }
-
-class Sha256 {
- public:
-  Sha256() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
-  ~Sha256() { EVP_MD_CTX_free(ctx_); }
-  Sha256(const Sha256&) = delete;
-  Sha256& operator=(const Sha256&) = delete;
-  void update(std::string_view data) { EVP_DigestUpdate(ctx_, data.data(), data.size()); }
-  std::string hex() {
-    unsigned char digest[32];
-    unsigned int n = 0;
-    EVP_DigestFinal_ex(ctx_, digest, &n);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out(64, '0');
-    for (unsigned i = 0; i < 32; ++i) {
-      out[2 * i] = kHex[digest[i] >> 4];
-      out[2 * i + 1] = kHex[digest[i] & 15];
-    }
-    return out;
-  }
-
- private:
-  EVP_MD_CTX* ctx_;
-};
 
 std::string temp_name(const fs::path& tmp_dir) {
   static std::atomic<std::uint64_t> counter{0};
@@ -189,12 +164,6 @@ class FrameReader {
 };
 
 }  // namespace
-
-std::string sha256_hex(std::string_view data) {
-  Sha256 h;
-  h.update(data);
-  return h.hex();
-}
 
 fs::path default_dir() {
   if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && xdg[0] == '/') return fs::path(xdg) / "pricepipe";

@@ -11,6 +11,7 @@
 #include "cli/pipeline_runner.h"
 #include "config/settings.h"
 #include "core/error.h"
+#include "core/version.h"
 
 namespace pricepipe::cli {
 
@@ -39,7 +40,7 @@ Settings read_settings(const FlagValues& flags) {
 int run(int argc, char** argv) {
   CLI::App app{"pricepipe — AWS EC2 catalog and prices as clean, typed records.\n"
                "Records go to stdout as NDJSON; logs and the run summary go to stderr."};
-  app.set_version_flag("--version", "pricepipe 0.1.0");
+  app.set_version_flag("--version", "pricepipe " + std::string(kVersion));
   app.require_subcommand(1);
   // Global options may also follow the subcommand: `pricepipe stream x --region y`.
   app.fallthrough();
@@ -52,6 +53,7 @@ int run(int argc, char** argv) {
 
   StreamCommand stream(app, "stream", "Stream one dataset as NDJSON on stdout.");
   RunCommand run_command(app);
+  SnapshotCommand snapshot(app);
   ExplainCommand explain(app);
   CacheCommand cache_command(app);
   SchemaCommand schema(app);
@@ -72,6 +74,7 @@ int run(int argc, char** argv) {
     const config::PipelineSpec spec = run_command.spec();
     return run_pipeline(spec, settings, spec.name);
   }
+  if (snapshot.selected()) return run_pipeline(snapshot.spec(), settings, "snapshot");
   if (explain.selected()) return explain.run(settings);
   if (cache_command.selected()) return cache_command.run(settings.cache);
   if (schema.selected()) return schema.run();
