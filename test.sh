@@ -4,7 +4,7 @@
 # against jsonschema, DuckDB (npm) and PostgreSQL.
 set -euo pipefail
 source "$(dirname "$0")/cmake/bootstrap.sh"
-pricepipe_install_packages postgresql  # tests/schemas loads into a temporary cluster
+pricepipe_install_packages postgresql  # tests/readers loads into a temporary cluster
 pricepipe_build -DPRICEPIPE_BUILD_TESTS=ON
 cd "$PRICEPIPE_BUILD"
 ctest --output-on-failure --timeout 600 -j "$(nproc)" "$@"

@@ -94,9 +94,14 @@ struct TransformLowering {
   std::function<Dataset(Dataset input)> output;
 };
 
+/// What a sink is told of its inputs when the run builds it.
+struct SinkInputs {
+  std::vector<Dataset> datasets;  ///< each input's dataset, in the order written
+};
+
 /// Where records leave the graph; built when the run starts.
 struct SinkLowering {
-  std::function<std::unique_ptr<Sink>()> make;
+  std::function<std::unique_ptr<Sink>(const SinkInputs&)> make;
   std::string describe;  ///< "stdout", "file out.ndjson"
 };
 

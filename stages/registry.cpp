@@ -4,8 +4,11 @@
 
 #include <algorithm>
 
+#include "config/settings.h"
+#include "core/schema.h"
 #include "stages/sinks/destination.h"
 #include "stages/sinks/formatted_sink.h"
+#include "stages/sinks/snapshot_sink.h"
 #include "stages/sources/ec2_describe_feed.h"
 #include "stages/sources/get_products_feed.h"
 #include "stages/sources/offer_file_feed.h"
@@ -265,6 +268,55 @@ struct FileOptions {
   }
 };
 
+struct SnapshotOptions {
+  std::string out;
+  std::string id;
+  std::string compression = "zstd";
+  std::string part_size = "128M";
+  std::int64_t level = 3;
+
+  template <class V>
+  static void describe(V&& v) {
+    v(&SnapshotOptions::out,
+      config::Option{.key = "out",
+                     .help = "The directory snapshots go to: each is DIR/ID, `DIR/latest` links to the newest "
+                             "complete one.",
+                     .placeholder = "DIR"});
+    v(&SnapshotOptions::id,
+      config::Option{.key = "id",
+                     .help = "The snapshot's id (default: the run's UTC start time, 2026-12-01T06-00-00Z).",
+                     .placeholder = "ID",
+                     .check = [](const std::string& value) -> std::optional<std::string> {
+                       if (valid_snapshot_id(value)) return std::nullopt;
+                       return "a snapshot id is letters, digits, '-', '_' and '.', not starting with '.' or '_'";
+                     }});
+    v(&SnapshotOptions::compression,
+      config::Option{.key = "compression",
+                     .help = "How parts are compressed: zstd (DuckDB, ClickHouse, Snowflake, Spark), gzip "
+                             "(also BigQuery) or none.",
+                     .choices = {"zstd", "gzip", "none"}});
+    v(&SnapshotOptions::part_size,
+      config::Option{.key = "part_size",
+                     .help = "A part is closed, and the next begun, once it holds this much (compressed): "
+                             "64M, 1G.",
+                     .placeholder = "SIZE",
+                     .check = [](const std::string& value) -> std::optional<std::string> {
+                       const auto bytes = config::parse_size(value);
+                       if (bytes && *bytes >= (1u << 20)) return std::nullopt;
+                       return "expected a size of at least 1M, such as 64M or 1G";
+                     }});
+    v(&SnapshotOptions::level, config::Option{.key = "level",
+                                              .help = "Compression level: zstd 1-19, gzip 1-9.",
+                                              .min = 1,
+                                              .max = 19});
+  }
+  std::optional<config::OptionProblem> validate() const {
+    if (out.empty()) return config::OptionProblem{"out", "a snapshot sink needs out: the directory"};
+    if (compression == "gzip" && level > 9) return config::OptionProblem{"level", "gzip levels are 1 to 9"};
+    return std::nullopt;
+  }
+};
+
 std::vector<StageType> build_types() {
   std::vector<StageType> out;
   out.push_back(stage<NoOptions>("regions", NodeKind::source, summary_of(Dataset::regions),
@@ -328,7 +380,7 @@ std::vector<StageType> build_types() {
       }));
   out.push_back(stage<StdoutOptions>("stdout", NodeKind::sink, "Records on standard output, one JSON object per line.",
                                      [](const StdoutOptions& o, const LoweringContext&) -> Lowered {
-                                       return SinkLowering{[format = o.format] {
+                                       return SinkLowering{[format = o.format](const SinkInputs&) {
                                                              return std::make_unique<FormattedSink>(
                                                                  make_format(format), std::make_unique<FdDestination>(STDOUT_FILENO));
                                                            },
@@ -338,12 +390,39 @@ std::vector<StageType> build_types() {
                                    "Records in a file, one JSON object per line, renamed into place when the run is "
                                    "complete.",
                                    [](const FileOptions& o, const LoweringContext&) -> Lowered {
-                                     return SinkLowering{[path = o.path, format = o.format] {
+                                     return SinkLowering{[path = o.path, format = o.format](const SinkInputs&) {
                                                            return std::make_unique<FormattedSink>(
                                                                make_format(format), std::make_unique<FileDestination>(path));
                                                          },
                                                          "file " + o.path};
                                    }));
+  out.push_back(stage<SnapshotOptions>(
+      "snapshot", NodeKind::sink,
+      "Every record of its inputs as a snapshot: Hive-style partitions (dataset=NAME/region=CODE/part-NNNNN), a "
+      "manifest written last, schemas beside the data (docs/snapshot.md).",
+      [](const SnapshotOptions& o, const LoweringContext& context) -> Lowered {
+        SnapshotSinkOptions options;
+        options.dir = o.out;
+        options.id = o.id.empty() ? snapshot_id_for(context.now) : o.id;
+        options.compression = *compression_from_name(o.compression);
+        options.level = static_cast<int>(o.level);
+        options.part_bytes = *config::parse_size(o.part_size);
+        std::string started;
+        append_rfc3339(started, Timestamp{context.now});
+        options.started_at = started;
+        options.options = {{"compression", o.compression}, {"part_size", o.part_size}, {"level", std::to_string(o.level)}};
+        const std::string describe = "snapshot " + (options.dir / options.id).string();
+        return SinkLowering{[options](const SinkInputs& inputs) {
+                              SnapshotSinkOptions with = options;
+                              for (Dataset d : inputs.datasets) {
+                                if (std::find(with.datasets.begin(), with.datasets.end(), d) == with.datasets.end()) {
+                                  with.datasets.push_back(d);
+                                }
+                              }
+                              return std::make_unique<SnapshotSink>(std::move(with));
+                            },
+                            describe};
+      }));
   return out;
 }
 

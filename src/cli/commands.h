@@ -39,6 +39,25 @@ class StreamCommand {
   FlagValues pipeline_;
 };
 
+/// `snapshot --out DIR [--datasets all|LIST] [options]`: every dataset (or
+/// those listed) of every region (or those of --regions) into one snapshot
+/// (stages/sinks/snapshot_sink.h). Its flags are the sources' options, each
+/// given to every dataset that takes it, and the snapshot sink's; the spec it
+/// builds is one source per dataset, all read by one `snapshot` sink.
+class SnapshotCommand {
+ public:
+  explicit SnapshotCommand(CLI::App& parent);
+  bool selected() const { return cmd_->parsed(); }
+  config::PipelineSpec spec() const;
+
+ private:
+  CLI::App* cmd_;
+  std::vector<std::string> datasets_{"all"};
+  FlagValues sources_;
+  FlagValues sink_;
+  FlagValues pipeline_;
+};
+
 /// `run FILE.yaml`: a pipeline file.
 class RunCommand {
  public:

@@ -103,6 +103,7 @@ struct SinkMsg {
   bool last = false;
   bool declare = false;
   std::uint32_t parts = 0;
+  Dataset dataset = Dataset::regions;
   std::string region;
   Records records;
   std::shared_ptr<const std::string> ndjson;
@@ -397,9 +398,11 @@ Run::SinkRun::SinkRun(tbb::flow::graph& g, Run& run, stages::Sink& s)
              [this](SinkMsgPtr m) {
                if (!m->declare && (m->records || m->ndjson)) {
                  stages::RecordBatch batch;
+                 batch.dataset = m->dataset;
                  batch.region = m->region;
                  batch.records = m->records;
                  batch.ndjson = m->ndjson;
+                 batch.rows = m->rows;
                  m->prepared = sink.prepare(batch);
                  if (!sink.needs_records()) {
                    m->records.reset();
@@ -469,7 +472,9 @@ Run::Run(const Plan& plan, Session& session, const RunOptions& options)
     if (auto it = options.sinks.find(plan.sinks[i].id); it != options.sinks.end()) {
       sink = it->second;
     } else {
-      owned_sinks_.push_back(plan.sinks[i].lowering.make());
+      stages::SinkInputs inputs;
+      for (std::size_t producer : plan.sinks[i].inputs) inputs.datasets.push_back(plan.producers[producer].dataset);
+      owned_sinks_.push_back(plan.sinks[i].lowering.make(inputs));
       sink = owned_sinks_.back().get();
     }
     sinks_.push_back(std::make_unique<SinkRun>(g_, *this, *sink));
@@ -755,6 +760,7 @@ void Run::emit(std::size_t producer, const Path& at, std::uint64_t page, bool la
     m->at = std::move(path);
     m->page = page;
     m->last = last;
+    m->dataset = plan_.producers[producer].dataset;
     m->region = region;
     m->records = records;
     m->ndjson = ndjson;
@@ -878,6 +884,7 @@ Result<void> Run::write_message(SinkRun& s, SinkMsg& message) {
     s.records = s.writer.written();
   } else if (s.sink.needs_records()) {
     stages::RecordBatch batch;
+    batch.dataset = m->dataset;
     batch.region = m->region;
     batch.records = m->records;
     batch.rows = m->rows;
@@ -885,6 +892,7 @@ Result<void> Run::write_message(SinkRun& s, SinkMsg& message) {
     if (written.ok()) s.records += m->rows;
   } else {
     stages::RecordBatch batch;
+    batch.dataset = m->dataset;
     batch.region = m->region;
     batch.rows = m->rows;
     written = s.writer.write(m->at, m->page, m->last, batch, std::move(m->prepared), std::move(m->credit));

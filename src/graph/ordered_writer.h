@@ -71,16 +71,17 @@ class OrderedWriter {
     Node& leaf = node(at);
     leaf.kind = Kind::leaf;
     if (page != leaf.next_page) {
-      leaf.early.emplace(page, Pending{Bytes{std::move(bytes), batch.rows}, std::move(hold), last, batch.region});
+      leaf.early.emplace(page, Pending{Bytes{std::move(bytes), batch.rows}, std::move(hold), last, batch.dataset, batch.region});
       return {};
     }
-    if (auto r = consume(leaf, Bytes{std::move(bytes), batch.rows}, std::move(hold), last, batch.region); !r.ok()) {
+    if (auto r = consume(leaf, Bytes{std::move(bytes), batch.rows}, std::move(hold), last, batch.dataset, batch.region);
+        !r.ok()) {
       return r;
     }
     for (auto it = leaf.early.find(leaf.next_page); it != leaf.early.end(); it = leaf.early.find(leaf.next_page)) {
       Pending p = std::move(it->second);
       leaf.early.erase(it);
-      if (auto r = consume(leaf, std::move(p.bytes), std::move(p.hold), p.last, p.region); !r.ok()) return r;
+      if (auto r = consume(leaf, std::move(p.bytes), std::move(p.hold), p.last, p.dataset, p.region); !r.ok()) return r;
     }
     return advance();
   }
@@ -100,6 +101,7 @@ class OrderedWriter {
     Bytes bytes;
     Hold hold;
     bool last = false;
+    Dataset dataset = Dataset::regions;
     std::string region;
   };
   struct Node {
@@ -114,6 +116,7 @@ class OrderedWriter {
     std::FILE* spill = nullptr;                      // in order, older than `held`
     std::uint64_t spilled_rows = 0;
     const void* pool = nullptr;                      // where its holds come from
+    Dataset dataset = Dataset::regions;              // what its pages are
     std::string region;
   };
 
@@ -129,9 +132,10 @@ class OrderedWriter {
 
   bool at_head(const Node& leaf) const { return !cursor_.empty() && cursor_.back().node == &leaf; }
 
-  Result<void> consume(Node& leaf, Bytes bytes, Hold hold, bool last, const std::string& region) {
+  Result<void> consume(Node& leaf, Bytes bytes, Hold hold, bool last, Dataset dataset, const std::string& region) {
     ++leaf.next_page;
     leaf.ended = last;
+    leaf.dataset = dataset;
     leaf.region = region;
     if (at_head(leaf)) return emit(leaf, std::move(bytes));
     if (bytes.text.empty()) return {};
@@ -155,6 +159,7 @@ class OrderedWriter {
   Result<void> emit(const Node& leaf, Bytes bytes) {
     if (bytes.text.empty()) return {};
     stages::RecordBatch batch;
+    batch.dataset = leaf.dataset;
     batch.region = leaf.region;
     batch.rows = bytes.rows;
     auto r = sink_.write(batch, std::move(bytes.text));

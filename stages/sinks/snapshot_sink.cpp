@@ -1,0 +1,445 @@
+#include "stages/sinks/snapshot_sink.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "core/json_writer.h"
+#include "core/schema.h"
+#include "core/sha256.h"
+#include "core/table_schema.h"
+#include "core/version.h"
+#include "stages/sinks/destination.h"
+
+namespace pricepipe::stages {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+Error io_error(const std::string& file, const std::string& what) {
+  ErrorContext c;
+  c.file = file;
+  return Error(ErrorCode::io, what + ": " + std::strerror(errno), std::move(c));
+}
+
+// Makes a rename or a new file in `dir` durable.
+bool fsync_dir(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// Writes `path` whole and durably: PATH.partial, fsync, rename, fsync of the directory.
+Result<void> write_file_atomically(const fs::path& path, std::string_view bytes) {
+  const std::string partial = path.string() + ".partial";
+  const int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return io_error(partial, "cannot create");
+  auto written = write_all(fd, bytes, partial);
+  const bool synced = written.ok() && ::fsync(fd) == 0;
+  const bool closed = ::close(fd) == 0;
+  if (!written.ok()) return written;
+  if (!synced || !closed) return io_error(partial, "cannot write");
+  if (::rename(partial.c_str(), path.c_str()) != 0) return io_error(path.string(), "cannot rename into place");
+  if (!fsync_dir(path.parent_path())) return io_error(path.parent_path().string(), "cannot sync the directory");
+  return {};
+}
+
+// --- rows -------------------------------------------------------------------
+
+// Appends one NDJSON line (ending "}\n") with the snapshot column added last.
+void add_snapshot_column(std::string& out, std::string_view column) {
+  out.resize(out.size() - 2);  // "}\n"
+  out += column;
+}
+
+struct Group {
+  std::string region;
+  std::string ndjson;
+  std::uint64_t rows = 0;
+};
+
+// A batch's rows by region, regions in the order they first appear.
+std::vector<Group> rows_by_region(const RecordBatch& batch, std::string_view column) {
+  std::vector<Group> groups;
+  auto group_of = [&groups](std::string_view region) -> Group& {
+    for (auto& g : groups) {
+      if (g.region == region) return g;
+    }
+    groups.push_back(Group{std::string(region), {}, 0});
+    return groups.back();
+  };
+  if (batch.ndjson) {  // a catalog region replayed from its memo: one region
+    Group& g = group_of(batch.region);
+    g.ndjson.reserve(batch.ndjson->size() + batch.rows * column.size());
+    std::string_view rest = *batch.ndjson;
+    while (!rest.empty()) {
+      const auto end = rest.find('\n');
+      const std::string_view line = rest.substr(0, end == std::string_view::npos ? rest.size() : end + 1);
+      g.ndjson += line;
+      if (g.ndjson.back() != '\n') g.ndjson.push_back('\n');
+      add_snapshot_column(g.ndjson, column);
+      ++g.rows;
+      rest.remove_prefix(line.size());
+    }
+    return groups;
+  }
+  if (!batch.records) return groups;
+  std::visit(
+      [&](const auto& rows) {
+        for (const auto& row : rows) {
+          if constexpr (requires { row.region; }) {
+            Group& g = group_of(row.region);
+            pricepipe::append_ndjson(g.ndjson, row);
+            add_snapshot_column(g.ndjson, column);
+            ++g.rows;
+          }
+        }
+      },
+      *batch.records);
+  return groups;
+}
+
+// --- compression: each group one whole frame (zstd) or member (gzip) -------
+
+std::string compress(std::string_view data, Compression c, int level) {
+  if (c == Compression::none) return std::string(data);
+  std::string out;
+  if (c == Compression::zstd) {
+    thread_local std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> ctx(ZSTD_createCCtx(), &ZSTD_freeCCtx);
+    ZSTD_CCtx_reset(ctx.get(), ZSTD_reset_session_and_parameters);
+    ZSTD_CCtx_setParameter(ctx.get(), ZSTD_c_compressionLevel, level);
+    ZSTD_CCtx_setParameter(ctx.get(), ZSTD_c_checksumFlag, 1);
+    out.resize(ZSTD_compressBound(data.size()));
+    const std::size_t n = ZSTD_compress2(ctx.get(), out.data(), out.size(), data.data(), data.size());
+    if (ZSTD_isError(n)) throw FatalError(ErrorCode::internal, std::string("zstd: ") + ZSTD_getErrorName(n));
+    out.resize(n);
+    return out;
+  }
+  z_stream z{};
+  if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    throw FatalError(ErrorCode::internal, "zlib: deflateInit2 failed");
+  }
+  out.resize(deflateBound(&z, static_cast<uLong>(data.size())));
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  if (rc != Z_STREAM_END) throw FatalError(ErrorCode::internal, "zlib: deflate did not finish");
+  return out;
+}
+
+// What prepare hands write: per group, its region, rows, NDJSON bytes and
+// compressed bytes, each length-prefixed.
+void put_u64(std::string& out, std::uint64_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
+std::uint64_t get_u64(std::string_view& in) {
+  std::uint64_t v = 0;
+  std::memcpy(&v, in.data(), sizeof v);
+  in.remove_prefix(sizeof v);
+  return v;
+}
+
+}  // namespace
+
+std::optional<Compression> compression_from_name(std::string_view name) {
+  if (name == "zstd") return Compression::zstd;
+  if (name == "gzip") return Compression::gzip;
+  if (name == "none") return Compression::none;
+  return std::nullopt;
+}
+
+std::string_view name_of(Compression c) {
+  switch (c) {
+    case Compression::zstd: return "zstd";
+    case Compression::gzip: return "gzip";
+    case Compression::none: return "none";
+  }
+  return "none";
+}
+
+std::string_view part_extension(Compression c) {
+  switch (c) {
+    case Compression::zstd: return ".ndjson.zst";
+    case Compression::gzip: return ".ndjson.gz";
+    case Compression::none: return ".ndjson";
+  }
+  return ".ndjson";
+}
+
+std::string snapshot_id_for(std::chrono::sys_seconds time) {
+  std::string rfc;
+  append_rfc3339(rfc, Timestamp{time});  // 2026-12-01T06:00:00Z
+  std::replace(rfc.begin(), rfc.end(), ':', '-');
+  return rfc;
+}
+
+bool valid_snapshot_id(std::string_view id) {
+  return !id.empty() && id.size() <= 128 && id.front() != '.' && id.front() != '_' && id != "latest" &&
+         std::all_of(id.begin(), id.end(), [](unsigned char c) {
+           return std::isalnum(c) || c == '-' || c == '_' || c == '.';
+         });
+}
+
+// ---------------------------------------------------------------------------
+
+struct SnapshotSink::Part {
+  Closed info;
+  std::string final_path;  ///< absolute
+  std::string partial_path;
+  int fd = -1;
+  Sha256 hash;
+};
+
+SnapshotSink::SnapshotSink(SnapshotSinkOptions options)
+    : options_(std::move(options)), root_(options_.dir / options_.id) {}
+
+SnapshotSink::~SnapshotSink() {
+  if (part_ && part_->fd >= 0) ::close(part_->fd);
+  if (progress_fd_ >= 0) ::close(progress_fd_);
+}
+
+std::string SnapshotSink::prepare(const RecordBatch& batch) const {
+  const std::string column = ",\"snapshot_id\":\"" + options_.id + "\"}\n";
+  std::string out;
+  for (const Group& g : rows_by_region(batch, column)) {
+    const std::string data = compress(g.ndjson, options_.compression, options_.level);
+    put_u64(out, g.region.size());
+    out += g.region;
+    put_u64(out, g.rows);
+    put_u64(out, g.ndjson.size());
+    put_u64(out, data.size());
+    out += data;
+  }
+  return out;
+}
+
+Result<void> SnapshotSink::write(const RecordBatch& batch, std::string prepared) {
+  std::string_view in = prepared;
+  while (!in.empty()) {
+    const std::string region(in.substr(0, get_u64(in)));
+    in.remove_prefix(region.size());
+    const std::uint64_t rows = get_u64(in);
+    const std::uint64_t ndjson_bytes = get_u64(in);
+    const std::uint64_t size = get_u64(in);
+    if (auto appended = append(batch.dataset, region, rows, ndjson_bytes, in.substr(0, size)); !appended.ok()) {
+      return appended;
+    }
+    in.remove_prefix(size);
+  }
+  return {};
+}
+
+Result<void> SnapshotSink::append(Dataset dataset, const std::string& region, std::uint64_t rows,
+                                  std::uint64_t ndjson_bytes, std::string_view data) {
+  if (part_ && (part_->info.dataset != dataset || part_->info.region != region ||
+                (part_->info.bytes > 0 && part_->info.bytes + data.size() > options_.part_bytes))) {
+    if (auto closed = close_part(); !closed.ok()) return closed;
+  }
+  if (!part_) {
+    if (auto opened = open_part(dataset, region); !opened.ok()) return opened;
+  }
+  if (auto written = write_all(part_->fd, data, part_->partial_path); !written.ok()) return written;
+  part_->hash.update(data);
+  part_->info.rows += rows;
+  part_->info.bytes += data.size();
+  part_->info.ndjson_bytes += ndjson_bytes;
+  return {};
+}
+
+Result<void> SnapshotSink::open_part(Dataset dataset, const std::string& region) {
+  auto part = std::make_unique<Part>();
+  const std::uint32_t number = next_part_[{dataset, region}]++;
+  const fs::path dir = fs::path(fmt::format("dataset={}", info(dataset).name)) / fmt::format("region={}", region);
+  part->info.path = (dir / fmt::format("part-{:05}{}", number, part_extension(options_.compression))).string();
+  part->info.dataset = dataset;
+  part->info.region = region;
+  part->final_path = (root_ / part->info.path).string();
+  part->partial_path = part->final_path + ".partial";
+  std::error_code ec;
+  fs::create_directories(root_ / dir, ec);
+  if (ec) {
+    errno = ec.value();
+    return io_error((root_ / dir).string(), "cannot create the partition directory");
+  }
+  part->fd = ::open(part->partial_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (part->fd < 0) return io_error(part->partial_path, "cannot create the part");
+  part_ = std::move(part);
+  return {};
+}
+
+Result<void> SnapshotSink::close_part() {
+  std::unique_ptr<Part> part = std::move(part_);
+  const bool synced = ::fsync(part->fd) == 0;
+  const bool closed = ::close(part->fd) == 0;
+  part->fd = -1;
+  if (!synced || !closed) return io_error(part->partial_path, "cannot write the part");
+  if (::rename(part->partial_path.c_str(), part->final_path.c_str()) != 0) {
+    return io_error(part->final_path, "cannot rename the part into place");
+  }
+  if (!fsync_dir(fs::path(part->final_path).parent_path())) return io_error(part->final_path, "cannot sync its directory");
+  part->info.sha256 = part->hash.hex();
+
+  // The progress journal: one line per closed part, durable before the next.
+  std::string line;
+  JsonWriter w(line);
+  w.begin_object();
+  w.key("path");
+  w.string(part->info.path);
+  w.key("rows");
+  w.integer(static_cast<std::int64_t>(part->info.rows));
+  w.key("bytes");
+  w.integer(static_cast<std::int64_t>(part->info.bytes));
+  w.key("sha256");
+  w.string(part->info.sha256);
+  w.end_object();
+  line.push_back('\n');
+  const std::string progress = (root_ / "_progress.ndjson").string();
+  if (progress_fd_ < 0) {
+    progress_fd_ = ::open(progress.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (progress_fd_ < 0) return io_error(progress, "cannot create the progress file");
+  }
+  if (auto written = write_all(progress_fd_, line, progress); !written.ok()) return written;
+  if (::fsync(progress_fd_) != 0) return io_error(progress, "cannot write the progress file");
+  closed_.push_back(std::move(part->info));
+  return {};
+}
+
+Result<void> SnapshotSink::finish(bool complete) {
+  if (part_) {
+    if (auto closed = close_part(); !closed.ok()) return closed;
+  }
+  if (!complete) {
+    spdlog::warn("snapshot {}: the run is incomplete; {} parts are kept (listed in {}), and there is no manifest",
+                 root_.string(), closed_.size(), (root_ / "_progress.ndjson").string());
+    return {};
+  }
+  return write_manifest();
+}
+
+Result<void> SnapshotSink::write_manifest() {
+  std::error_code ec;
+  fs::create_directories(root_, ec);
+  // Schemas beside the data, from the records' field declaration.
+  for (Dataset d : options_.datasets) {
+    const fs::path dir = root_ / "_schema" / std::string(info(d).name);
+    fs::create_directories(dir, ec);
+    for (const auto& dialect : all_dialects()) {
+      if (auto written = write_file_atomically(dir / std::string(dialect.file), table_schema(d, dialect.id, true));
+          !written.ok()) {
+        return written;
+      }
+    }
+  }
+
+  std::string text;
+  JsonWriter w(text);
+  w.begin_object();
+  w.key("format");
+  w.string("pricepipe-snapshot 1");
+  w.key("snapshot_id");
+  w.string(options_.id);
+  w.key("started_at");
+  w.string(options_.started_at);
+  w.key("finished_at");
+  std::string now;
+  append_rfc3339(now, Timestamp{std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())});
+  w.string(now);
+  w.key("pricepipe_version");
+  w.string(kVersion);
+  w.key("compression");
+  w.string(name_of(options_.compression));
+  w.key("part_bytes");
+  w.integer(static_cast<std::int64_t>(options_.part_bytes));
+  w.key("options");
+  w.begin_object();
+  for (const auto& [name, value] : options_.options) {
+    w.key(name);
+    w.string(value);
+  }
+  w.end_object();
+  w.key("datasets");
+  w.begin_array();
+  for (Dataset d : options_.datasets) {
+    std::uint64_t rows = 0, parts = 0, bytes = 0;
+    std::vector<std::string> regions;
+    for (const auto& p : closed_) {
+      if (p.dataset != d) continue;
+      rows += p.rows;
+      bytes += p.bytes;
+      ++parts;
+      if (std::find(regions.begin(), regions.end(), p.region) == regions.end()) regions.push_back(p.region);
+    }
+    w.begin_object();
+    w.key("name");
+    w.string(info(d).name);
+    w.key("rows");
+    w.integer(static_cast<std::int64_t>(rows));
+    w.key("parts");
+    w.integer(static_cast<std::int64_t>(parts));
+    w.key("bytes");
+    w.integer(static_cast<std::int64_t>(bytes));
+    w.key("regions");
+    w.begin_array();
+    for (const auto& r : regions) w.string(r);
+    w.end_array();
+    w.end_object();
+  }
+  w.end_array();
+  w.key("parts");
+  w.begin_array();
+  for (const auto& p : closed_) {
+    w.begin_object();
+    w.key("path");
+    w.string(p.path);
+    w.key("dataset");
+    w.string(info(p.dataset).name);
+    w.key("region");
+    w.string(p.region);
+    w.key("rows");
+    w.integer(static_cast<std::int64_t>(p.rows));
+    w.key("bytes");
+    w.integer(static_cast<std::int64_t>(p.bytes));
+    w.key("ndjson_bytes");
+    w.integer(static_cast<std::int64_t>(p.ndjson_bytes));
+    w.key("sha256");
+    w.string(p.sha256);
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+  text.push_back('\n');
+  if (auto written = write_file_atomically(root_ / "manifest.json", text); !written.ok()) return written;
+
+  // The progress journal is the manifest's now.
+  if (progress_fd_ >= 0) {
+    ::close(progress_fd_);
+    progress_fd_ = -1;
+  }
+  fs::remove(root_ / "_progress.ndjson", ec);
+
+  // `latest` points at this snapshot: a new link renamed over the old.
+  const fs::path latest = options_.dir / "latest";
+  const fs::path link = options_.dir / fmt::format(".latest-{}", ::getpid());
+  fs::remove(link, ec);
+  if (::symlink(options_.id.c_str(), link.c_str()) != 0) return io_error(link.string(), "cannot create the latest link");
+  if (::rename(link.c_str(), latest.c_str()) != 0) return io_error(latest.string(), "cannot replace the latest link");
+  if (!fsync_dir(options_.dir)) return io_error(options_.dir.string(), "cannot sync the directory");
+  return {};
+}
+
+}  // namespace pricepipe::stages

@@ -1,0 +1,98 @@
+// A snapshot: every record of its inputs in Hive-style partitions that
+// DuckDB, ClickHouse, Spark, Athena and BigQuery read as they are, with a
+// manifest that proves what is there.
+//
+//   DIR/ID/dataset=NAME/region=CODE/part-NNNNN.ndjson.zst   (.gz, or none)
+//   DIR/ID/_schema/NAME/{schema.json,bigquery.json,postgresql.sql,...}
+//   DIR/ID/_progress.ndjson   the parts closed so far (while it is written)
+//   DIR/ID/manifest.json      written last: the snapshot is complete
+//   DIR/latest -> ID          replaced once the manifest is in place
+//
+// A row is its record's NDJSON with `snapshot_id` added last. A record goes
+// to the partition of its own `region` field (every dataset has one), so a
+// reader's `region` column and the path agree. Parts are rolled once they
+// hold `part_bytes` (as stored, compressed); each is written to
+// `part-NNNNN.*.partial`, fsynced, renamed, and recorded in _progress.ndjson
+// with its rows, bytes and SHA-256. A run that is not complete writes no
+// manifest: the parts it closed stay, listed in the progress file, and every
+// reader calls the snapshot incomplete.
+//
+// Contract (stages/sinks/sink.h): `prepare` (many threads) turns a batch
+// into its rows, grouped by region and compressed, each group a whole zstd
+// frame or gzip member, so parts concatenate them as they come; `write`
+// (one thread, in the graph's order) appends them to parts.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "stages/sinks/sink.h"
+
+namespace pricepipe::stages {
+
+enum class Compression { zstd, gzip, none };
+
+std::optional<Compression> compression_from_name(std::string_view name);
+std::string_view name_of(Compression c);
+/// The part file's extension: `.ndjson.zst`, `.ndjson.gz`, `.ndjson`.
+std::string_view part_extension(Compression c);
+
+struct SnapshotSinkOptions {
+  std::filesystem::path dir;  ///< DIR: snapshots go to DIR/ID
+  std::string id;             ///< the snapshot id: its UTC start time, 2026-12-01T06-00-00Z
+  Compression compression = Compression::zstd;
+  int level = 3;                            ///< zstd 1-19, gzip 1-9
+  std::uint64_t part_bytes = 128ull << 20;  ///< a part is closed once it holds this many bytes
+  std::string started_at;                   ///< RFC 3339
+  std::vector<Dataset> datasets;            ///< the inputs' datasets, in order
+  /// The options as given, for the manifest (name → value as written).
+  std::vector<std::pair<std::string, std::string>> options;
+};
+
+/// `2026-12-01T06-00-00Z` for `time`: an id that sorts as time and is a
+/// plain file name everywhere (no colons).
+std::string snapshot_id_for(std::chrono::sys_seconds time);
+/// True when `id` can name a snapshot directory.
+bool valid_snapshot_id(std::string_view id);
+
+class SnapshotSink final : public Sink {
+ public:
+  explicit SnapshotSink(SnapshotSinkOptions options);
+  ~SnapshotSink() override;
+
+  std::string prepare(const RecordBatch& batch) const override;
+  bool needs_records() const override { return false; }
+  Result<void> write(const RecordBatch& batch, std::string prepared) override;
+  Result<void> finish(bool complete) override;
+
+ private:
+  struct Part;
+  struct Closed {
+    std::string path;  ///< relative to DIR/ID
+    Dataset dataset;
+    std::string region;
+    std::uint64_t rows = 0, bytes = 0, ndjson_bytes = 0;
+    std::string sha256;
+  };
+
+  Result<void> append(Dataset dataset, const std::string& region, std::uint64_t rows, std::uint64_t ndjson_bytes,
+                      std::string_view data);
+  Result<void> open_part(Dataset dataset, const std::string& region);
+  Result<void> close_part();
+  Result<void> write_manifest();
+
+  SnapshotSinkOptions options_;
+  std::filesystem::path root_;  ///< DIR/ID
+  std::unique_ptr<Part> part_;  ///< the part being written, if any
+  std::map<std::pair<Dataset, std::string>, std::uint32_t> next_part_;
+  std::vector<Closed> closed_;
+  int progress_fd_ = -1;
+};
+
+}  // namespace pricepipe::stages

@@ -1,0 +1,292 @@
+// Snapshots end to end against fakeaws (stages/sinks/snapshot_sink.h): every
+// dataset of every region in Hive-style partitions whose rows are exactly
+// what `stream` prints (with snapshot_id), a manifest whose sizes, hashes
+// and row counts the parts bear out, schemas beside the data, `latest`
+// moved only by a complete snapshot, and no manifest when a region failed.
+#include <gtest/gtest.h>
+#include <simdjson.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <algorithm>
+#include <iterator>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "core/dataset.h"
+#include "core/schema.h"
+#include "core/sha256.h"
+#include "tests/support/fakeaws.h"
+#include "tests/support/process.h"
+
+namespace pricepipe::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+FakeAws small_world() { return FakeAws({"--synthetic", "--synthetic-regions", "3"}); }
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string unzstd(const std::string& data) {
+  std::string out;
+  ZSTD_DStream* z = ZSTD_createDStream();
+  ZSTD_initDStream(z);
+  ZSTD_inBuffer in{data.data(), data.size(), 0};
+  std::string buffer(ZSTD_DStreamOutSize(), '\0');
+  std::size_t ret = 1;
+  while (in.pos < in.size) {
+    ZSTD_outBuffer o{buffer.data(), buffer.size(), 0};
+    ret = ZSTD_decompressStream(z, &o, &in);
+    if (ZSTD_isError(ret)) break;
+    out.append(buffer.data(), o.pos);
+  }
+  ZSTD_freeDStream(z);
+  EXPECT_EQ(ret, 0u) << "a zstd part that does not end on a whole frame";
+  return out;
+}
+
+std::string gunzip(const std::string& data) {
+  std::string out;
+  z_stream z{};
+  inflateInit2(&z, 15 + 32);
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  std::string buffer(1 << 16, '\0');
+  int rc = Z_OK;
+  while (rc != Z_STREAM_END || z.avail_in > 0) {
+    if (rc == Z_STREAM_END) inflateReset(&z);  // the next member
+    z.next_out = reinterpret_cast<Bytef*>(buffer.data());
+    z.avail_out = static_cast<uInt>(buffer.size());
+    rc = inflate(&z, Z_NO_FLUSH);
+    if (rc != Z_OK && rc != Z_STREAM_END) break;
+    out.append(buffer.data(), buffer.size() - z.avail_out);
+  }
+  inflateEnd(&z);
+  EXPECT_EQ(rc, Z_STREAM_END) << "a gzip part that does not end on a whole member";
+  return out;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+struct PartInfo {
+  std::string path, dataset, region, sha256;
+  std::uint64_t rows = 0, bytes = 0;
+};
+
+std::vector<PartInfo> parts_of(const std::string& manifest) {
+  simdjson::dom::parser parser;
+  std::vector<PartInfo> out;
+  for (simdjson::dom::element p : parser.parse(manifest)["parts"].get_array()) {
+    PartInfo i;
+    i.path = std::string(p["path"].get_string().value());
+    i.dataset = std::string(p["dataset"].get_string().value());
+    i.region = std::string(p["region"].get_string().value());
+    i.sha256 = std::string(p["sha256"].get_string().value());
+    i.rows = p["rows"].get_uint64().value();
+    i.bytes = p["bytes"].get_uint64().value();
+    out.push_back(i);
+  }
+  return out;
+}
+
+// A dataset's rows, each without the snapshot column, checked to end with it.
+std::multiset<std::string> snapshot_rows(const fs::path& root, const std::vector<PartInfo>& parts,
+                                         const std::string& dataset, const std::string& id, bool gzip = false) {
+  const std::string column = ",\"snapshot_id\":\"" + id + "\"}";
+  std::multiset<std::string> out;
+  for (const auto& p : parts) {
+    if (p.dataset != dataset) continue;
+    const std::string stored = read_file(root / p.path);
+    EXPECT_EQ(stored.size(), p.bytes) << p.path;
+    EXPECT_EQ(sha256_hex(stored), p.sha256) << p.path;
+    const auto rows = lines_of(gzip ? gunzip(stored) : unzstd(stored));
+    EXPECT_EQ(rows.size(), p.rows) << p.path;
+    for (const auto& row : rows) {
+      EXPECT_TRUE(row.size() > column.size() && row.compare(row.size() - column.size(), column.size(), column) == 0)
+          << p.path << ": " << row;
+      EXPECT_NE(row.find("{\"region\":\"" + p.region + "\""), std::string::npos) << p.path << ": " << row;
+      out.insert(row.substr(0, row.size() - column.size()) + "}");
+    }
+  }
+  return out;
+}
+
+std::multiset<std::string> stream_rows(const FakeAws& fake, std::vector<std::string> args) {
+  args.insert(args.begin(), "stream");
+  const auto r = fake.pricepipe(args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const auto lines = lines_of(r.out);
+  return {lines.begin(), lines.end()};
+}
+
+// The same rows, or how many differ and the first of each side (rows are long).
+void expect_same_rows(const std::multiset<std::string>& snapshot, const std::multiset<std::string>& streamed) {
+  if (snapshot == streamed) return;
+  std::vector<std::string> only_snapshot, only_streamed;
+  std::set_difference(snapshot.begin(), snapshot.end(), streamed.begin(), streamed.end(),
+                      std::back_inserter(only_snapshot));
+  std::set_difference(streamed.begin(), streamed.end(), snapshot.begin(), snapshot.end(),
+                      std::back_inserter(only_streamed));
+  ADD_FAILURE() << snapshot.size() << " rows in the snapshot, " << streamed.size() << " streamed; "
+                << only_snapshot.size() << " only in the snapshot"
+                << (only_snapshot.empty() ? "" : " (first: " + only_snapshot.front().substr(0, 400) + ")") << ", "
+                << only_streamed.size() << " only streamed"
+                << (only_streamed.empty() ? "" : " (first: " + only_streamed.front().substr(0, 400) + ")");
+}
+
+// A fixed spot window, so that two runs seconds apart read the same history.
+std::vector<std::string> spot_window() {
+  const auto until = std::chrono::floor<std::chrono::hours>(std::chrono::system_clock::now());
+  auto rfc = [](std::chrono::sys_seconds t) {
+    std::string s;
+    append_rfc3339(s, Timestamp{t});
+    return s;
+  };
+  return {"--since", rfc(until - std::chrono::hours(24)), "--until", rfc(until)};
+}
+
+TEST(Snapshot, EveryDatasetOfEveryRegionWithAManifestThePartsBearOut) {
+  auto fake = small_world();
+  const std::string dir = temp_dir("snapshot");
+  const auto window = spot_window();
+  std::vector<std::string> snapshot = {"snapshot", "--out", dir, "--id", "t1"};
+  snapshot.insert(snapshot.end(), window.begin(), window.end());
+  const auto r = fake.pricepipe(snapshot);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const fs::path root = fs::path(dir) / "t1";
+  ASSERT_TRUE(fs::exists(root / "manifest.json"));
+  EXPECT_FALSE(fs::exists(root / "_progress.ndjson"));
+  EXPECT_EQ(fs::read_symlink(fs::path(dir) / "latest"), fs::path("t1"));
+  const std::string manifest = read_file(root / "manifest.json");
+  const auto parts = parts_of(manifest);
+
+  simdjson::dom::parser parser;
+  simdjson::dom::element m = parser.parse(manifest);
+  EXPECT_EQ(std::string(m["snapshot_id"].get_string().value()), "t1");
+  EXPECT_EQ(std::string(m["compression"].get_string().value()), "zstd");
+  std::size_t datasets = 0;
+  for (simdjson::dom::element d : m["datasets"].get_array()) {
+    ++datasets;
+    const std::string name(d["name"].get_string().value());
+    SCOPED_TRACE(name);
+    std::uint64_t rows = 0;
+    for (const auto& p : parts) rows += p.dataset == name ? p.rows : 0;
+    EXPECT_EQ(d["rows"].get_uint64().value(), rows);
+    EXPECT_GT(rows, 0u);
+    // Exactly the rows `stream` prints, region by region, each once.
+    std::vector<std::string> args = {name};
+    if (name != "regions") args.insert(args.end(), {"--regions", "all"});
+    if (name == "spot-prices" || name == "catalog") args.insert(args.end(), window.begin(), window.end());
+    expect_same_rows(snapshot_rows(root, parts, name, "t1"), stream_rows(fake, args));
+    // Its schemas, as `pricepipe schema` prints them.
+    for (const auto& [file, format] : std::map<std::string, std::string>{
+             {"schema.json", "json-schema"}, {"bigquery.json", "bigquery"}, {"postgresql.sql", "postgresql"},
+             {"clickhouse.sql", "clickhouse"}, {"snowflake.sql", "snowflake"}, {"duckdb.sql", "duckdb"}}) {
+      const auto schema = fake.pricepipe({"schema", name, "--format", format, "--snapshot"});
+      EXPECT_EQ(read_file(root / "_schema" / name / file), schema.out) << file;
+    }
+  }
+  EXPECT_EQ(datasets, all_datasets().size());
+  // Every file under the snapshot is a part the manifest lists, a schema or the manifest.
+  std::set<std::string> listed;
+  for (const auto& p : parts) listed.insert(p.path);
+  for (const auto& entry : fs::recursive_directory_iterator(root)) {
+    if (!entry.is_regular_file()) continue;
+    const std::string rel = fs::relative(entry.path(), root).string();
+    if (rel == "manifest.json" || rel.rfind("_schema/", 0) == 0) continue;
+    EXPECT_TRUE(listed.count(rel)) << rel << " is not in the manifest";
+  }
+}
+
+TEST(Snapshot, GzipPartsAndAPipelineFileEndingInASnapshot) {
+  auto fake = small_world();
+  const std::string dir = temp_dir("snapshot-gzip");
+  const std::string pipeline = dir + "/p.yaml";
+  std::ofstream(pipeline) << "sources:\n"
+                             "  types: {type: instance-types, regions: all}\n"
+                             "  zones: {type: availability-zones, regions: all}\n"
+                             "sinks:\n"
+                             "  lake: {type: snapshot, inputs: [types, zones], out: "
+                          << dir << "/out, id: g1, compression: gzip, level: 6}\n";
+  const auto r = fake.pricepipe({"run", pipeline});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const fs::path root = fs::path(dir) / "out" / "g1";
+  const auto parts = parts_of(read_file(root / "manifest.json"));
+  ASSERT_FALSE(parts.empty());
+  for (const auto& p : parts) EXPECT_TRUE(p.path.ends_with(".ndjson.gz")) << p.path;
+  expect_same_rows(snapshot_rows(root, parts, "instance-types", "g1", true),
+                   stream_rows(fake, {"instance-types", "--regions", "all"}));
+  expect_same_rows(snapshot_rows(root, parts, "availability-zones", "g1", true),
+                   stream_rows(fake, {"availability-zones", "--regions", "all"}));
+  EXPECT_TRUE(fs::exists(root / "_schema" / "instance-types" / "bigquery.json"));
+  EXPECT_FALSE(fs::exists(root / "_schema" / "catalog"));
+}
+
+TEST(Snapshot, AFailedRegionLeavesNoManifestAndLatestWhereItWas) {
+  auto fake = small_world();
+  const auto enabled = fake.parsed_world().enabled_regions;
+  ASSERT_GE(enabled.size(), 3u);
+  const std::string dir = temp_dir("snapshot-failed");
+  const std::vector<std::string> args = {"--datasets", "instance-types,availability-zones", "--out", dir};
+  auto ok = args;
+  ok.insert(ok.begin(), "snapshot");
+  ok.insert(ok.end(), {"--id", "good"});
+  ASSERT_EQ(fake.pricepipe(ok).exit_code, 0);
+
+  fake.set_faults(R"({"faults": [{"action": "DescribeInstanceTypes", "region": ")" + enabled[1] +
+                  R"(", "kind": "error", "status": 400, "code": "UnauthorizedOperation", "count": 50}]})");
+  auto failing = args;
+  failing.insert(failing.begin(), "snapshot");
+  failing.insert(failing.end(), {"--id", "bad", "--keep-going"});
+  const auto r = fake.pricepipe(failing);
+  EXPECT_EQ(r.exit_code, 7) << r.err;
+  const fs::path root = fs::path(dir) / "bad";
+  EXPECT_FALSE(fs::exists(root / "manifest.json"));
+  EXPECT_NE(r.err.find("snapshot " + root.string() + ": the run is incomplete"), std::string::npos) << r.err;
+  EXPECT_EQ(fs::read_symlink(fs::path(dir) / "latest"), fs::path("good"));
+  // What it closed is listed, whole, in the progress file.
+  const auto progress = lines_of(read_file(root / "_progress.ndjson"));
+  ASSERT_FALSE(progress.empty());
+  simdjson::dom::parser parser;
+  for (const auto& line : progress) {
+    simdjson::dom::element p = parser.parse(line);
+    const std::string path(p["path"].get_string().value());
+    EXPECT_NE(path.rfind("dataset=instance-types/region=" + enabled[1] + "/", 0), 0u) << path;
+    const std::string stored = read_file(root / path);
+    EXPECT_EQ(stored.size(), p["bytes"].get_uint64().value());
+    EXPECT_EQ(sha256_hex(stored), std::string(p["sha256"].get_string().value()));
+  }
+  for (const auto& entry : fs::recursive_directory_iterator(root)) {
+    EXPECT_FALSE(entry.path().string().ends_with(".partial")) << entry.path();
+  }
+}
+
+TEST(Snapshot, FlagsNoDatasetTakesAreRefused) {
+  auto fake = small_world();
+  const auto r = fake.pricepipe({"snapshot", "--datasets", "regions,availability-zones", "--out", temp_dir("refused"),
+                                 "--instance-types", "m7g.*"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--instance-types: applies to none of the datasets regions, availability-zones"),
+            std::string::npos)
+      << r.err;
+  const auto bad_id = fake.pricepipe({"snapshot", "--out", temp_dir("refused"), "--id", "../x"});
+  EXPECT_EQ(bad_id.exit_code, 2) << bad_id.err;
+  EXPECT_NE(bad_id.err.find("a snapshot id is letters"), std::string::npos) << bad_id.err;
+}
+
+}  // namespace
+}  // namespace pricepipe::testing
