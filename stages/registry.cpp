@@ -274,6 +274,7 @@ struct SnapshotOptions {
   std::string compression = "zstd";
   std::string part_size = "128M";
   std::int64_t level = 3;
+  std::int64_t keep = 0;
 
   template <class V>
   static void describe(V&& v) {
@@ -309,6 +310,12 @@ struct SnapshotOptions {
                                               .help = "Compression level: zstd 1-19, gzip 1-9.",
                                               .min = 1,
                                               .max = 19});
+    v(&SnapshotOptions::keep,
+      config::Option{.key = "keep",
+                     .help = "Once the snapshot is complete, remove the complete snapshots older than the KEEP "
+                             "newest (never the latest, never an incomplete one); 0 keeps all.",
+                     .min = 0,
+                     .max = 100000});
   }
   std::optional<config::OptionProblem> validate() const {
     if (out.empty()) return config::OptionProblem{"out", "a snapshot sink needs out: the directory"};
@@ -406,6 +413,7 @@ std::vector<StageType> build_types() {
         options.id = o.id.empty() ? snapshot_id_for(context.now) : o.id;
         options.compression = *compression_from_name(o.compression);
         options.level = static_cast<int>(o.level);
+        options.keep = static_cast<std::size_t>(o.keep);
         options.part_bytes = *config::parse_size(o.part_size);
         std::string started;
         append_rfc3339(started, Timestamp{context.now});

@@ -74,7 +74,9 @@ int run(int argc, char** argv) {
     const config::PipelineSpec spec = run_command.spec();
     return run_pipeline(spec, settings, spec.name);
   }
-  if (snapshot.selected()) return run_pipeline(snapshot.spec(), settings, "snapshot");
+  if (snapshot.selected()) {
+    return snapshot.reads_snapshots() ? snapshot.run_reader() : run_pipeline(snapshot.spec(), settings, "snapshot");
+  }
   if (explain.selected()) return explain.run(settings);
   if (cache_command.selected()) return cache_command.run(settings.cache);
   if (schema.selected()) return schema.run();

@@ -13,17 +13,6 @@ namespace pricepipe::cli {
 
 namespace {
 
-std::string human_bytes(std::uint64_t n) {
-  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(n);
-  int unit = 0;
-  while (v >= 1024 && unit < 4) {
-    v /= 1024;
-    ++unit;
-  }
-  return unit == 0 ? fmt::format("{} B", n) : fmt::format("{:.1f} {}", v, kUnits[unit]);
-}
-
 std::string when(std::int64_t unix_seconds) {
   if (unix_seconds == 0) return "never";
   std::string out;

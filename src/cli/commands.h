@@ -48,10 +48,18 @@ class SnapshotCommand {
  public:
   explicit SnapshotCommand(CLI::App& parent);
   bool selected() const { return cmd_->parsed(); }
+  /// `snapshot verify|ls|prune`: reads (or prunes) what is written, sends nothing.
+  bool reads_snapshots() const { return verify_->parsed() || ls_->parsed() || prune_->parsed(); }
+  int run_reader() const;
   config::PipelineSpec spec() const;
 
  private:
   CLI::App* cmd_;
+  CLI::App* verify_;
+  CLI::App* ls_;
+  CLI::App* prune_;
+  std::string where_;
+  std::size_t keep_ = 0;
   std::vector<std::string> datasets_{"all"};
   FlagValues sources_;
   FlagValues sink_;

@@ -101,6 +101,11 @@ class [[nodiscard]] Result {
   T&& value() && { return std::get<0>(std::move(v_)); }
   const Error& error() const { return std::get<1>(v_); }
   Error& error() { return std::get<1>(v_); }
+  // As std::expected: the value, when ok().
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
 
   /// The value, or throws FatalError with the error.
   T& value_or_throw() & {

@@ -67,5 +67,7 @@ class Metrics {
 
 /// 21118 → "21,118".
 std::string with_thousands(std::uint64_t n);
+/// 1536 → "1.5 KiB"; under 1 KiB, "512 B".
+std::string human_bytes(std::uint64_t n);
 
 }  // namespace pricepipe

@@ -20,6 +20,7 @@
 #include "core/table_schema.h"
 #include "core/version.h"
 #include "stages/sinks/destination.h"
+#include "stages/sinks/snapshot_store.h"
 
 namespace pricepipe::stages {
 
@@ -439,6 +440,11 @@ Result<void> SnapshotSink::write_manifest() {
   if (::symlink(options_.id.c_str(), link.c_str()) != 0) return io_error(link.string(), "cannot create the latest link");
   if (::rename(link.c_str(), latest.c_str()) != 0) return io_error(latest.string(), "cannot replace the latest link");
   if (!fsync_dir(options_.dir)) return io_error(options_.dir.string(), "cannot sync the directory");
+  if (options_.keep > 0) {
+    auto removed = prune_snapshots(options_.dir, options_.keep);
+    if (!removed.ok()) return removed.error();
+    for (const auto& id : *removed) spdlog::info("snapshot: removed {} (--keep {})", (options_.dir / id).string(), options_.keep);
+  }
   return {};
 }
 

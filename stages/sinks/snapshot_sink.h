@@ -51,6 +51,7 @@ struct SnapshotSinkOptions {
   std::uint64_t part_bytes = 128ull << 20;  ///< a part is closed once it holds this many bytes
   std::string started_at;                   ///< RFC 3339
   std::vector<Dataset> datasets;            ///< the inputs' datasets, in order
+  std::size_t keep = 0;                     ///< once complete, keep this many complete snapshots (0: all)
   /// The options as given, for the manifest (name → value as written).
   std::vector<std::pair<std::string, std::string>> options;
 };

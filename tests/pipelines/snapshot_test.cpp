@@ -290,3 +290,123 @@ TEST(Snapshot, FlagsNoDatasetTakesAreRefused) {
 
 }  // namespace
 }  // namespace pricepipe::testing
+
+namespace pricepipe::testing {
+namespace {
+
+// Replaces `from` with `to` (the same length) in an uncompressed part, and
+// its hash in the manifest: only the rows' own check can see it.
+void tamper(const fs::path& root, const std::string& dataset, const std::string& from, const std::string& to) {
+  ASSERT_EQ(from.size(), to.size());
+  for (const auto& p : parts_of(read_file(root / "manifest.json"))) {
+    if (p.dataset != dataset) continue;
+    std::string part = read_file(root / p.path);
+    const auto at = part.find(from, part.find('\n') + 1);  // in the second row
+    ASSERT_NE(at, std::string::npos);
+    part.replace(at, from.size(), to);
+    std::ofstream(root / p.path, std::ios::binary | std::ios::trunc) << part;
+    std::string manifest = read_file(root / "manifest.json");
+    manifest.replace(manifest.find(p.sha256), p.sha256.size(), sha256_hex(part));
+    std::ofstream(root / "manifest.json", std::ios::binary | std::ios::trunc) << manifest;
+    return;
+  }
+  FAIL() << "no part of " << dataset;
+}
+
+TEST(SnapshotVerify, ASoundSnapshotPassesAndEachDamageIsNamedWithItsCode) {
+  auto fake = small_world();
+  const std::string dir = temp_dir("verify");
+  for (const char* id : {"z1", "n1"}) {
+    const auto r = fake.pricepipe({"snapshot", "--out", dir, "--id", id, "--datasets", "instance-types,spot-prices",
+                                   "--compression", id[0] == 'z' ? "zstd" : "none"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  for (const std::string& target : {dir + "/z1", dir + "/n1", dir}) {  // DIR alone: its latest (n1)
+    const auto ok = fake.pricepipe({"snapshot", "verify", target});
+    EXPECT_EQ(ok.exit_code, 0) << ok.err;
+    EXPECT_NE(ok.out.find(": complete; "), std::string::npos) << ok.out;
+  }
+
+  // A flipped byte: the hash.
+  const fs::path z1 = fs::path(dir) / "z1";
+  const auto first = parts_of(read_file(z1 / "manifest.json")).front();
+  {
+    std::fstream f(z1 / first.path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(first.bytes / 2));
+    f.put('\x5a');
+  }
+  auto r = fake.pricepipe({"snapshot", "verify", z1.string()});
+  EXPECT_EQ(r.exit_code, 6) << r.err;
+  EXPECT_NE(r.err.find((z1 / first.path).string() + ": its SHA-256 is not the manifest's"), std::string::npos) << r.err;
+
+  // A value of the wrong type under a matching hash: the row's check, naming the line.
+  const fs::path n1 = fs::path(dir) / "n1";
+  tamper(n1, "instance-types", "\"current_generation\":true", "\"current_generation\":\"ue\"");
+  r = fake.pricepipe({"snapshot", "verify", n1.string()});
+  EXPECT_EQ(r.exit_code, 6) << r.err;
+  EXPECT_NE(r.err.find(".ndjson:2: 'current_generation' is not boolean"), std::string::npos) << r.err;
+
+  // A file among the parts that the manifest does not list.
+  const fs::path n2 = fs::path(dir) / "n2";
+  ASSERT_EQ(fake.pricepipe({"snapshot", "--out", dir, "--id", "n2", "--datasets", "regions", "--compression", "none"})
+                .exit_code,
+            0);
+  std::ofstream(n2 / "dataset=regions" / "region=eu-west-1" / "part-00099.ndjson") << "{}\n";
+  r = fake.pricepipe({"snapshot", "verify", n2.string()});
+  EXPECT_EQ(r.exit_code, 6) << r.err;
+  EXPECT_NE(r.err.find("part-00099.ndjson: a file among the parts that the manifest does not list"), std::string::npos)
+      << r.err;
+
+  // No manifest: incomplete, exit 7.
+  fs::remove(n2 / "manifest.json");
+  r = fake.pricepipe({"snapshot", "verify", n2.string()});
+  EXPECT_EQ(r.exit_code, 7) << r.err;
+  EXPECT_NE(r.err.find("is incomplete: it has no manifest"), std::string::npos) << r.err;
+}
+
+TEST(SnapshotVerify, LsAndPruneNeverTouchTheLatestOrAnIncompleteSnapshot) {
+  auto fake = small_world();
+  const std::string dir = temp_dir("prune");
+  const std::vector<std::string> base = {"snapshot", "--out", dir, "--datasets", "availability-zones"};
+  for (const char* id : {"s1", "s2", "s3"}) {
+    auto args = base;
+    args.insert(args.end(), {"--id", id});
+    ASSERT_EQ(fake.pricepipe(args).exit_code, 0);
+  }
+  // An incomplete one (a failed region under --keep-going), and latest moved back to s2.
+  const auto enabled = fake.parsed_world().enabled_regions;
+  fake.set_faults(R"({"faults": [{"action": "DescribeAvailabilityZones", "region": ")" + enabled[1] +
+                  R"(", "kind": "error", "status": 400, "code": "UnauthorizedOperation", "count": 50}]})");
+  auto failing = base;
+  failing.insert(failing.end(), {"--id", "s4", "--keep-going"});
+  ASSERT_EQ(fake.pricepipe(failing).exit_code, 7);
+  fake.clear_faults();
+  fs::remove(fs::path(dir) / "latest");
+  fs::create_directory_symlink("s2", fs::path(dir) / "latest");
+
+  const auto ls = fake.pricepipe({"snapshot", "ls", dir});
+  ASSERT_EQ(ls.exit_code, 0) << ls.err;
+  const auto rows = lines_of(ls.out);
+  ASSERT_EQ(rows.size(), 5u) << ls.out;
+  EXPECT_EQ(rows[1].substr(0, 4), "  s1");
+  EXPECT_EQ(rows[2].substr(0, 4), "* s2") << ls.out;
+  EXPECT_NE(rows[4].find("s4"), std::string::npos);
+  EXPECT_NE(rows[4].find("incomplete"), std::string::npos) << ls.out;
+
+  const auto pruned = fake.pricepipe({"snapshot", "prune", dir, "--keep", "1"});
+  ASSERT_EQ(pruned.exit_code, 0) << pruned.err;
+  EXPECT_EQ(pruned.out, "removed s1\n");  // s2 is the latest, s3 the newest, s4 incomplete
+  EXPECT_FALSE(fs::exists(fs::path(dir) / "s1"));
+  for (const char* kept : {"s2", "s3", "s4"}) EXPECT_TRUE(fs::exists(fs::path(dir) / kept)) << kept;
+
+  // --keep on the writer: once complete, only the newest two complete ones stay (s4 is incomplete).
+  auto keep = base;
+  keep.insert(keep.end(), {"--id", "s5", "--keep", "2"});
+  ASSERT_EQ(fake.pricepipe(keep).exit_code, 0);
+  EXPECT_FALSE(fs::exists(fs::path(dir) / "s2"));
+  for (const char* kept : {"s3", "s4", "s5"}) EXPECT_TRUE(fs::exists(fs::path(dir) / kept)) << kept;
+  EXPECT_EQ(fs::read_symlink(fs::path(dir) / "latest"), fs::path("s5"));
+}
+
+}  // namespace
+}  // namespace pricepipe::testing

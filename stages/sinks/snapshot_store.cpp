@@ -1,0 +1,467 @@
+#include "stages/sinks/snapshot_store.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include "core/dataset.h"
+#include "core/schema.h"
+#include "core/sha256.h"
+#include "core/table_schema.h"
+
+namespace pricepipe::stages {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+Error io_error(const std::string& file, const std::string& what) {
+  ErrorContext c;
+  c.file = file;
+  return Error(ErrorCode::io, what + ": " + std::strerror(errno), std::move(c));
+}
+
+Error bad_part(const std::string& file, std::int64_t line, const std::string& what) {
+  ErrorContext c;
+  c.file = file;
+  c.line = line;
+  return Error(ErrorCode::malformed_response, what, std::move(c));
+}
+
+Result<std::string> read_whole(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return io_error(path.string(), "cannot open");
+  std::string out;
+  char buffer[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ::close(fd);
+      return io_error(path.string(), "cannot read");
+    }
+    if (n == 0) break;
+    out.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+// --- decompression, chunk by chunk -----------------------------------------
+
+/// Feeds `consume` the decompressed bytes of `stored`; false with `why` when
+/// the stream is damaged or does not end on a whole frame or member.
+bool decompress(std::string_view stored, std::string_view extension,
+                const std::function<bool(std::string_view)>& consume, std::string& why) {
+  if (extension == ".ndjson") return consume(stored);
+  std::string out(1 << 17, '\0');
+  if (extension == ".ndjson.zst") {
+    std::unique_ptr<ZSTD_DStream, decltype(&ZSTD_freeDStream)> z(ZSTD_createDStream(), &ZSTD_freeDStream);
+    ZSTD_initDStream(z.get());
+    ZSTD_inBuffer in{stored.data(), stored.size(), 0};
+    std::size_t ret = 0;
+    bool full = false;  // the output filled up: zstd may hold more
+    do {
+      ZSTD_outBuffer o{out.data(), out.size(), 0};
+      ret = ZSTD_decompressStream(z.get(), &o, &in);
+      if (ZSTD_isError(ret)) {
+        why = std::string("not a valid zstd stream: ") + ZSTD_getErrorName(ret);
+        return false;
+      }
+      full = o.pos == o.size;
+      if (!consume(std::string_view(out.data(), o.pos))) return false;
+    } while (in.pos < in.size || full);
+    if (ret != 0) {
+      why = "the zstd stream ends inside a frame";
+      return false;
+    }
+    return true;
+  }
+  z_stream z{};
+  inflateInit2(&z, 15 + 16);
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(stored.data()));
+  z.avail_in = static_cast<uInt>(stored.size());
+  int rc = Z_OK;
+  bool ok = true;
+  while (ok) {
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    rc = inflate(&z, Z_NO_FLUSH);
+    if (rc != Z_OK && rc != Z_STREAM_END) {
+      why = std::string("not a valid gzip stream: ") + (z.msg ? z.msg : "inflate failed");
+      ok = false;
+      break;
+    }
+    ok = consume(std::string_view(out.data(), out.size() - z.avail_out));
+    if (rc == Z_STREAM_END) {
+      if (z.avail_in == 0) break;
+      inflateReset(&z);  // the next member
+    } else if (z.avail_in == 0 && z.avail_out != 0) {
+      why = "the gzip stream ends inside a member";
+      ok = false;
+    }
+  }
+  inflateEnd(&z);
+  return ok;
+}
+
+// --- a row against its dataset's fields --------------------------------------
+
+bool is_timestamp(simdjson::dom::element v) {
+  std::string_view s;
+  return v.get_string().get(s) == simdjson::SUCCESS && parse_rfc3339(s).has_value();
+}
+
+bool is_number(simdjson::dom::element v) { return v.is_double() || v.is_int64() || v.is_uint64(); }
+
+bool nullable_or(simdjson::dom::element v, bool nullable, bool ok) { return (nullable && v.is_null()) || ok; }
+
+// Why `v` is not a value of `type`, or empty.
+std::string type_problem(simdjson::dom::element v, FieldType type, bool nullable) {
+  if (nullable && v.is_null()) return {};
+  bool ok = false;
+  switch (type) {
+    case FieldType::string: ok = v.is_string(); break;
+    case FieldType::integer: ok = v.is_int64() || v.is_uint64(); break;
+    case FieldType::number: ok = is_number(v); break;
+    case FieldType::boolean: ok = v.is_bool(); break;
+    case FieldType::timestamp: ok = is_timestamp(v); break;
+    case FieldType::string_list:
+    case FieldType::integer_list: {
+      simdjson::dom::array items;
+      ok = v.get_array().get(items) == simdjson::SUCCESS;
+      for (simdjson::dom::element item : items) {
+        ok = ok && (type == FieldType::string_list ? item.is_string() : item.is_int64() || item.is_uint64());
+      }
+      break;
+    }
+    case FieldType::number_map: {
+      simdjson::dom::object map;
+      ok = v.get_object().get(map) == simdjson::SUCCESS;
+      for (auto [key, value] : map) ok = ok && is_number(value);
+      break;
+    }
+    case FieldType::price: {
+      simdjson::dom::object price;
+      ok = v.get_object().get(price) == simdjson::SUCCESS && price.size() == 4;
+      if (ok) {
+        simdjson::dom::element value, source, as_of, reason;
+        ok = price["value"].get(value) == simdjson::SUCCESS && nullable_or(value, true, is_number(value)) &&
+             price["source"].get(source) == simdjson::SUCCESS && nullable_or(source, true, source.is_string()) &&
+             price["as_of"].get(as_of) == simdjson::SUCCESS && nullable_or(as_of, true, is_timestamp(as_of)) &&
+             price["reason"].get(reason) == simdjson::SUCCESS && nullable_or(reason, true, reason.is_string());
+      }
+      break;
+    }
+  }
+  if (ok) return {};
+  return fmt::format("is not {}{}", to_string(type), nullable ? " or null" : "");
+}
+
+class RowChecker {
+ public:
+  RowChecker(Dataset dataset, std::string region, std::string snapshot_id)
+      : fields_(fields_of(dataset)), region_(std::move(region)), id_(std::move(snapshot_id)) {
+    fields_.push_back(kSnapshotIdField);
+  }
+
+  /// Why `line` is not a row of the part, or empty.
+  std::string check(std::string_view line) {
+    simdjson::dom::element row;
+    if (auto error = parser_.parse(line.data(), line.size(), true).get(row); error) {
+      return std::string("not JSON: ") + simdjson::error_message(error);
+    }
+    simdjson::dom::object object;
+    if (row.get_object().get(object) != simdjson::SUCCESS) return "not a JSON object";
+    std::size_t i = 0;
+    for (auto [key, value] : object) {
+      if (i == fields_.size()) return fmt::format("has a key too many: '{}'", std::string_view(key));
+      const FieldInfo& f = fields_[i++];
+      if (key != f.name) return fmt::format("has '{}' where '{}' belongs", std::string_view(key), f.name);
+      if (auto why = type_problem(value, f.type, f.nullable); !why.empty()) {
+        return fmt::format("'{}' {}", f.name, why);
+      }
+    }
+    if (i < fields_.size()) return fmt::format("lacks '{}'", fields_[i].name);
+    std::string_view region, id;
+    if (object["region"].get_string().get(region) != simdjson::SUCCESS || region != region_) {
+      return fmt::format("its region '{}' is not the partition's '{}'", region, region_);
+    }
+    if (object["snapshot_id"].get_string().get(id) != simdjson::SUCCESS || id != id_) {
+      return fmt::format("its snapshot_id '{}' is not '{}'", id, id_);
+    }
+    return {};
+  }
+
+ private:
+  std::vector<FieldInfo> fields_;
+  std::string region_, id_;
+  simdjson::dom::parser parser_;
+};
+
+std::string extension_of(const std::string& path) {
+  for (std::string_view e : {".ndjson.zst", ".ndjson.gz", ".ndjson"}) {
+    if (path.size() > e.size() && path.compare(path.size() - e.size(), e.size(), e) == 0) return std::string(e);
+  }
+  return {};
+}
+
+// A snapshot's directory, complete or not (rather than a DIR of snapshots).
+bool is_snapshot(const fs::path& path) {
+  std::error_code ec;
+  if (fs::exists(path / "manifest.json", ec) || fs::exists(path / "_progress.ndjson", ec)) return true;
+  for (const auto& entry : fs::directory_iterator(path, ec)) {
+    if (entry.path().filename().string().rfind("dataset=", 0) == 0) return true;
+  }
+  return false;
+}
+
+fs::path latest_target(const fs::path& dir) {
+  std::error_code ec;
+  const fs::path target = fs::read_symlink(dir / "latest", ec);
+  return ec ? fs::path() : target;
+}
+
+// The summary of one snapshot directory, from its manifest or its progress file.
+Result<SnapshotSummary> summarize(const fs::path& path) {
+  SnapshotSummary s;
+  s.id = path.filename().string();
+  s.path = path;
+  std::error_code ec;
+  if (fs::exists(path / "manifest.json", ec)) {
+    auto text = read_whole(path / "manifest.json");
+    if (!text.ok()) return text.error();
+    simdjson::dom::parser parser;
+    simdjson::dom::element m;
+    if (parser.parse(*text).get(m) != simdjson::SUCCESS) {
+      return bad_part((path / "manifest.json").string(), -1, "the manifest is not JSON");
+    }
+    s.complete = true;
+    std::string_view started;
+    if (m["started_at"].get_string().get(started) == simdjson::SUCCESS) s.started_at = started;
+    simdjson::dom::array datasets, parts;
+    if (m["datasets"].get_array().get(datasets) == simdjson::SUCCESS) {
+      for (simdjson::dom::element d : datasets) {
+        std::uint64_t rows = 0;
+        std::string_view name;
+        if (d["rows"].get_uint64().get(rows) == simdjson::SUCCESS && rows > 0 &&
+            d["name"].get_string().get(name) == simdjson::SUCCESS) {
+          s.datasets.emplace_back(name);
+        }
+      }
+    }
+    if (m["parts"].get_array().get(parts) == simdjson::SUCCESS) {
+      for (simdjson::dom::element p : parts) {
+        std::uint64_t rows = 0, bytes = 0;
+        if (p["rows"].get_uint64().get(rows) == simdjson::SUCCESS) s.rows += rows;
+        if (p["bytes"].get_uint64().get(bytes) == simdjson::SUCCESS) s.bytes += bytes;
+        ++s.parts;
+      }
+    }
+    return s;
+  }
+  if (auto text = read_whole(path / "_progress.ndjson"); text.ok()) {
+    simdjson::dom::parser parser;
+    std::string_view rest = *text;
+    while (!rest.empty()) {
+      const auto end = rest.find('\n');
+      const std::string_view line = rest.substr(0, end);
+      rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+      simdjson::dom::element p;
+      if (parser.parse(line.data(), line.size(), true).get(p) != simdjson::SUCCESS) continue;  // a torn last line
+      std::uint64_t rows = 0, bytes = 0;
+      if (p["rows"].get_uint64().get(rows) == simdjson::SUCCESS) s.rows += rows;
+      if (p["bytes"].get_uint64().get(bytes) == simdjson::SUCCESS) s.bytes += bytes;
+      ++s.parts;
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+Result<std::vector<SnapshotSummary>> list_snapshots(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    errno = ENOENT;
+    return io_error(dir.string(), "not a snapshot directory");
+  }
+  const fs::path latest = latest_target(dir);
+  std::vector<SnapshotSummary> out;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name[0] == '.' || name[0] == '_' || entry.is_symlink() || !entry.is_directory()) continue;
+    auto s = summarize(entry.path());
+    if (!s.ok()) return s.error();
+    s->latest = !latest.empty() && latest.filename() == name;
+    out.push_back(std::move(*s));
+  }
+  std::sort(out.begin(), out.end(), [](const SnapshotSummary& a, const SnapshotSummary& b) {
+    if (a.complete != b.complete) return a.complete;
+    if (a.started_at != b.started_at) return a.started_at < b.started_at;
+    return a.id < b.id;
+  });
+  return out;
+}
+
+Result<VerifyReport> verify_snapshot(const fs::path& given) {
+  std::error_code ec;
+  fs::path path = given;
+  if (!is_snapshot(path)) {
+    const fs::path latest = latest_target(path);
+    if (latest.empty()) {
+      errno = ENOENT;
+      return io_error(path.string(), "neither a snapshot nor a directory with a latest snapshot");
+    }
+    path = path / latest;
+  }
+  auto summary = summarize(path);
+  if (!summary.ok()) return summary.error();
+  VerifyReport report;
+  report.snapshot = std::move(*summary);
+  if (!report.snapshot.complete) return report;
+
+  auto text = read_whole(path / "manifest.json");
+  if (!text.ok()) return text.error();
+  simdjson::dom::parser parser;
+  simdjson::dom::element m = parser.parse(*text);
+  std::string_view id;
+  if (m["snapshot_id"].get_string().get(id) != simdjson::SUCCESS || id != report.snapshot.id) {
+    report.problem = bad_part((path / "manifest.json").string(), -1,
+                              fmt::format("the manifest names snapshot '{}', not its directory's '{}'", id,
+                                          report.snapshot.id));
+    return report;
+  }
+  std::set<std::string> listed;
+  simdjson::dom::array parts;
+  if (m["parts"].get_array().get(parts) != simdjson::SUCCESS) {
+    report.problem = bad_part((path / "manifest.json").string(), -1, "the manifest has no parts list");
+    return report;
+  }
+  for (simdjson::dom::element p : parts) {
+    std::string_view rel, dataset_name, region, sha;
+    std::uint64_t rows = 0, bytes = 0;
+    if (p["path"].get_string().get(rel) || p["dataset"].get_string().get(dataset_name) ||
+        p["region"].get_string().get(region) || p["sha256"].get_string().get(sha) || p["rows"].get_uint64().get(rows) ||
+        p["bytes"].get_uint64().get(bytes)) {
+      report.problem = bad_part((path / "manifest.json").string(), -1, "a part of the manifest lacks a field");
+      return report;
+    }
+    const std::string file = (path / std::string(rel)).string();
+    listed.insert(std::string(rel));
+    const auto dataset = dataset_from_name(dataset_name);
+    const std::string expected_dir = fmt::format("dataset={}/region={}/", dataset_name, region);
+    if (!dataset || std::string_view(rel).substr(0, expected_dir.size()) != expected_dir) {
+      report.problem = bad_part(file, -1, "the part's path is not its dataset's and region's partition");
+      return report;
+    }
+    auto stored = read_whole(file);
+    if (!stored.ok()) {
+      report.problem = stored.error();
+      return report;
+    }
+    if (stored->size() != bytes) {
+      report.problem = bad_part(file, -1, fmt::format("{} bytes where the manifest says {}", stored->size(), bytes));
+      return report;
+    }
+    if (sha256_hex(*stored) != sha) {
+      report.problem = bad_part(file, -1, "its SHA-256 is not the manifest's");
+      return report;
+    }
+    // Every line a row of the dataset, counted.
+    RowChecker checker(*dataset, std::string(region), report.snapshot.id);
+    std::string carry;
+    std::uint64_t line = 0;
+    std::string why;
+    auto take = [&](std::string_view chunk) {
+      std::size_t at = 0;
+      while (at < chunk.size()) {
+        const auto end = chunk.find('\n', at);
+        if (end == std::string_view::npos) {
+          carry.append(chunk.substr(at));
+          break;
+        }
+        std::string_view row = chunk.substr(at, end - at);
+        if (!carry.empty()) {
+          carry.append(row);
+          row = carry;
+        }
+        ++line;
+        if (auto problem = checker.check(row); !problem.empty()) {
+          why = problem;
+          return false;
+        }
+        carry.clear();
+        at = end + 1;
+      }
+      return true;
+    };
+    std::string damaged;
+    if (!decompress(*stored, extension_of(std::string(rel)), take, damaged)) {
+      report.problem = why.empty() ? bad_part(file, -1, damaged) : bad_part(file, static_cast<std::int64_t>(line), why);
+      return report;
+    }
+    if (!carry.empty()) {
+      report.problem = bad_part(file, static_cast<std::int64_t>(line + 1), "the last line has no newline");
+      return report;
+    }
+    if (line != rows) {
+      report.problem = bad_part(file, -1, fmt::format("{} rows where the manifest says {}", line, rows));
+      return report;
+    }
+    ++report.parts_checked;
+    report.rows_checked += rows;
+    report.bytes_checked += bytes;
+  }
+  // Nothing else among the parts: no stray, staged or foreign file.
+  for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (!it->is_regular_file()) continue;
+    const std::string rel = fs::relative(it->path(), path).string();
+    if (rel.rfind("dataset=", 0) != 0) continue;
+    if (!listed.count(rel)) {
+      report.problem = bad_part(it->path().string(), -1, "a file among the parts that the manifest does not list");
+      return report;
+    }
+  }
+  return report;
+}
+
+Result<std::vector<std::string>> prune_snapshots(const fs::path& dir, std::size_t keep) {
+  auto all = list_snapshots(dir);
+  if (!all.ok()) return all.error();
+  std::vector<const SnapshotSummary*> complete;
+  for (const auto& s : *all) {
+    if (s.complete) complete.push_back(&s);
+  }
+  std::vector<std::string> removed;
+  if (complete.size() <= keep) return removed;
+  const std::size_t old = complete.size() - keep;
+  for (std::size_t i = 0; i < old; ++i) {
+    const SnapshotSummary& s = *complete[i];
+    if (s.latest) continue;
+    std::error_code ec;
+    // The manifest goes first: a snapshot half removed reads as incomplete.
+    fs::remove(s.path / "manifest.json", ec);
+    fs::remove_all(s.path, ec);
+    if (ec) {
+      errno = ec.value();
+      return io_error(s.path.string(), "cannot remove the snapshot");
+    }
+    removed.push_back(s.id);
+  }
+  return removed;
+}
+
+}  // namespace pricepipe::stages

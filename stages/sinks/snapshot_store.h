@@ -1,0 +1,58 @@
+// What a snapshot directory holds, for `pricepipe snapshot verify|ls|prune`
+// (the layout is stages/sinks/snapshot_sink.h's): the snapshots in DIR and
+// whether each is complete, every part of one re-read against its manifest,
+// and old complete snapshots removed.
+//
+// A snapshot without manifest.json is incomplete: every reader says so, and
+// nothing here removes one (it may be being written).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+
+namespace pricepipe::stages {
+
+struct SnapshotSummary {
+  std::string id;
+  std::filesystem::path path;
+  bool complete = false;    ///< it has its manifest
+  bool latest = false;      ///< DIR/latest points at it
+  std::string started_at;   ///< from the manifest; empty when incomplete
+  std::uint64_t parts = 0;  ///< the manifest's, or those the progress file lists
+  std::uint64_t rows = 0;
+  std::uint64_t bytes = 0;
+  std::vector<std::string> datasets;  ///< with rows, from the manifest
+};
+
+/// The snapshots in `dir` (every subdirectory but `_*` and `.*`), oldest
+/// first: complete ones by start time, then the incomplete ones by id.
+Result<std::vector<SnapshotSummary>> list_snapshots(const std::filesystem::path& dir);
+
+struct VerifyReport {
+  SnapshotSummary snapshot;
+  std::uint64_t parts_checked = 0, rows_checked = 0, bytes_checked = 0;
+  /// The first problem: a part that does not match its manifest
+  /// (malformed_response, naming the file, and the line where it is one),
+  /// or that cannot be read (io). Empty when every part is sound; an
+  /// incomplete snapshot (no manifest) has no problem but is not complete.
+  std::optional<Error> problem;
+};
+
+/// Re-reads every part `path` (DIR/ID, or DIR for its latest) lists: its
+/// size and SHA-256, its rows, every line a JSON object of its dataset's
+/// fields in order (types and nulls as declared), its region the
+/// partition's, its snapshot_id the snapshot's; and that no other file lies
+/// among the parts.
+Result<VerifyReport> verify_snapshot(const std::filesystem::path& path);
+
+/// Removes the complete snapshots of `dir` older than its `keep` newest
+/// complete ones, never the one `latest` names nor an incomplete one; the
+/// ids removed, oldest first.
+Result<std::vector<std::string>> prune_snapshots(const std::filesystem::path& dir, std::size_t keep);
+
+}  // namespace pricepipe::stages
