@@ -275,6 +275,7 @@ struct SnapshotOptions {
   std::string part_size = "128M";
   std::int64_t level = 3;
   std::int64_t keep = 0;
+  bool resume = false;
 
   template <class V>
   static void describe(V&& v) {
@@ -310,6 +311,11 @@ struct SnapshotOptions {
                                               .help = "Compression level: zstd 1-19, gzip 1-9.",
                                               .min = 1,
                                               .max = 19});
+    v(&SnapshotOptions::resume,
+      config::Option{.key = "resume",
+                     .help = "Go on with the newest incomplete snapshot in DIR (one stopped by a signal, a full disk "
+                             "or an outage): the parts come out as an uninterrupted run's, and only what the "
+                             "stopped run had not fetched is sent (its answers are in the cache)."});
     v(&SnapshotOptions::keep,
       config::Option{.key = "keep",
                      .help = "Once the snapshot is complete, remove the complete snapshots older than the KEEP "
@@ -410,7 +416,8 @@ std::vector<StageType> build_types() {
       [](const SnapshotOptions& o, const LoweringContext& context) -> Lowered {
         SnapshotSinkOptions options;
         options.dir = o.out;
-        options.id = o.id.empty() ? snapshot_id_for(context.now) : o.id;
+        options.resume = o.resume;
+        options.id = !o.id.empty() ? o.id : o.resume ? std::string() : snapshot_id_for(context.now);
         options.compression = *compression_from_name(o.compression);
         options.level = static_cast<int>(o.level);
         options.keep = static_cast<std::size_t>(o.keep);
@@ -419,7 +426,8 @@ std::vector<StageType> build_types() {
         append_rfc3339(started, Timestamp{context.now});
         options.started_at = started;
         options.options = {{"compression", o.compression}, {"part_size", o.part_size}, {"level", std::to_string(o.level)}};
-        const std::string describe = "snapshot " + (options.dir / options.id).string();
+        const std::string describe =
+            "snapshot " + (options.dir / (options.id.empty() ? "(the newest incomplete, resumed)" : options.id)).string();
         return SinkLowering{[options](const SinkInputs& inputs) {
                               SnapshotSinkOptions with = options;
                               for (Dataset d : inputs.datasets) {

@@ -162,6 +162,20 @@ std::chrono::seconds RequestCache::ttl_of(const cache::EntryMeta& meta) const {
 
 std::optional<RequestCache::Answer> RequestCache::lookup(const std::string& key) {
   if (policy_.refresh) return std::nullopt;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = pending_.find(key); it != pending_.end()) {
+      const Save& s = *it->second;
+      Answer a;
+      a.response.status = s.meta.status;
+      a.response.body = s.body;
+      if (!s.meta.request_id.empty()) a.response.headers.emplace_back("x-amzn-RequestId", s.meta.request_id);
+      a.entry.key = s.key;
+      a.entry.meta = s.meta;
+      a.entry.size = s.body.size();
+      return a;
+    }
+  }
   auto hit = backend_->get(key, policy_.offline);
   if (!hit) return std::nullopt;
   Answer a;
@@ -181,10 +195,12 @@ void RequestCache::save(const ApiRequest& request, const std::string& key, long 
   s.ttl = ttl_of(s.meta);
   if (auto it = policy_.ttl.find(s.meta.dataset); it != policy_.ttl.end() && it->second.count() == 0) return;  // TTL 0: keep none
   s.body.assign(body);
+  auto saved = std::make_shared<const Save>(std::move(s));
   std::unique_lock lock(mutex_);
   cv_.wait(lock, [&] { return queued_bytes_ < kMaxQueuedBytes || stopping_; });
-  queued_bytes_ += s.body.size();
-  queue_.push_back(std::move(s));
+  queued_bytes_ += saved->body.size();
+  pending_[saved->key] = saved;
+  queue_.push_back(std::move(saved));
   cv_.notify_all();
 }
 
@@ -198,14 +214,15 @@ void RequestCache::run_writer() {
   for (;;) {
     cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
     if (queue_.empty()) return;  // stopping, and everything written
-    Save s = std::move(queue_.front());
+    std::shared_ptr<const Save> s = std::move(queue_.front());
     queue_.pop_front();
     writing_ = true;
     lock.unlock();
-    if (backend_->put(s.key, s.meta, s.ttl, s.body)) saved_.fetch_add(1);
+    if (backend_->put(s->key, s->meta, s->ttl, s->body)) saved_.fetch_add(1);
     lock.lock();
     writing_ = false;
-    queued_bytes_ -= s.body.size();
+    queued_bytes_ -= s->body.size();
+    if (auto it = pending_.find(s->key); it != pending_.end() && it->second == s) pending_.erase(it);
     cv_.notify_all();
   }
 }

@@ -77,7 +77,8 @@ class RequestCache {
   /// The cached answer to `request`; nullopt on a miss (always with --refresh).
   std::optional<Answer> lookup(const std::string& key);
 
-  /// Stores an answer in the background (copied), when its status is worth keeping.
+  /// Stores an answer in the background (copied), when its status is worth
+  /// keeping; lookup() finds it at once, before it is on disk.
   void save(const ApiRequest& request, const std::string& key, long status, const std::string& request_id,
             std::string_view body);
 
@@ -104,7 +105,10 @@ class RequestCache {
   CachePolicy policy_;
   std::mutex mutex_;
   std::condition_variable cv_;
-  std::deque<Save> queue_;
+  std::deque<std::shared_ptr<const Save>> queue_;
+  /// Answers queued or being written, by key: a lookup meanwhile finds them
+  /// here (or a second request for a page just answered would go out).
+  std::map<std::string, std::shared_ptr<const Save>> pending_;
   std::size_t queued_bytes_ = 0;
   bool writing_ = false;
   std::atomic<std::uint64_t> saved_{0};

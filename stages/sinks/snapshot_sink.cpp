@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -206,8 +207,102 @@ struct SnapshotSink::Part {
   Sha256 hash;
 };
 
-SnapshotSink::SnapshotSink(SnapshotSinkOptions options)
-    : options_(std::move(options)), root_(options_.dir / options_.id) {}
+namespace {
+
+std::string snapshot_header(const SnapshotSinkOptions& o) {
+  std::string text;
+  JsonWriter w(text);
+  w.begin_object();
+  w.key("snapshot_id");
+  w.string(o.id);
+  w.key("started_at");
+  w.string(o.started_at);
+  w.key("compression");
+  w.string(name_of(o.compression));
+  w.key("part_bytes");
+  w.integer(static_cast<std::int64_t>(o.part_bytes));
+  w.key("level");
+  w.integer(o.level);
+  w.end_object();
+  text.push_back('\n');
+  return text;
+}
+
+std::string read_text(const fs::path& path) {
+  std::string out;
+  if (FILE* f = std::fopen(path.c_str(), "rb")) {
+    char buffer[4096];
+    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, f)) > 0;) out.append(buffer, n);
+    std::fclose(f);
+  }
+  return out;
+}
+
+// The value of `"key":` in the one-line JSON object `text` (a string or a number).
+std::string header_value(const std::string& text, const std::string& key) {
+  const auto at = text.find("\"" + key + "\":");
+  if (at == std::string::npos) return {};
+  std::size_t begin = at + key.size() + 3;
+  const bool quoted = begin < text.size() && text[begin] == '"';
+  if (quoted) ++begin;
+  const auto end = text.find_first_of(quoted ? "\"" : ",}", begin);
+  return end == std::string::npos ? std::string() : text.substr(begin, end - begin);
+}
+
+}  // namespace
+
+SnapshotSink::SnapshotSink(SnapshotSinkOptions options) : options_(std::move(options)) {
+  const std::string dir = options_.dir.string();
+  if (options_.id.empty()) {  // --resume: the newest incomplete snapshot
+    auto all = list_snapshots(options_.dir);
+    if (all.ok()) {
+      for (const auto& s : *all) {
+        if (!s.complete) options_.id = s.id;  // incomplete ones come last, by id
+      }
+    }
+    if (options_.id.empty()) throw FatalError(ErrorCode::usage, "--resume: there is no incomplete snapshot in " + dir);
+  }
+  root_ = options_.dir / options_.id;
+  std::error_code ec;
+  if (fs::exists(root_ / "manifest.json", ec)) {
+    throw FatalError(ErrorCode::usage, "snapshot " + root_.string() +
+                                           " is complete already: give another --id, or none for a new snapshot");
+  }
+  const std::string header = read_text(root_ / "_snapshot.json");
+  if (header.empty()) return;  // a new snapshot
+  // Resuming: the snapshot keeps the options it was begun with.
+  const std::string compression = header_value(header, "compression");
+  const std::string part_bytes = header_value(header, "part_bytes");
+  const std::string level = header_value(header, "level");
+  const auto differs = [&](const char* what, const std::string& was, const std::string& now) {
+    if (was != now) {
+      throw FatalError(ErrorCode::usage, fmt::format("snapshot {} was begun with {} {}, not {}: resume it with the same "
+                                                     "options",
+                                                     root_.string(), what, was, now));
+    }
+  };
+  differs("compression", compression, std::string(name_of(options_.compression)));
+  differs("part size (bytes)", part_bytes, std::to_string(options_.part_bytes));
+  differs("level", level, std::to_string(options_.level));
+  options_.started_at = header_value(header, "started_at");
+  spdlog::info("snapshot {}: resuming (begun {})", root_.string(), options_.started_at);
+}
+
+Result<void> SnapshotSink::begin() {
+  if (begun_) return {};
+  begun_ = true;
+  std::error_code ec;
+  fs::create_directories(root_, ec);
+  if (ec) {
+    errno = ec.value();
+    return io_error(root_.string(), "cannot create the snapshot directory");
+  }
+  // This run's journal: it writes every part again.
+  const std::string progress = (root_ / "_progress.ndjson").string();
+  progress_fd_ = ::open(progress.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+  if (progress_fd_ < 0) return io_error(progress, "cannot create the progress file");
+  return write_file_atomically(root_ / "_snapshot.json", snapshot_header(options_));
+}
 
 SnapshotSink::~SnapshotSink() {
   if (part_ && part_->fd >= 0) ::close(part_->fd);
@@ -263,6 +358,7 @@ Result<void> SnapshotSink::append(Dataset dataset, const std::string& region, st
 }
 
 Result<void> SnapshotSink::open_part(Dataset dataset, const std::string& region) {
+  if (auto begun = begin(); !begun.ok()) return begun;
   auto part = std::make_unique<Part>();
   const std::uint32_t number = next_part_[{dataset, region}]++;
   const fs::path dir = fs::path(fmt::format("dataset={}", info(dataset).name)) / fmt::format("region={}", region);
@@ -310,10 +406,6 @@ Result<void> SnapshotSink::close_part() {
   w.end_object();
   line.push_back('\n');
   const std::string progress = (root_ / "_progress.ndjson").string();
-  if (progress_fd_ < 0) {
-    progress_fd_ = ::open(progress.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (progress_fd_ < 0) return io_error(progress, "cannot create the progress file");
-  }
   if (auto written = write_all(progress_fd_, line, progress); !written.ok()) return written;
   if (::fsync(progress_fd_) != 0) return io_error(progress, "cannot write the progress file");
   closed_.push_back(std::move(part->info));
@@ -333,8 +425,18 @@ Result<void> SnapshotSink::finish(bool complete) {
 }
 
 Result<void> SnapshotSink::write_manifest() {
+  if (auto begun = begin(); !begun.ok()) return begun;
   std::error_code ec;
-  fs::create_directories(root_, ec);
+  // Staged parts a stopped run left: this run wrote every part again.
+  std::vector<fs::path> staged;
+  for (auto it = fs::recursive_directory_iterator(root_, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (it->is_regular_file() && it->path().filename().string().starts_with("part-") &&
+        it->path().extension() == ".partial") {
+      staged.push_back(it->path());
+    }
+  }
+  for (const auto& p : staged) fs::remove(p, ec);
   // Schemas beside the data, from the records' field declaration.
   for (Dataset d : options_.datasets) {
     const fs::path dir = root_ / "_schema" / std::string(info(d).name);
@@ -432,6 +534,7 @@ Result<void> SnapshotSink::write_manifest() {
     progress_fd_ = -1;
   }
   fs::remove(root_ / "_progress.ndjson", ec);
+  fs::remove(root_ / "_snapshot.json", ec);
 
   // `latest` points at this snapshot: a new link renamed over the old.
   const fs::path latest = options_.dir / "latest";

@@ -46,6 +46,9 @@ std::string_view part_extension(Compression c);
 struct SnapshotSinkOptions {
   std::filesystem::path dir;  ///< DIR: snapshots go to DIR/ID
   std::string id;             ///< the snapshot id: its UTC start time, 2026-12-01T06-00-00Z
+  /// Resume the newest incomplete snapshot in `dir` (when `id` is empty; an
+  /// `id` naming an incomplete snapshot resumes it anyway).
+  bool resume = false;
   Compression compression = Compression::zstd;
   int level = 3;                            ///< zstd 1-19, gzip 1-9
   std::uint64_t part_bytes = 128ull << 20;  ///< a part is closed once it holds this many bytes
@@ -64,6 +67,9 @@ bool valid_snapshot_id(std::string_view id);
 
 class SnapshotSink final : public Sink {
  public:
+  /// Resolves the id and, when resuming, the snapshot's own options; a usage
+  /// FatalError when `dir`/`id` is a complete snapshot, or a resume finds
+  /// nothing to resume or other options than the snapshot was begun with.
   explicit SnapshotSink(SnapshotSinkOptions options);
   ~SnapshotSink() override;
 
@@ -87,6 +93,7 @@ class SnapshotSink final : public Sink {
   Result<void> open_part(Dataset dataset, const std::string& region);
   Result<void> close_part();
   Result<void> write_manifest();
+  Result<void> begin();
 
   SnapshotSinkOptions options_;
   std::filesystem::path root_;  ///< DIR/ID
@@ -94,6 +101,7 @@ class SnapshotSink final : public Sink {
   std::map<std::pair<Dataset, std::string>, std::uint32_t> next_part_;
   std::vector<Closed> closed_;
   int progress_fd_ = -1;
+  bool begun_ = false;
 };
 
 }  // namespace pricepipe::stages

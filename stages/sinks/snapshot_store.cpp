@@ -220,7 +220,10 @@ std::string extension_of(const std::string& path) {
 // A snapshot's directory, complete or not (rather than a DIR of snapshots).
 bool is_snapshot(const fs::path& path) {
   std::error_code ec;
-  if (fs::exists(path / "manifest.json", ec) || fs::exists(path / "_progress.ndjson", ec)) return true;
+  if (fs::exists(path / "manifest.json", ec) || fs::exists(path / "_progress.ndjson", ec) ||
+      fs::exists(path / "_snapshot.json", ec)) {
+    return true;
+  }
   for (const auto& entry : fs::directory_iterator(path, ec)) {
     if (entry.path().filename().string().rfind("dataset=", 0) == 0) return true;
   }

@@ -43,24 +43,6 @@ std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
-// Every request fakeaws answered, as one line each: what was asked, not when.
-std::vector<std::string> requests(FakeAws& fake) {
-  simdjson::dom::parser parser;
-  const std::string log = fake.requests();
-  std::vector<std::string> out;
-  for (simdjson::dom::element r : parser.parse(log).get_array()) {
-    std::string line = std::string(r["action"].get_string().value());
-    for (const char* field : {"region", "path", "range_start"}) {
-      simdjson::dom::element v;
-      if (r[field].get(v) == simdjson::SUCCESS) line += " " + simdjson::to_string(v);
-    }
-    simdjson::dom::element params;
-    if (r["params"].get(params) == simdjson::SUCCESS) line += " " + simdjson::to_string(params);
-    out.push_back(line);
-  }
-  return out;
-}
-
 std::size_t count_of(const std::vector<std::string>& log, const std::string& action) {
   return static_cast<std::size_t>(std::count_if(log.begin(), log.end(), [&](const std::string& l) {
     return l.rfind(action + " ", 0) == 0 || l == action;
@@ -196,7 +178,7 @@ sinks:
 )";
   const auto ran = fake.pricepipe({"run", write_file(dir, "p.yaml", yaml)});
   ASSERT_EQ(ran.exit_code, 0) << ran.err;
-  const std::vector<std::string> log = requests(fake);
+  const std::vector<std::string> log = fake.request_lines();
   std::map<std::string, int> seen;
   for (const auto& line : log) EXPECT_EQ(++seen[line], 1) << "fetched twice: " << line;
   EXPECT_GT(count_of(log, "DescribeInstanceTypes"), 0u);
@@ -205,10 +187,10 @@ sinks:
   fake.clear_requests();
   const auto catalog = fake.pricepipe({"stream", "catalog", "--regions", "all", "--instance-types", "m5.*,c5.*",
                                        "--since", kSince, "--until", kUntil});
-  const std::vector<std::string> catalog_log = requests(fake);
+  const std::vector<std::string> catalog_log = fake.request_lines();
   fake.clear_requests();
   const auto types = fake.pricepipe({"stream", "instance-types", "--regions", "all", "--instance-types", "m5.*,c5.*"});
-  const std::vector<std::string> types_log = requests(fake);
+  const std::vector<std::string> types_log = fake.request_lines();
   const auto prices =
       fake.pricepipe({"stream", "on-demand-prices", "--regions", "eu-west-1", "--price-source", "bulk", "--os", "linux,windows"});
   EXPECT_EQ(ran.out, catalog.out);
@@ -263,7 +245,7 @@ TEST(Pipelines, ShippedPipelinesRun) {
   fake.clear_requests();
   const auto prices = fake.pricepipe({"run", shipped + "prices-all-regions.yaml"}, {{"OUT", out}});
   ASSERT_EQ(prices.exit_code, 0) << prices.err;
-  const std::vector<std::string> log = requests(fake);
+  const std::vector<std::string> log = fake.request_lines();
   for (const char* dataset : {"on-demand-prices", "reserved-prices", "savings-plans-rates"}) {
     SCOPED_TRACE(dataset);
     const std::string written = read_file(out + "/" + dataset + ".ndjson");

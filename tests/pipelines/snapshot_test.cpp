@@ -8,6 +8,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <csignal>
+
 #include <filesystem>
 #include <fstream>
 #include <algorithm>
@@ -15,6 +17,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "core/dataset.h"
 #include "core/schema.h"
@@ -406,6 +409,139 @@ TEST(SnapshotVerify, LsAndPruneNeverTouchTheLatestOrAnIncompleteSnapshot) {
   EXPECT_FALSE(fs::exists(fs::path(dir) / "s2"));
   for (const char* kept : {"s3", "s4", "s5"}) EXPECT_TRUE(fs::exists(fs::path(dir) / kept)) << kept;
   EXPECT_EQ(fs::read_symlink(fs::path(dir) / "latest"), fs::path("s5"));
+}
+
+}  // namespace
+}  // namespace pricepipe::testing
+
+namespace pricepipe::testing {
+namespace {
+
+std::vector<std::string> sorted(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+// Kill (SIGKILL, or SIGTERM) a snapshot once `after` parts are closed, resume
+// it, and compare with an uninterrupted snapshot over the same answers.
+struct Stop {
+  int signal;
+  std::size_t after;  ///< parts listed in _progress.ndjson
+};
+
+class SnapshotResume : public ::testing::TestWithParam<Stop> {};
+
+TEST_P(SnapshotResume, EndsWithTheUninterruptedPartsAndFetchesOnlyWhatWasMissing) {
+  const Stop stop = GetParam();
+  // Slow answers and two requests at a time, so that the stop lands mid-run.
+  FakeAws fake({"--synthetic", "--synthetic-regions", "3", "--latency-ms", "15"});
+  const auto window = spot_window();
+  auto args = [&](const std::string& dir, const std::string& cache, std::vector<std::string> extra) {
+    std::vector<std::string> a = {"--cache-dir", cache, "--max-concurrency", "2", "snapshot", "--out", dir};
+    a.insert(a.end(), window.begin(), window.end());
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  const std::map<std::string, std::string> cache_on = {{"PRICEPIPE_NO_CACHE", ""}};
+  const std::string whole = temp_dir("resume-whole"), stopped = temp_dir("resume-stopped");
+
+  auto full = fake.pricepipe(args(whole, whole + "/cache", {"--id", "r1"}), cache_on);
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  const auto full_requests = fake.request_lines();
+  fake.clear_requests();
+
+  ProcessOptions first = fake.command(args(stopped, stopped + "/cache", {"--id", "r1"}), cache_on);
+  bool signalled = false;
+  first.watch = [&](pid_t pid, const std::string&) {
+    if (signalled) return;
+    std::ifstream progress(fs::path(stopped) / "r1" / "_progress.ndjson");
+    std::size_t lines = 0;
+    for (std::string line; std::getline(progress, line);) ++lines;
+    if (lines >= stop.after) {
+      ::kill(pid, stop.signal);
+      signalled = true;
+    }
+  };
+  const auto killed = run_process(first);
+  ASSERT_TRUE(signalled) << "the run ended before " << stop.after << " parts: " << killed.err;
+  EXPECT_NE(killed.exit_code, 0);
+  EXPECT_FALSE(fs::exists(fs::path(stopped) / "r1" / "manifest.json"));
+  // fakeaws logs a request as it answers: let the stopped run's last ones land in its log.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto first_requests = fake.request_lines();
+  fake.clear_requests();
+
+  const auto resumed = fake.pricepipe(args(stopped, stopped + "/cache", {"--resume"}), cache_on);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_NE(resumed.err.find("resuming"), std::string::npos) << resumed.err;
+  const auto resumed_requests = fake.request_lines();
+
+  // The same parts, byte for byte.
+  const fs::path a = fs::path(whole) / "r1", b = fs::path(stopped) / "r1";
+  const auto parts_a = parts_of(read_file(a / "manifest.json"));
+  const auto parts_b = parts_of(read_file(b / "manifest.json"));
+  ASSERT_EQ(parts_a.size(), parts_b.size());
+  for (std::size_t i = 0; i < parts_a.size(); ++i) {
+    EXPECT_EQ(parts_a[i].path, parts_b[i].path);
+    EXPECT_EQ(parts_a[i].sha256, parts_b[i].sha256) << parts_a[i].path;
+    EXPECT_EQ(read_file(a / parts_a[i].path), read_file(b / parts_b[i].path)) << parts_a[i].path;
+  }
+  EXPECT_EQ(fake.pricepipe({"snapshot", "verify", b.string()}).exit_code, 0);
+
+  // Only what was missing was fetched again: the two runs together asked
+  // what one run asks, and only the requests in flight when it stopped
+  // (at most --max-concurrency) twice.
+  std::vector<std::string> both;
+  const auto s1 = sorted(first_requests), s2 = sorted(resumed_requests);
+  std::set_intersection(s1.begin(), s1.end(), s2.begin(), s2.end(), std::back_inserter(both));
+  EXPECT_LE(both.size(), 2u) << "asked again: " << (both.empty() ? "" : both.front());
+  std::vector<std::string> together = s1;
+  together.insert(together.end(), s2.begin(), s2.end());
+  std::sort(together.begin(), together.end());
+  together.erase(std::unique(together.begin(), together.end()), together.end());
+  auto full_set = sorted(full_requests);
+  full_set.erase(std::unique(full_set.begin(), full_set.end()), full_set.end());
+  EXPECT_EQ(together, full_set);
+  EXPECT_LT(resumed_requests.size(), full_requests.size());
+  for (const auto& [name, log] : std::vector<std::pair<std::string, const std::vector<std::string>*>>{
+           {"uninterrupted", &full_requests}, {"stopped", &first_requests}, {"resumed", &resumed_requests}}) {
+    auto v = sorted(*log);
+    for (std::size_t i = 1; i < v.size(); ++i) {
+      if (v[i] == v[i - 1]) ADD_FAILURE() << "asked twice in the " << name << " run: " << v[i].substr(0, 300);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Stops, SnapshotResume,
+                         ::testing::Values(Stop{SIGKILL, 1}, Stop{SIGKILL, 8}, Stop{SIGKILL, 20}, Stop{SIGTERM, 8}),
+                         [](const auto& stop_info) {
+                           return std::string(stop_info.param.signal == SIGKILL ? "kill" : "term") + "_after_" +
+                                  std::to_string(stop_info.param.after) + "_parts";
+                         });
+
+TEST(SnapshotResume, ACompleteSnapshotIsNeverWrittenOverAndOptionsMustMatch) {
+  auto fake = small_world();
+  const std::string dir = temp_dir("resume-refused");
+  ASSERT_EQ(fake.pricepipe({"snapshot", "--out", dir, "--id", "c1", "--datasets", "regions"}).exit_code, 0);
+  auto r = fake.pricepipe({"snapshot", "--out", dir, "--id", "c1", "--datasets", "regions"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("is complete already"), std::string::npos) << r.err;
+  r = fake.pricepipe({"snapshot", "--out", dir, "--resume", "--datasets", "regions"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--resume: there is no incomplete snapshot in " + dir), std::string::npos) << r.err;
+
+  // Begun with zstd: resumed with gzip is refused.
+  fs::create_directories(fs::path(dir) / "i1");
+  std::ofstream(fs::path(dir) / "i1" / "_snapshot.json")
+      << R"({"snapshot_id":"i1","started_at":"2026-12-01T06:00:00Z","compression":"zstd","part_bytes":134217728,"level":3})"
+      << "\n";
+  r = fake.pricepipe({"snapshot", "--out", dir, "--resume", "--datasets", "regions", "--compression", "gzip"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("was begun with compression zstd, not gzip"), std::string::npos) << r.err;
+  r = fake.pricepipe({"snapshot", "--out", dir, "--resume", "--datasets", "regions"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(read_file(fs::path(dir) / "i1" / "manifest.json").find(R"("started_at":"2026-12-01T06:00:00Z")"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -70,6 +70,23 @@ void FakeAws::set_faults(const std::string& json) { control("POST", "/_fakeaws/f
 void FakeAws::clear_faults() { control("DELETE", "/_fakeaws/faults"); }
 std::string FakeAws::requests() { return control("GET", "/_fakeaws/requests"); }
 void FakeAws::clear_requests() { control("DELETE", "/_fakeaws/requests"); }
+
+std::vector<std::string> FakeAws::request_lines() {
+  simdjson::dom::parser parser;
+  const std::string log = requests();
+  std::vector<std::string> out;
+  for (simdjson::dom::element r : parser.parse(log).get_array()) {
+    std::string line = std::string(r["action"].get_string().value());
+    for (const char* field : {"region", "path", "range_start"}) {
+      simdjson::dom::element v;
+      if (r[field].get(v) == simdjson::SUCCESS) line += " " + simdjson::to_string(v);
+    }
+    simdjson::dom::element params;
+    if (r["params"].get(params) == simdjson::SUCCESS) line += " " + simdjson::to_string(params);
+    out.push_back(line);
+  }
+  return out;
+}
 std::string FakeAws::world() { return control("GET", "/_fakeaws/world"); }
 
 std::map<std::string, std::string> FakeAws::client_env() const {

@@ -44,6 +44,9 @@ class FakeAws {
   void clear_faults();
   /// GET /_fakeaws/requests: a JSON array of every API request seen.
   std::string requests();
+  /// The same, one line each: the action and what was asked (region, path,
+  /// range, parameters), not when.
+  std::vector<std::string> request_lines();
   void clear_requests();
   /// GET /_fakeaws/world: regions, their opt-in status, instance types and offerings.
   std::string world();

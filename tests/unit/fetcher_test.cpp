@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <unistd.h>
 
+#include "cache/memory_backend.h"
 #include "cache/store.h"
 #include "net/request_cache.h"
 
@@ -397,6 +398,68 @@ TEST(FetcherCache, ThrottlingIsNeverCachedButNotFoundIs) {
   EXPECT_TRUE(entries[0].meta.negative);
   EXPECT_EQ(entries[0].meta.status, 404);
   EXPECT_LE(entries[0].expires_at - entries[0].stored_at, 600);
+}
+
+}  // namespace
+}  // namespace pricepipe::net
+
+namespace pricepipe::net {
+namespace {
+
+// A memory backend whose writes wait until let go: the cache's writer thread
+// is still storing an answer when the next lookup comes.
+class SlowWrites final : public cache::Backend {
+ public:
+  std::string describe() const override { return "slow memory"; }
+  std::optional<cache::Hit> get(const std::string& key, bool allow_expired) override { return inner.get(key, allow_expired); }
+  std::optional<cache::Entry> find(const std::string& key, bool allow_expired) override {
+    return inner.find(key, allow_expired);
+  }
+  bool has_blob(const std::string& hash) override { return inner.has_blob(hash); }
+  std::optional<cache::Entry> put(const std::string& key, const cache::EntryMeta& meta, std::chrono::seconds ttl,
+                                  std::string_view body) override {
+    std::unique_lock lock(mutex);
+    cv.wait(lock, [&] { return released; });
+    return inner.put(key, meta, ttl, body);
+  }
+  void adopt(const cache::Hit& hit) override { inner.adopt(hit); }
+  std::unique_ptr<cache::BlobWriter> begin_blob() override { return nullptr; }
+  std::optional<cache::StreamResult> stream(const std::string& key, bool allow_expired,
+                                            const std::function<Result<void>(std::string_view)>& consume) override {
+    return inner.stream(key, allow_expired, consume);
+  }
+  void release() {
+    std::lock_guard lock(mutex);
+    released = true;
+    cv.notify_all();
+  }
+
+  cache::MemoryBackend inner{1 << 20};
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool released = false;
+};
+
+// The answer to a request that completed is a hit at once, not once the
+// writer has stored it: a second chain asking for the same page a moment
+// later (a resumed snapshot's catalog behind its spot source) sends nothing.
+TEST(FetcherCache, AnAnswerStillBeingWrittenIsAlreadyAHit) {
+  auto backend = std::make_unique<SlowWrites>();
+  SlowWrites* slow = backend.get();
+  RequestCache cache(std::move(backend), CachePolicy{});
+  ApiRequest request;
+  request.service = "ec2";
+  request.action = "DescribeRegions";
+  request.region = "eu-west-1";
+  const std::string key = "k-describe-regions";
+  cache.save(request, key, 200, "req-1", "<DescribeRegionsResponse><regionInfo><item/></regionInfo></DescribeRegionsResponse>");
+  const auto hit = cache.lookup(key);
+  slow->release();  // before any assertion: the cache's destructor waits for its writer
+  cache.flush();
+  ASSERT_TRUE(hit.has_value()) << "the answer is queued, not yet stored, and must be found";
+  EXPECT_EQ(hit->response.status, 200);
+  EXPECT_NE(hit->response.body.find("<item/>"), std::string::npos);
+  EXPECT_TRUE(cache.lookup(key).has_value());
 }
 
 }  // namespace
