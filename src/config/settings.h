@@ -83,7 +83,7 @@ struct NetworkSettings {
 struct CacheSettings {
   std::string dir;              ///< empty: $XDG_CACHE_HOME/pricepipe, else ~/.cache/pricepipe
   std::string max_size = "2G";
-  std::string memory = "64M";
+  std::string memory = "32M";
   int level = 3;
   bool disabled = false;
   bool offline = false;
