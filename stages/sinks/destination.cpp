@@ -12,15 +12,11 @@
 
 namespace pricepipe::stages {
 
-namespace {
-
 Error io_error(const std::string& file, const std::string& what) {
   ErrorContext c;
   c.file = file;
   return Error(ErrorCode::io, what + ": " + std::strerror(errno), std::move(c));
 }
-
-}  // namespace
 
 Result<void> write_all(int fd, std::string_view bytes, const std::string& file) {
   const char* data = bytes.data();

@@ -52,6 +52,9 @@ class FileDestination final : public Destination {
   int fd_ = -1;
 };
 
+/// An io Error naming `file`: `what`, then strerror(errno).
+Error io_error(const std::string& file, const std::string& what);
+
 /// Writes all of `bytes` to `fd`, naming `file` in errors.
 Result<void> write_all(int fd, std::string_view bytes, const std::string& file);
 

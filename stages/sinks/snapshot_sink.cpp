@@ -29,12 +29,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-Error io_error(const std::string& file, const std::string& what) {
-  ErrorContext c;
-  c.file = file;
-  return Error(ErrorCode::io, what + ": " + std::strerror(errno), std::move(c));
-}
-
 // Makes a rename or a new file in `dir` durable.
 bool fsync_dir(const fs::path& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

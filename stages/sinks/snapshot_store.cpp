@@ -19,18 +19,13 @@
 #include "core/schema.h"
 #include "core/sha256.h"
 #include "core/table_schema.h"
+#include "stages/sinks/destination.h"
 
 namespace pricepipe::stages {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-Error io_error(const std::string& file, const std::string& what) {
-  ErrorContext c;
-  c.file = file;
-  return Error(ErrorCode::io, what + ": " + std::strerror(errno), std::move(c));
-}
 
 Error bad_part(const std::string& file, std::int64_t line, const std::string& what) {
   ErrorContext c;
