@@ -9,10 +9,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 
 #include <fmt/format.h>
+#include <simdjson.h>
 #include <spdlog/spdlog.h>
 
 #include "core/json_writer.h"
@@ -222,27 +222,6 @@ std::string snapshot_header(const SnapshotSinkOptions& o) {
   return text;
 }
 
-std::string read_text(const fs::path& path) {
-  std::string out;
-  if (FILE* f = std::fopen(path.c_str(), "rb")) {
-    char buffer[4096];
-    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, f)) > 0;) out.append(buffer, n);
-    std::fclose(f);
-  }
-  return out;
-}
-
-// The value of `"key":` in the one-line JSON object `text` (a string or a number).
-std::string header_value(const std::string& text, const std::string& key) {
-  const auto at = text.find("\"" + key + "\":");
-  if (at == std::string::npos) return {};
-  std::size_t begin = at + key.size() + 3;
-  const bool quoted = begin < text.size() && text[begin] == '"';
-  if (quoted) ++begin;
-  const auto end = text.find_first_of(quoted ? "\"" : ",}", begin);
-  return end == std::string::npos ? std::string() : text.substr(begin, end - begin);
-}
-
 }  // namespace
 
 SnapshotSink::SnapshotSink(SnapshotSinkOptions options) : options_(std::move(options)) {
@@ -262,12 +241,18 @@ SnapshotSink::SnapshotSink(SnapshotSinkOptions options) : options_(std::move(opt
     throw FatalError(ErrorCode::usage, "snapshot " + root_.string() +
                                            " is complete already: give another --id, or none for a new snapshot");
   }
-  const std::string header = read_text(root_ / "_snapshot.json");
-  if (header.empty()) return;  // a new snapshot
+  if (!fs::exists(root_ / "_snapshot.json", ec)) return;  // a new snapshot
   // Resuming: the snapshot keeps the options it was begun with.
-  const std::string compression = header_value(header, "compression");
-  const std::string part_bytes = header_value(header, "part_bytes");
-  const std::string level = header_value(header, "level");
+  simdjson::dom::parser parser;
+  simdjson::dom::element header;
+  std::string_view compression, started;
+  std::uint64_t part_bytes = 0;
+  std::int64_t level = 0;
+  if (parser.load((root_ / "_snapshot.json").string()).get(header) || header["compression"].get(compression) ||
+      header["part_bytes"].get(part_bytes) || header["level"].get(level) || header["started_at"].get(started)) {
+    throw FatalError(ErrorCode::usage, "snapshot " + root_.string() +
+                                           ": _snapshot.json is damaged; remove the snapshot or give another --id");
+  }
   const auto differs = [&](const char* what, const std::string& was, const std::string& now) {
     if (was != now) {
       throw FatalError(ErrorCode::usage, fmt::format("snapshot {} was begun with {} {}, not {}: resume it with the same "
@@ -275,10 +260,10 @@ SnapshotSink::SnapshotSink(SnapshotSinkOptions options) : options_(std::move(opt
                                                      root_.string(), what, was, now));
     }
   };
-  differs("compression", compression, std::string(name_of(options_.compression)));
-  differs("part size (bytes)", part_bytes, std::to_string(options_.part_bytes));
-  differs("level", level, std::to_string(options_.level));
-  options_.started_at = header_value(header, "started_at");
+  differs("compression", std::string(compression), std::string(name_of(options_.compression)));
+  differs("part size (bytes)", std::to_string(part_bytes), std::to_string(options_.part_bytes));
+  differs("level", std::to_string(level), std::to_string(options_.level));
+  options_.started_at = std::string(started);
   spdlog::info("snapshot {}: resuming (begun {})", root_.string(), options_.started_at);
 }
 
