@@ -45,6 +45,8 @@ import http.client
 import http.server
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "fakeaws"))
+from fakeaws import TokenBucket  # noqa: E402  (the same bucket fakeaws throttles with)
 PRICEPIPE = os.environ.get("PRICEPIPE_BIN", os.path.join(ROOT, "build", "src", "cli", "pricepipe"))
 ACCESS_KEY, SECRET_KEY = "AKIDFAKEAWS", "fakeaws-secret-key"
 LINUX = "Linux/UNIX (Amazon VPC)"
@@ -65,20 +67,6 @@ sinks:
 
 # ---------------------------------------------------------------------------
 # The replay server.
-
-class Bucket:
-    def __init__(self, burst, rate):
-        self.burst, self.rate, self.tokens, self.at = burst, rate, float(burst), time.monotonic()
-
-    def take(self):
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return True
-        return False
-
 
 class Replay:
     def __init__(self, upstream, latency_s, burst, rate):
@@ -153,7 +141,7 @@ def make_handler(replay):
                 return self.answer(status, ctype, data)
             time.sleep(replay.latency_s)
             with replay.lock:
-                bucket = replay.buckets.setdefault(region, Bucket(replay.burst, replay.rate))
+                bucket = replay.buckets.setdefault(region, TokenBucket(replay.burst, replay.rate))
                 allowed = bucket.take()
                 stored = replay.answers.get(key)
                 if stored is None:
