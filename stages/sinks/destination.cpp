@@ -81,7 +81,22 @@ Result<void> FileDestination::finish(bool complete) {
     return {};
   }
   if (std::rename(partial.c_str(), path_.c_str()) != 0) return io_error(path_, "cannot rename the output into place");
+  const auto parent = std::filesystem::path(path_).parent_path();
+  return sync_directory(parent.empty() ? std::string(".") : parent.string());
+}
+
+Result<void> sync_directory(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const bool synced = fd >= 0 && ::fsync(fd) == 0;
+  if (fd >= 0) ::close(fd);
+  if (!synced) return io_error(dir, "cannot sync the directory");
   return {};
+}
+
+Result<void> write_file_atomically(const std::string& path, std::string_view bytes) {
+  FileDestination file(path);
+  if (auto written = file.write(bytes); !written.ok()) return written;
+  return file.finish(true);
 }
 
 }  // namespace pricepipe::stages

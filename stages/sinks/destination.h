@@ -36,8 +36,9 @@ class FdDestination final : public Destination {
 };
 
 /// A file: bytes go to `PATH.partial` (created with its directory), renamed
-/// to PATH only by a complete run. An incomplete run leaves PATH as it was
-/// and the partial file beside it, and says so.
+/// to PATH only by a complete run, durably (the file and then its directory
+/// fsynced). An incomplete run leaves PATH as it was and the partial file
+/// beside it, and says so.
 class FileDestination final : public Destination {
  public:
   explicit FileDestination(std::string path) : path_(std::move(path)) {}
@@ -51,6 +52,12 @@ class FileDestination final : public Destination {
   std::string path_;
   int fd_ = -1;
 };
+
+/// Makes a rename or a new file in `dir` durable (fsync of the directory).
+Result<void> sync_directory(const std::string& dir);
+
+/// Writes `path` whole and durably, through a FileDestination.
+Result<void> write_file_atomically(const std::string& path, std::string_view bytes);
 
 /// An io Error naming `file`: `what`, then strerror(errno).
 Error io_error(const std::string& file, const std::string& what);

@@ -29,30 +29,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Makes a rename or a new file in `dir` durable.
-bool fsync_dir(const fs::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return false;
-  const bool ok = ::fsync(fd) == 0;
-  ::close(fd);
-  return ok;
-}
-
-// Writes `path` whole and durably: PATH.partial, fsync, rename, fsync of the directory.
-Result<void> write_file_atomically(const fs::path& path, std::string_view bytes) {
-  const std::string partial = path.string() + ".partial";
-  const int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return io_error(partial, "cannot create");
-  auto written = write_all(fd, bytes, partial);
-  const bool synced = written.ok() && ::fsync(fd) == 0;
-  const bool closed = ::close(fd) == 0;
-  if (!written.ok()) return written;
-  if (!synced || !closed) return io_error(partial, "cannot write");
-  if (::rename(partial.c_str(), path.c_str()) != 0) return io_error(path.string(), "cannot rename into place");
-  if (!fsync_dir(path.parent_path())) return io_error(path.parent_path().string(), "cannot sync the directory");
-  return {};
-}
-
 // --- rows -------------------------------------------------------------------
 
 // Appends one NDJSON line (ending "}\n") with the snapshot column added last.
@@ -195,9 +171,7 @@ bool valid_snapshot_id(std::string_view id) {
 
 struct SnapshotSink::Part {
   Closed info;
-  std::string final_path;  ///< absolute
-  std::string partial_path;
-  int fd = -1;
+  std::unique_ptr<FileDestination> file;  ///< part-NNNNN.*.partial until closed
   Sha256 hash;
 };
 
@@ -280,11 +254,10 @@ Result<void> SnapshotSink::begin() {
   const std::string progress = (root_ / "_progress.ndjson").string();
   progress_fd_ = ::open(progress.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
   if (progress_fd_ < 0) return io_error(progress, "cannot create the progress file");
-  return write_file_atomically(root_ / "_snapshot.json", snapshot_header(options_));
+  return write_file_atomically((root_ / "_snapshot.json").string(), snapshot_header(options_));
 }
 
 SnapshotSink::~SnapshotSink() {
-  if (part_ && part_->fd >= 0) ::close(part_->fd);
   if (progress_fd_ >= 0) ::close(progress_fd_);
 }
 
@@ -328,7 +301,7 @@ Result<void> SnapshotSink::append(Dataset dataset, const std::string& region, st
   if (!part_) {
     if (auto opened = open_part(dataset, region); !opened.ok()) return opened;
   }
-  if (auto written = write_all(part_->fd, data, part_->partial_path); !written.ok()) return written;
+  if (auto written = part_->file->write(data); !written.ok()) return written;
   part_->hash.update(data);
   part_->info.rows += rows;
   part_->info.bytes += data.size();
@@ -344,30 +317,14 @@ Result<void> SnapshotSink::open_part(Dataset dataset, const std::string& region)
   part->info.path = (dir / fmt::format("part-{:05}{}", number, part_extension(options_.compression))).string();
   part->info.dataset = dataset;
   part->info.region = region;
-  part->final_path = (root_ / part->info.path).string();
-  part->partial_path = part->final_path + ".partial";
-  std::error_code ec;
-  fs::create_directories(root_ / dir, ec);
-  if (ec) {
-    errno = ec.value();
-    return io_error((root_ / dir).string(), "cannot create the partition directory");
-  }
-  part->fd = ::open(part->partial_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (part->fd < 0) return io_error(part->partial_path, "cannot create the part");
+  part->file = std::make_unique<FileDestination>((root_ / part->info.path).string());
   part_ = std::move(part);
   return {};
 }
 
 Result<void> SnapshotSink::close_part() {
   std::unique_ptr<Part> part = std::move(part_);
-  const bool synced = ::fsync(part->fd) == 0;
-  const bool closed = ::close(part->fd) == 0;
-  part->fd = -1;
-  if (!synced || !closed) return io_error(part->partial_path, "cannot write the part");
-  if (::rename(part->partial_path.c_str(), part->final_path.c_str()) != 0) {
-    return io_error(part->final_path, "cannot rename the part into place");
-  }
-  if (!fsync_dir(fs::path(part->final_path).parent_path())) return io_error(part->final_path, "cannot sync its directory");
+  if (auto closed = part->file->finish(true); !closed.ok()) return closed;
   part->info.sha256 = part->hash.hex();
 
   // The progress journal: one line per closed part, durable before the next.
@@ -421,7 +378,7 @@ Result<void> SnapshotSink::write_manifest() {
     const fs::path dir = root_ / "_schema" / std::string(info(d).name);
     fs::create_directories(dir, ec);
     for (const auto& dialect : all_dialects()) {
-      if (auto written = write_file_atomically(dir / std::string(dialect.file), table_schema(d, dialect.id, true));
+      if (auto written = write_file_atomically((dir / std::string(dialect.file)).string(), table_schema(d, dialect.id, true));
           !written.ok()) {
         return written;
       }
@@ -505,7 +462,7 @@ Result<void> SnapshotSink::write_manifest() {
   w.end_array();
   w.end_object();
   text.push_back('\n');
-  if (auto written = write_file_atomically(root_ / "manifest.json", text); !written.ok()) return written;
+  if (auto written = write_file_atomically((root_ / "manifest.json").string(), text); !written.ok()) return written;
 
   // The progress journal is the manifest's now.
   if (progress_fd_ >= 0) {
@@ -521,7 +478,7 @@ Result<void> SnapshotSink::write_manifest() {
   fs::remove(link, ec);
   if (::symlink(options_.id.c_str(), link.c_str()) != 0) return io_error(link.string(), "cannot create the latest link");
   if (::rename(link.c_str(), latest.c_str()) != 0) return io_error(latest.string(), "cannot replace the latest link");
-  if (!fsync_dir(options_.dir)) return io_error(options_.dir.string(), "cannot sync the directory");
+  if (auto synced = sync_directory(options_.dir.string()); !synced.ok()) return synced;
   if (options_.keep > 0) {
     auto removed = prune_snapshots(options_.dir, options_.keep);
     if (!removed.ok()) return removed.error();
