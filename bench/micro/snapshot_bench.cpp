@@ -58,7 +58,7 @@ void BM_SnapshotWriteStage(benchmark::State& state) {
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * batch.ndjson->size()));
   state.SetLabel(std::string(pricepipe::stages::name_of(options.compression)));
-  benchmark::DoNotOptimize(sink.finish(false));
+  benchmark::DoNotOptimize(sink.finish(pricepipe::stages::RunEnd{}));
   std::error_code ec;
   fs::remove_all(dir, ec);
 }

@@ -35,9 +35,9 @@ SnapshotCommand::SnapshotCommand(CLI::App& parent) {
   verify_ = cmd_->add_subcommand("verify",
                                  "Re-read every part of a snapshot (DIR/ID, or DIR for its latest): size, SHA-256, "
                                  "rows, every line a row of its dataset. Exit 0, 6 naming the first bad part, 7 "
-                                 "when the snapshot is incomplete.");
+                                 "when the snapshot is incomplete or partial.");
   verify_->add_option("snapshot", where_, "DIR/ID, or DIR for DIR/latest.")->required();
-  ls_ = cmd_->add_subcommand("ls", "List the snapshots in DIR: complete or not, parts, rows, size; * marks latest.");
+  ls_ = cmd_->add_subcommand("ls", "List the snapshots in DIR: complete, partial or incomplete, parts, rows, size; * marks latest.");
   ls_->add_option("dir", where_, "The snapshot directory.")->required();
   prune_ = cmd_->add_subcommand("prune",
                                 "Remove the complete snapshots older than the --keep newest; never the latest, never "
@@ -60,7 +60,7 @@ int SnapshotCommand::run_reader() const {
                                   "size");
     for (const auto& s : *all) {
       out += fmt::format("{:<2}{:<26} {:<10} {:>6} {:>12} {:>10}\n", s.latest ? "*" : "", s.id,
-                         s.complete ? "complete" : "incomplete", s.parts, s.rows, human_bytes(s.bytes));
+                         s.complete ? "complete" : s.partial ? "partial" : "incomplete", s.parts, s.rows, human_bytes(s.bytes));
     }
     std::fwrite(out.data(), 1, out.size(), stdout);
     return 0;
@@ -77,6 +77,13 @@ int SnapshotCommand::run_reader() const {
   if (report->problem) {
     spdlog::error("snapshot {}: {}", s.path.string(), report->problem->describe());
     return static_cast<int>(exit_code_for(report->problem->code()));
+  }
+  if (s.partial) {
+    spdlog::error("snapshot {} is partial: its {} parts are sound, and {} inputs are missing (resume it with "
+                  "--resume):",
+                  s.path.string(), report->parts_checked, s.missing.size());
+    for (const auto& m : s.missing) spdlog::error("  missing: {}", m);
+    return static_cast<int>(ExitCode::partial);
   }
   if (!s.complete) {
     spdlog::error("snapshot {} is incomplete: it has no manifest ({} parts, {} rows closed so far)", s.path.string(),

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
@@ -21,6 +22,7 @@
 #include <tbb/flow_graph.h>
 
 #include "core/interrupt.h"
+#include "core/sha256.h"
 #include "graph/catalog_memo.h"
 #include "graph/ordered_writer.h"
 #include "graph/planner.h"
@@ -327,6 +329,13 @@ class Run {
   void write_to_sink(SinkRun& s, SinkMsgPtr m);
   Result<void> write_message(SinkRun& s, SinkMsg& m);
   void stop();
+  /// `version` is a source of the records of every producer reading `stream`
+  /// (catalogs read the advisor from what the planner kept of it).
+  void note_source(const StreamInfo& stream, const SourceVersion& version);
+  void note_source(std::size_t producer, SourceVersion version);
+  /// How the run ended for sink `i`'s inputs (what failed, what was read).
+  stages::RunEnd end_for(std::size_t sink, const RunReport& report,
+                         const std::vector<Planner::StreamOutcome>& outcomes) const;
 
   const Plan& plan_;
   Session& session_;
@@ -336,6 +345,8 @@ class Run {
   std::mutex report_mutex_;
   std::optional<Error> sink_error_;
   std::vector<std::uint64_t> stream_records_;  // records read, by stream id
+  std::mutex sources_mutex_;
+  std::vector<std::pair<std::size_t, SourceVersion>> sources_;  // (producer, what its records came from)
 
   // Offer files.
   ReaderPool readers_;
@@ -535,6 +546,12 @@ void Run::read_file(const StreamPtr& run, ReadNode::gateway_type& gateway) {
       const auto& header = splitter.header();
       if (auto it = header.find("publicationDate"); it != header.end()) fr.state.published_at = parse_rfc3339(it->second);
       if (auto it = header.find("regionCode"); it != header.end() && fr.state.region.empty()) fr.state.region = it->second;
+      SourceVersion version{.region = fr.state.region, .source = "price list offer file", .fields = {{"url", file.name}}};
+      for (const auto& [key, name] : {std::pair{"offerCode", "offer_code"}, std::pair{"version", "version"},
+                                      std::pair{"publicationDate", "published_at"}}) {
+        if (auto it = header.find(key); it != header.end()) version.fields.emplace_back(name, it->second);
+      }
+      note_source(*run->info, version);
     }
     if (file.sections[segment.section] == stages::OfferSection::products) {
       std::lock_guard lock(fr.mutex);
@@ -612,6 +629,16 @@ BatchPtr Run::decode(const PiecePtr& piece) {
   try {
     if (piece->page) {
       batch->cache_key = piece->page->cache_key;
+      if (const auto& feed = *plan_.feeds[run.info->feed].feed; feed.versioned_by_content()) {
+        std::string answered;
+        append_rfc3339(answered, Timestamp{std::chrono::sys_seconds(std::chrono::seconds(piece->page->answered_at))});
+        note_source(*run.info,
+                    SourceVersion{.region = {}, .source = feed.describe(),
+                                  .fields = {{"url", piece->page->request.url},
+                                             {"sha256", sha256_hex(piece->page->body)},
+                                             {"bytes", std::to_string(piece->page->body.size())},
+                                             {"fetched_at", answered}}});
+      }
       auto records = run.info->plan.decoder->decode(*piece->page);
       if (records.ok()) {
         if (size_of(records.value()) > 0) batch->records = std::make_shared<RecordVector>(std::move(records.value()));
@@ -796,6 +823,10 @@ void Run::check_memo(const Planner::CheckMemo& check) {
     key = memo->key(check.region, known);
     if (auto rows = memo->lookup(key)) {
       session_.metrics().action("pricepipe", "CatalogRegion").cache_hits.fetch_add(1);
+      for (const auto& r : check.known_inputs) {  // the region's offer files, named by their versioned URLs
+        note_source(check.catalog, SourceVersion{.region = check.region, .source = "price list offer file",
+                                                 .fields = {{"url", r.url}, {"from", "catalog memo"}}});
+      }
       declare(check.catalog, {check.slot}, 1);
       emit(check.catalog, {check.slot, 0}, 0, true, check.region, nullptr, rows->ndjson, rows->count, nullptr);
       execute(planner_.memo_checked(check.catalog, check.slot, true));
@@ -961,13 +992,79 @@ RunReport Run::go() {
       report.fatal = Error(ErrorCode::internal, "the run ended before sink '" + plan_.sinks[i].id + "' was written out");
     }
   }
-  const bool complete = report.complete();
+  // Versions fixed by the feeds' options (the spot window).
+  for (std::size_t p = 0; p < plan_.producers.size(); ++p) {
+    for (std::size_t f : plan_.producers[p].direct_feeds()) {
+      const auto& feed = *plan_.feeds[f].feed;
+      if (auto fields = feed.version(); !fields.empty()) {
+        note_source(p, SourceVersion{.region = {}, .source = feed.describe(), .fields = std::move(fields)});
+      }
+    }
+  }
+  const auto outcomes = planner_.outcomes();
   for (std::size_t i = 0; i < sinks_.size(); ++i) {
     report.sinks.push_back(SinkOutcome{plan_.sinks[i].id, sinks_[i]->records});
-    auto finished = sinks_[i]->sink.finish(complete);
+    auto finished = sinks_[i]->sink.finish(end_for(i, report, outcomes));
     if (!finished.ok() && !report.sink_error) report.sink_error = finished.error();
   }
   return report;
+}
+
+void Run::note_source(const StreamInfo& stream, const SourceVersion& version) {
+  for (const auto& r : stream.subscribers) note_source(r.producer, version);
+  for (std::size_t p = 0; p < plan_.producers.size(); ++p) {
+    if (plan_.producers[p].kind == ProducerKind::catalog && plan_.producers[p].advisor.feed == stream.feed) {
+      note_source(p, version);
+    }
+  }
+}
+
+void Run::note_source(std::size_t producer, SourceVersion version) {
+  version.dataset = plan_.producers[producer].dataset;
+  std::lock_guard lock(sources_mutex_);
+  for (const auto& [p, v] : sources_) {
+    if (p == producer && v == version) return;
+  }
+  sources_.emplace_back(producer, std::move(version));
+}
+
+stages::RunEnd Run::end_for(std::size_t sink, const RunReport& report,
+                            const std::vector<Planner::StreamOutcome>& outcomes) const {
+  // The producers the sink's records come from, through transforms.
+  std::vector<bool> upstream(plan_.producers.size(), false);
+  std::vector<std::size_t> todo = plan_.sinks[sink].inputs;
+  while (!todo.empty()) {
+    const std::size_t p = todo.back();
+    todo.pop_back();
+    if (upstream[p]) continue;
+    upstream[p] = true;
+    todo.insert(todo.end(), plan_.producers[p].inputs.begin(), plan_.producers[p].inputs.end());
+  }
+  stages::RunEnd end;
+  end.complete = report.complete();
+  end.finished = !report.fatal && !report.sink_error && !report.cancelled;
+  for (const auto& o : outcomes) {
+    if (!o.error) continue;
+    for (std::size_t p : o.producers) {
+      if (!upstream[p] || plan_.producers[p].kind == ProducerKind::transform) continue;
+      MissingInput m{plan_.producers[p].dataset, o.regional ? o.region : std::string(), o.feed, *o.error};
+      const bool known = std::any_of(end.missing.begin(), end.missing.end(), [&](const MissingInput& x) {
+        return x.dataset == m.dataset && x.region == m.region && x.source == m.source;
+      });
+      if (!known) end.missing.push_back(std::move(m));
+    }
+  }
+  for (const auto& [p, v] : sources_) {
+    if (upstream[p] && std::find(end.sources.begin(), end.sources.end(), v) == end.sources.end()) end.sources.push_back(v);
+  }
+  // Files are read side by side: a fixed order for the manifest.
+  std::sort(end.sources.begin(), end.sources.end(), [](const SourceVersion& a, const SourceVersion& b) {
+    return std::tie(a.dataset, a.region, a.source, a.fields) < std::tie(b.dataset, b.region, b.source, b.fields);
+  });
+  std::sort(end.missing.begin(), end.missing.end(), [](const MissingInput& a, const MissingInput& b) {
+    return std::tie(a.dataset, a.region, a.source) < std::tie(b.dataset, b.region, b.source);
+  });
+  return end;
 }
 
 }  // namespace

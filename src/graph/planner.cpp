@@ -426,19 +426,42 @@ std::vector<RecordVector> Planner::collected(std::size_t id) const {
   return out;
 }
 
+void Planner::add_readers(std::size_t instance, std::vector<std::size_t>& producers) const {
+  const Instance& inst = instances_[instance];
+  for (const auto& s : inst.subscribers) {
+    if (std::find(producers.begin(), producers.end(), s.producer) == producers.end()) producers.push_back(s.producer);
+  }
+  // Catalogs read the advisor from what its instance kept, not as subscribers.
+  for (std::size_t p = 0; p < plan_.producers.size(); ++p) {
+    const Producer& producer = plan_.producers[p];
+    if (producer.kind == ProducerKind::catalog && producer.advisor.feed == inst.feed &&
+        std::find(producers.begin(), producers.end(), p) == producers.end()) {
+      producers.push_back(p);
+    }
+  }
+  for (std::size_t d : inst.dependents) add_readers(d, producers);
+}
+
 std::vector<Planner::StreamOutcome> Planner::outcomes() const {
   std::lock_guard lock(mutex_);
   std::vector<StreamOutcome> out;
-  for (const auto& inst : instances_) {
-    const std::string feed = plan_.feeds[inst.feed].feed->describe();
-    const bool read = !inst.subscribers.empty();
+  for (std::size_t i = 0; i < instances_.size(); ++i) {
+    const Instance& inst = instances_[i];
+    StreamOutcome o;
+    o.feed = plan_.feeds[inst.feed].feed->describe();
+    o.region = inst.region;
+    o.read = !inst.subscribers.empty();
+    o.regional = !global(inst.feed);
+    add_readers(i, o.producers);
     if (inst.state == Instance::State::done && inst.streams.empty() && inst.error) {
-      out.push_back(StreamOutcome{feed, inst.region, read, inst.error, std::nullopt});  // it could not be planned
+      o.error = inst.error;  // it could not be planned
+      out.push_back(o);
     }
     for (std::uint32_t s : inst.streams) {
       auto it = outcome_errors_.find(s);
-      out.push_back(StreamOutcome{feed, inst.region, read,
-                                  it == outcome_errors_.end() ? std::nullopt : std::optional<Error>(it->second), s});
+      o.error = it == outcome_errors_.end() ? std::nullopt : std::optional<Error>(it->second);
+      o.stream = s;
+      out.push_back(o);
     }
   }
   return out;

@@ -124,6 +124,10 @@ class Planner {
     bool read = false;  ///< a node read its records (not only planning)
     std::optional<Error> error;
     std::optional<std::uint32_t> stream;  ///< none for an instance that could not be planned
+    bool regional = true;  ///< false: a feed read once for every region
+    /// The producers whose records depend on it: its readers, and those of
+    /// the instances planned from its records.
+    std::vector<std::size_t> producers;
   };
   std::vector<StreamOutcome> outcomes() const;
   /// An error that stopped the run whatever keep_going says (a region list that could not be read).
@@ -181,6 +185,7 @@ class Planner {
   void region_input_done(std::size_t catalog, std::uint32_t slot, Actions& out);
   void maybe_finish(std::size_t catalog, std::uint32_t slot, Actions& out);
   void fail(const Error& error, Actions& out);
+  void add_readers(std::size_t instance, std::vector<std::size_t>& producers) const;
   bool global(std::size_t feed) const { return !plan_.feeds[feed].feed->regional(); }
   const std::string& region_key(std::size_t feed, const std::string& region) const;
 

@@ -15,6 +15,10 @@ namespace pricepipe::net {
 
 namespace {
 
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 using Clock = std::chrono::steady_clock;
 
 struct Stream {
@@ -128,7 +132,7 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
     call.cache_key = cache_key(call.request, endpoint);
     if (auto answer = options.cache->lookup(call.cache_key)) {
       metrics.action(call.request.service, call.request.action).cache_hits.fetch_add(1);
-      answer_with(std::move(call), std::move(answer->response));
+      answer_with(std::move(call), std::move(answer->response), answer->entry.stored_at);
       return false;
     }
     if (options.cache->policy().offline) {
@@ -143,13 +147,13 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
     return false;
   }
 
-  // A stored answer, replayed as if it had just arrived.
-  void answer_with(Call call, HttpResponse response) {
+  // A stored answer (AWS gave it at `answered_at`), replayed as if it had just arrived.
+  void answer_with(Call call, HttpResponse response, std::int64_t answered_at) {
     if (auto error = error_from_response(call.request, response)) {
       fail(std::move(call), std::move(*error));
       return;
     }
-    deliver(std::move(call), std::move(response));
+    deliver(std::move(call), std::move(response), answered_at);
   }
 
   // The calls parked behind `key` get the same answer (or error).
@@ -162,7 +166,7 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
     for (Call& w : waiters) {
       metrics.action(w.request.service, w.request.action).cache_hits.fetch_add(1);
       if (response != nullptr) {
-        answer_with(std::move(w), *response);
+        answer_with(std::move(w), *response, unix_now());
       } else {
         fail(std::move(w), *error);
       }
@@ -273,7 +277,7 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
         options.cache->save(call.request, call.cache_key, response.status, request_id_of(response), response.body);
         release_waiters(call.cache_key, &response, nullptr);
       }
-      deliver(std::move(call), std::move(response));
+      deliver(std::move(call), std::move(response), unix_now());
       return;
     }
     if (error->code() == ErrorCode::throttled) {
@@ -296,8 +300,9 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
     fail(std::move(call), std::move(*error));
   }
 
-  void deliver(Call call, HttpResponse response) {
+  void deliver(Call call, HttpResponse response, std::int64_t answered_at) {
     auto page = std::make_shared<Page>();
+    page->answered_at = answered_at;
     page->stream = call.stream->id;
     page->index = call.index;
     page->http_status = response.status;

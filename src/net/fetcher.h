@@ -60,6 +60,8 @@ struct Page {
   std::optional<Error> error;  ///< set on a failed page; `body` is then empty
   std::shared_ptr<const Credit> credit;
   std::string cache_key;  ///< the request's cache key, when a cache is in use
+  /// Unix seconds when AWS gave the answer: now, or when a cached answer was stored.
+  std::int64_t answered_at = 0;
 };
 /// Owned by whoever receives it: the graph frees the body once it is parsed.
 using PagePtr = std::shared_ptr<Page>;

@@ -19,7 +19,7 @@ class FormattedSink final : public Sink {
   std::string prepare(const RecordBatch& batch) const override { return format_->encode(batch); }
   bool needs_records() const override { return false; }
   Result<void> write(const RecordBatch&, std::string prepared) override { return destination_->write(prepared); }
-  Result<void> finish(bool complete) override { return destination_->finish(complete); }
+  Result<void> finish(const RunEnd& end) override { return destination_->finish(end.complete); }
 
  private:
   std::unique_ptr<const Format> format_;

@@ -21,7 +21,7 @@ class RecordCollector final : public Sink {
     return {};
   }
 
-  Result<void> finish(bool) override { return {}; }
+  Result<void> finish(const RunEnd&) override { return {}; }
 
   const std::vector<Record>& records() const { return records_; }
 

@@ -5,15 +5,18 @@
 // `write` is called from one thread at a time, in page order within each
 // stream, with what `prepare` returned; it may block (a slow stdout pipe or
 // database), which is how backpressure reaches the fetch loop. `finish` is
-// called once, after the last write, saying whether the run is complete.
+// called once, after the last write, with how the run ended for the sink's
+// inputs.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/dataset.h"
 #include "core/error.h"
+#include "core/provenance.h"
 
 namespace pricepipe::stages {
 
@@ -32,6 +35,19 @@ struct RecordBatch {
   std::uint64_t rows = 0;
 };
 
+/// How the run ended, as far as one sink's inputs go.
+struct RunEnd {
+  /// Every stream succeeded and nothing stopped the run: the output is whole.
+  bool complete = false;
+  /// The run went to its end (no signal, no fatal or sink error, no stop at
+  /// a first failure): what the output lacks is exactly `missing`.
+  bool finished = false;
+  /// Inputs of this sink that failed under --keep-going.
+  std::vector<MissingInput> missing;
+  /// The versions of what this sink's records were read from.
+  std::vector<SourceVersion> sources;
+};
+
 class Sink {
  public:
   virtual ~Sink() = default;
@@ -40,8 +56,7 @@ class Sink {
   /// the records early, which keeps a slow sink's backlog small.
   virtual bool needs_records() const { return true; }
   virtual Result<void> write(const RecordBatch& batch, std::string prepared) = 0;
-  /// `complete` is false when any stream failed or the run was stopped.
-  virtual Result<void> finish(bool complete) = 0;
+  virtual Result<void> finish(const RunEnd& end) = 0;
 };
 
 }  // namespace pricepipe::stages

@@ -212,10 +212,19 @@ SnapshotSink::SnapshotSink(SnapshotSinkOptions options) : options_(std::move(opt
   root_ = options_.dir / options_.id;
   std::error_code ec;
   if (fs::exists(root_ / "manifest.json", ec)) {
-    throw FatalError(ErrorCode::usage, "snapshot " + root_.string() +
-                                           " is complete already: give another --id, or none for a new snapshot");
+    auto summary = summarize_snapshot(root_);
+    if (!summary.ok() || !summary->partial) {
+      throw FatalError(ErrorCode::usage, "snapshot " + root_.string() +
+                                             " is complete already: give another --id, or none for a new snapshot");
+    }
+    partial_manifest_ = true;  // a partial snapshot: resumed, it reads as incomplete until it is whole
   }
-  if (!fs::exists(root_ / "_snapshot.json", ec)) return;  // a new snapshot
+  if (!fs::exists(root_ / "_snapshot.json", ec)) {
+    if (partial_manifest_) {
+      throw FatalError(ErrorCode::usage, "snapshot " + root_.string() + ": _snapshot.json is missing; it cannot be resumed");
+    }
+    return;  // a new snapshot
+  }
   // Resuming: the snapshot keeps the options it was begun with.
   simdjson::dom::parser parser;
   simdjson::dom::element header;
@@ -249,6 +258,11 @@ Result<void> SnapshotSink::begin() {
   if (ec) {
     errno = ec.value();
     return io_error(root_.string(), "cannot create the snapshot directory");
+  }
+  if (partial_manifest_) {
+    // While it is written again the snapshot is incomplete, not partial.
+    fs::remove(root_ / "manifest.json", ec);
+    if (auto synced = sync_directory(root_.string()); !synced.ok()) return synced;
   }
   // This run's journal: it writes every part again.
   const std::string progress = (root_ / "_progress.ndjson").string();
@@ -348,19 +362,32 @@ Result<void> SnapshotSink::close_part() {
   return {};
 }
 
-Result<void> SnapshotSink::finish(bool complete) {
-  if (part_) {
-    if (auto closed = close_part(); !closed.ok()) return closed;
-  }
-  if (!complete) {
+Result<void> SnapshotSink::finish(const RunEnd& end) {
+  // Whole: every input of the snapshot was read (another sink's may have failed).
+  const bool whole = end.complete || (end.finished && end.missing.empty());
+  if (!whole && !end.finished) {
+    // Stopped: the part being written is not one of the snapshot's; it stays
+    // staged (swept once the snapshot completes), never under a part's name.
+    if (part_) {
+      std::unique_ptr<Part> part = std::move(part_);
+      static_cast<void>(part->file->finish(false));
+    }
     spdlog::warn("snapshot {}: the run is incomplete; {} parts are kept (listed in {}), and there is no manifest",
                  root_.string(), closed_.size(), (root_ / "_progress.ndjson").string());
     return {};
   }
-  return write_manifest();
+  if (part_) {
+    if (auto closed = close_part(); !closed.ok()) return closed;
+  }
+  if (!whole) {
+    spdlog::warn("snapshot {} is partial: {} inputs failed and are listed as missing in its manifest; `latest` is "
+                 "not moved, and --resume completes it",
+                 root_.string(), end.missing.size());
+  }
+  return write_manifest(end, whole);
 }
 
-Result<void> SnapshotSink::write_manifest() {
+Result<void> SnapshotSink::write_manifest(const RunEnd& end, bool whole) {
   if (auto begun = begin(); !begun.ok()) return begun;
   std::error_code ec;
   // Staged parts a stopped run left: this run wrote every part again.
@@ -404,6 +431,48 @@ Result<void> SnapshotSink::write_manifest() {
   w.string(name_of(options_.compression));
   w.key("part_bytes");
   w.integer(static_cast<std::int64_t>(options_.part_bytes));
+  w.key("complete");
+  w.boolean(whole);
+  w.key("missing");
+  w.begin_array();
+  for (const auto& m : end.missing) {
+    w.begin_object();
+    w.key("dataset");
+    w.string(info(m.dataset).name);
+    w.key("region");
+    if (m.region.empty()) {
+      w.null();
+    } else {
+      w.string(m.region);
+    }
+    w.key("source");
+    w.string(m.source);
+    w.key("error");
+    w.string(m.error.describe());
+    w.end_object();
+  }
+  w.end_array();
+  w.key("sources");
+  w.begin_array();
+  for (const auto& v : end.sources) {
+    w.begin_object();
+    w.key("dataset");
+    w.string(info(v.dataset).name);
+    w.key("region");
+    if (v.region.empty()) {
+      w.null();
+    } else {
+      w.string(v.region);
+    }
+    w.key("source");
+    w.string(v.source);
+    for (const auto& [name, value] : v.fields) {
+      w.key(name);
+      w.string(value);
+    }
+    w.end_object();
+  }
+  w.end_array();
   w.key("options");
   w.begin_object();
   for (const auto& [name, value] : options_.options) {
@@ -470,6 +539,7 @@ Result<void> SnapshotSink::write_manifest() {
     progress_fd_ = -1;
   }
   fs::remove(root_ / "_progress.ndjson", ec);
+  if (!whole) return {};  // partial: resumable (its _snapshot.json stays), never `latest`, never pruning
   fs::remove(root_ / "_snapshot.json", ec);
 
   // `latest` points at this snapshot: a new link renamed over the old.

@@ -13,9 +13,11 @@
 // reader's `region` column and the path agree. Parts are rolled once they
 // hold `part_bytes` (as stored, compressed); each is written to
 // `part-NNNNN.*.partial`, fsynced, renamed, and recorded in _progress.ndjson
-// with its rows, bytes and SHA-256. A run that is not complete writes no
+// with its rows, bytes and SHA-256. A run that is stopped writes no
 // manifest: the parts it closed stay, listed in the progress file, and every
-// reader calls the snapshot incomplete.
+// reader calls the snapshot incomplete. A run that ends with inputs that
+// failed under --keep-going writes a partial manifest (`complete: false`,
+// the failures under `missing`); `latest` is moved by complete ones only.
 //
 // Contract (stages/sinks/sink.h): `prepare` (many threads) turns a batch
 // into its rows, grouped by region and compressed, each group a whole zstd
@@ -76,7 +78,10 @@ class SnapshotSink final : public Sink {
   std::string prepare(const RecordBatch& batch) const override;
   bool needs_records() const override { return false; }
   Result<void> write(const RecordBatch& batch, std::string prepared) override;
-  Result<void> finish(bool complete) override;
+  /// Writes the manifest when every input was read (complete), or when the
+  /// run went to its end with inputs that failed under --keep-going
+  /// (partial: `complete: false`, each listed as missing; `latest` stays).
+  Result<void> finish(const RunEnd& end) override;
 
  private:
   struct Part;
@@ -92,7 +97,7 @@ class SnapshotSink final : public Sink {
                       std::string_view data);
   Result<void> open_part(Dataset dataset, const std::string& region);
   Result<void> close_part();
-  Result<void> write_manifest();
+  Result<void> write_manifest(const RunEnd& end, bool whole);
   Result<void> begin();
 
   SnapshotSinkOptions options_;
@@ -102,6 +107,7 @@ class SnapshotSink final : public Sink {
   std::vector<Closed> closed_;
   int progress_fd_ = -1;
   bool begun_ = false;
+  bool partial_manifest_ = false;  ///< resuming a partial snapshot: its manifest goes when writing begins
 };
 
 }  // namespace pricepipe::stages

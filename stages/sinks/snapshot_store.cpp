@@ -231,8 +231,9 @@ fs::path latest_target(const fs::path& dir) {
   return ec ? fs::path() : target;
 }
 
-// The summary of one snapshot directory, from its manifest or its progress file.
-Result<SnapshotSummary> summarize(const fs::path& path) {
+}  // namespace
+
+Result<SnapshotSummary> summarize_snapshot(const fs::path& path) {
   SnapshotSummary s;
   s.id = path.filename().string();
   s.path = path;
@@ -245,7 +246,21 @@ Result<SnapshotSummary> summarize(const fs::path& path) {
     if (parser.parse(*text).get(m) != simdjson::SUCCESS) {
       return bad_part((path / "manifest.json").string(), -1, "the manifest is not JSON");
     }
-    s.complete = true;
+    bool complete = true;  // a manifest says otherwise when inputs are missing
+    if (m["complete"].get_bool().get(complete) != simdjson::SUCCESS) complete = true;
+    s.complete = complete;
+    s.partial = !complete;
+    simdjson::dom::array missing;
+    if (m["missing"].get_array().get(missing) == simdjson::SUCCESS) {
+      for (simdjson::dom::element x : missing) {
+        auto field = [&x](const char* key, std::string_view otherwise) {
+          std::string_view v;
+          return x[key].get_string().get(v) == simdjson::SUCCESS ? v : otherwise;
+        };
+        s.missing.push_back(fmt::format("{} {} ({}): {}", field("dataset", "?"), field("region", "every region"),
+                                        field("source", "?"), field("error", "?")));
+      }
+    }
     std::string_view started;
     if (m["started_at"].get_string().get(started) == simdjson::SUCCESS) s.started_at = started;
     simdjson::dom::array datasets, parts;
@@ -287,8 +302,6 @@ Result<SnapshotSummary> summarize(const fs::path& path) {
   return s;
 }
 
-}  // namespace
-
 Result<std::vector<SnapshotSummary>> list_snapshots(const fs::path& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
@@ -300,7 +313,7 @@ Result<std::vector<SnapshotSummary>> list_snapshots(const fs::path& dir) {
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
     if (name.empty() || name[0] == '.' || name[0] == '_' || entry.is_symlink() || !entry.is_directory()) continue;
-    auto s = summarize(entry.path());
+    auto s = summarize_snapshot(entry.path());
     if (!s.ok()) return s.error();
     s->latest = !latest.empty() && latest.filename() == name;
     out.push_back(std::move(*s));
@@ -324,11 +337,11 @@ Result<VerifyReport> verify_snapshot(const fs::path& given) {
     }
     path = path / latest;
   }
-  auto summary = summarize(path);
+  auto summary = summarize_snapshot(path);
   if (!summary.ok()) return summary.error();
   VerifyReport report;
   report.snapshot = std::move(*summary);
-  if (!report.snapshot.complete) return report;
+  if (!report.snapshot.complete && !report.snapshot.partial) return report;
 
   auto text = read_whole(path / "manifest.json");
   if (!text.ok()) return text.error();

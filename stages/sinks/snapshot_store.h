@@ -3,8 +3,9 @@
 // whether each is complete, every part of one re-read against its manifest,
 // and old complete snapshots removed.
 //
-// A snapshot without manifest.json is incomplete: every reader says so, and
-// nothing here removes one (it may be being written).
+// A snapshot without manifest.json is incomplete, one whose manifest lists
+// missing inputs is partial: every reader says so, and nothing here removes
+// either (it may be being written, or resumed).
 #pragma once
 
 #include <cstdint>
@@ -20,17 +21,24 @@ namespace pricepipe::stages {
 struct SnapshotSummary {
   std::string id;
   std::filesystem::path path;
-  bool complete = false;    ///< it has its manifest
+  bool complete = false;    ///< it has its manifest, and nothing is missing
+  /// It has a manifest that lists inputs as missing (failed under --keep-going).
+  bool partial = false;
+  std::vector<std::string> missing;  ///< of a partial one: 'dataset region (source): error'
   bool latest = false;      ///< DIR/latest points at it
-  std::string started_at;   ///< from the manifest; empty when incomplete
+  std::string started_at;   ///< from the manifest; empty without one
   std::uint64_t parts = 0;  ///< the manifest's, or those the progress file lists
   std::uint64_t rows = 0;
   std::uint64_t bytes = 0;
   std::vector<std::string> datasets;  ///< with rows, from the manifest
 };
 
+/// One snapshot directory: from its manifest, or the progress file of one being written.
+Result<SnapshotSummary> summarize_snapshot(const std::filesystem::path& path);
+
 /// The snapshots in `dir` (every subdirectory but `_*` and `.*`), oldest
-/// first: complete ones by start time, then the incomplete ones by id.
+/// first: complete ones by start time, then the others (partial or
+/// incomplete) by id.
 Result<std::vector<SnapshotSummary>> list_snapshots(const std::filesystem::path& dir);
 
 struct VerifyReport {
@@ -39,7 +47,8 @@ struct VerifyReport {
   /// The first problem: a part that does not match its manifest
   /// (malformed_response, naming the file, and the line where it is one),
   /// or that cannot be read (io). Empty when every part is sound; an
-  /// incomplete snapshot (no manifest) has no problem but is not complete.
+  /// incomplete snapshot (no manifest) has no problem but is not complete,
+  /// nor has a partial one (its parts are checked).
   std::optional<Error> problem;
 };
 

@@ -88,6 +88,12 @@ class Feed {
   virtual std::vector<FeedNeed> needs() const { return {}; }
   /// Its streams in `region`, given what each of `needs()` yielded (same order).
   virtual Result<std::vector<StreamPlan>> plan(const std::string& region, const std::vector<NeedResult>& needs) const = 0;
+  /// What a snapshot's manifest records of the answers it serves, fixed by
+  /// its options (the spot window); name → value. Empty: nothing.
+  virtual std::vector<std::pair<std::string, std::string>> version() const { return {}; }
+  /// Its answer is one document whose content is its version (the advisor):
+  /// the graph records the document's SHA-256 and when AWS gave it.
+  virtual bool versioned_by_content() const { return false; }
   /// One feed serving what this one and `other` (the same key) serve: offer
   /// files read the union of sections and products. Others are identical.
   virtual std::shared_ptr<const Feed> merged(const std::shared_ptr<const Feed>& self, const Feed& other) const {

@@ -17,6 +17,7 @@ class SpotAdvisorFeed final : public Feed {
   std::string describe() const override { return "spot advisor feed"; }
   bool regional() const override { return false; }
   bool signed_requests() const override { return false; }
+  bool versioned_by_content() const override { return true; }
   Result<std::vector<StreamPlan>> plan(const std::string& region, const std::vector<NeedResult>& needs) const override;
 
  private:

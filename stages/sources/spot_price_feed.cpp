@@ -56,6 +56,13 @@ SpotPriceFeed::SpotPriceFeed(std::vector<std::string> instance_types, SpotWindow
       exact_(exact_instance_types(instance_types_)),
       window_(std::move(window)) {}
 
+std::vector<std::pair<std::string, std::string>> SpotPriceFeed::version() const {
+  std::string start, end;
+  append_rfc3339(start, window_.start);
+  append_rfc3339(end, window_.end);
+  return {{"start", start}, {"end", end}, {"product_descriptions", fmt::format("{}", fmt::join(window_.product_descriptions, ","))}};
+}
+
 std::string SpotPriceFeed::key() const {
   return fmt::format("ec2 DescribeSpotPriceHistory types={} products={} window={}..{}", fmt::join(instance_types_, ","),
                      fmt::join(window_.product_descriptions, ","), window_end(window_.start_label, window_.start),

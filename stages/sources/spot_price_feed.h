@@ -38,6 +38,8 @@ class SpotPriceFeed final : public Feed {
   bool regional() const override { return true; }
   bool signed_requests() const override { return true; }
   std::vector<FeedNeed> needs() const override;
+  /// The window asked for (`start`, `end`, RFC 3339) and the products.
+  std::vector<std::pair<std::string, std::string>> version() const override;
   Result<std::vector<StreamPlan>> plan(const std::string& region, const std::vector<NeedResult>& needs) const override;
 
  private:

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "tests/faults/faults.h"
+#include "tests/support/small_disk.h"
 
 namespace pricepipe::testing::faults {
 namespace {
@@ -25,28 +26,6 @@ std::string read_file(const std::string& path) {
 }
 
 const std::vector<std::string> kCatalogAll = {"stream", "catalog", "--regions", "all"};
-
-// A tmpfs of `bytes` at a fresh directory, for as long as the object lives;
-// empty path when this process may not mount (not root, or no CAP_SYS_ADMIN).
-class SmallDisk {
- public:
-  explicit SmallDisk(std::size_t bytes) : dir_(temp_dir("pricepipe-small-disk")) {
-    const std::string options = "size=" + std::to_string(bytes);
-    if (::mount("tmpfs", dir_.c_str(), "tmpfs", 0, options.c_str()) == 0) mounted_ = true;
-  }
-  ~SmallDisk() {
-    if (mounted_) ::umount2(dir_.c_str(), MNT_DETACH);
-  }
-  bool mounted() const { return mounted_; }
-  std::string operator/(const std::string& name) const { return dir_ + "/" + name; }
-
- private:
-  std::string dir_;
-  bool mounted_ = false;
-};
-
-#define REQUIRE_SMALL_DISK(disk)                                                              \
-  if (!(disk).mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (needs root): " << std::strerror(errno)
 
 // ---------------------------------------------------------------------------
 // Signals (issue 10, failure 8).

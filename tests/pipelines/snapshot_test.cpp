@@ -2,7 +2,8 @@
 // dataset of every region in Hive-style partitions whose rows are exactly
 // what `stream` prints (with snapshot_id), a manifest whose sizes, hashes
 // and row counts the parts bear out, schemas beside the data, `latest`
-// moved only by a complete snapshot, and no manifest when a region failed.
+// moved only by a complete snapshot, a partial manifest listing a region
+// that failed under --keep-going, and the source versions.
 #include <gtest/gtest.h>
 #include <simdjson.h>
 #include <zlib.h>
@@ -15,6 +16,7 @@
 #include <algorithm>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -24,6 +26,7 @@
 #include "core/sha256.h"
 #include "tests/support/fakeaws.h"
 #include "tests/support/process.h"
+#include "tests/support/small_disk.h"
 
 namespace pricepipe::testing {
 namespace {
@@ -204,6 +207,45 @@ TEST(Snapshot, EveryDatasetOfEveryRegionWithAManifestThePartsBearOut) {
     }
   }
   EXPECT_EQ(datasets, all_datasets().size());
+  EXPECT_TRUE(m["complete"].get_bool().value());
+  EXPECT_EQ(m["missing"].get_array().size(), 0u);
+
+  // The source versions: every offer file read (its URL, version and
+  // publication date, per dataset and region), the advisor document, the spot window.
+  std::map<std::string, std::set<std::string>> offer_regions;  // dataset → regions
+  std::size_t advisors = 0, windows = 0;
+  for (simdjson::dom::element v : m["sources"].get_array()) {
+    const std::string dataset(v["dataset"].get_string().value());
+    const std::string source(v["source"].get_string().value());
+    SCOPED_TRACE(dataset + " " + source);
+    if (source == "price list offer file") {
+      const std::string region(v["region"].get_string().value());
+      const std::string url(v["url"].get_string().value());
+      EXPECT_NE(url.find(region), std::string::npos) << url;
+      EXPECT_FALSE(std::string(v["version"].get_string().value()).empty());
+      EXPECT_TRUE(parse_rfc3339(v["published_at"].get_string().value()));
+      offer_regions[dataset].insert(region);
+    } else if (source == "spot advisor feed") {
+      ++advisors;
+      EXPECT_TRUE(v["region"].is_null());
+      EXPECT_EQ(std::string(v["sha256"].get_string().value()).size(), 64u);
+      EXPECT_TRUE(parse_rfc3339(v["fetched_at"].get_string().value()));
+    } else if (source == "ec2 DescribeSpotPriceHistory") {
+      ++windows;
+      EXPECT_EQ(std::string(v["start"].get_string().value()), window[1]);
+      EXPECT_EQ(std::string(v["end"].get_string().value()), window[3]);
+    } else {
+      ADD_FAILURE() << "an unexpected source";
+    }
+  }
+  const auto enabled = fake.parsed_world().enabled_regions;
+  const std::set<std::string> every(enabled.begin(), enabled.end());
+  for (const char* dataset : {"on-demand-prices", "reserved-prices", "catalog"}) {
+    EXPECT_EQ(offer_regions[dataset], every) << dataset;
+  }
+  EXPECT_FALSE(offer_regions["savings-plans-rates"].empty());
+  EXPECT_EQ(advisors, 2u);  // spot-advisor and catalog
+  EXPECT_EQ(windows, 2u);   // spot-prices and catalog
   // Every file under the snapshot is a part the manifest lists, a schema or the manifest.
   std::set<std::string> listed;
   for (const auto& p : parts) listed.insert(p.path);
@@ -239,7 +281,7 @@ TEST(Snapshot, GzipPartsAndAPipelineFileEndingInASnapshot) {
   EXPECT_FALSE(fs::exists(root / "_schema" / "catalog"));
 }
 
-TEST(Snapshot, AFailedRegionLeavesNoManifestAndLatestWhereItWas) {
+TEST(Snapshot, AFailedRegionIsListedAsMissingLatestStaysAndAResumeCompletesIt) {
   auto fake = small_world();
   const auto enabled = fake.parsed_world().enabled_regions;
   ASSERT_GE(enabled.size(), 3u);
@@ -258,24 +300,55 @@ TEST(Snapshot, AFailedRegionLeavesNoManifestAndLatestWhereItWas) {
   const auto r = fake.pricepipe(failing);
   EXPECT_EQ(r.exit_code, 7) << r.err;
   const fs::path root = fs::path(dir) / "bad";
-  EXPECT_FALSE(fs::exists(root / "manifest.json"));
-  EXPECT_NE(r.err.find("snapshot " + root.string() + ": the run is incomplete"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("snapshot " + root.string() + " is partial: 1 inputs failed"), std::string::npos) << r.err;
   EXPECT_EQ(fs::read_symlink(fs::path(dir) / "latest"), fs::path("good"));
-  // What it closed is listed, whole, in the progress file.
-  const auto progress = lines_of(read_file(root / "_progress.ndjson"));
-  ASSERT_FALSE(progress.empty());
+
+  // A partial manifest: the failed region is missing, never silently absent.
   simdjson::dom::parser parser;
-  for (const auto& line : progress) {
-    simdjson::dom::element p = parser.parse(line);
-    const std::string path(p["path"].get_string().value());
-    EXPECT_NE(path.rfind("dataset=instance-types/region=" + enabled[1] + "/", 0), 0u) << path;
-    const std::string stored = read_file(root / path);
-    EXPECT_EQ(stored.size(), p["bytes"].get_uint64().value());
-    EXPECT_EQ(sha256_hex(stored), std::string(p["sha256"].get_string().value()));
+  const std::string manifest = read_file(root / "manifest.json");
+  simdjson::dom::element m = parser.parse(manifest);
+  EXPECT_FALSE(m["complete"].get_bool().value());
+  ASSERT_EQ(m["missing"].get_array().size(), 1u);
+  simdjson::dom::element missing = m["missing"].at(0);
+  EXPECT_EQ(std::string(missing["dataset"].get_string().value()), "instance-types");
+  EXPECT_EQ(std::string(missing["region"].get_string().value()), enabled[1]);
+  EXPECT_EQ(std::string(missing["source"].get_string().value()), "ec2 DescribeInstanceTypes");
+  EXPECT_NE(std::string(missing["error"].get_string().value()).find("UnauthorizedOperation"), std::string::npos);
+  const auto parts = parts_of(manifest);
+  ASSERT_FALSE(parts.empty());
+  for (const auto& p : parts) {
+    EXPECT_FALSE(p.dataset == "instance-types" && p.region == enabled[1]) << p.path;
+    const std::string stored = read_file(root / p.path);
+    EXPECT_EQ(stored.size(), p.bytes);
+    EXPECT_EQ(sha256_hex(stored), p.sha256);
   }
   for (const auto& entry : fs::recursive_directory_iterator(root)) {
     EXPECT_FALSE(entry.path().string().ends_with(".partial")) << entry.path();
   }
+  // Every reader says so: verify checks its parts and exits 7 naming what is missing; ls calls it partial.
+  const auto verify = fake.pricepipe({"snapshot", "verify", root.string()});
+  EXPECT_EQ(verify.exit_code, 7) << verify.err;
+  EXPECT_NE(verify.err.find("is partial"), std::string::npos) << verify.err;
+  EXPECT_NE(verify.err.find("missing: instance-types " + enabled[1] + " (ec2 DescribeInstanceTypes)"), std::string::npos)
+      << verify.err;
+  const auto ls = fake.pricepipe({"snapshot", "ls", dir});
+  EXPECT_NE(ls.out.find("bad"), std::string::npos);
+  EXPECT_NE(ls.out.find("partial"), std::string::npos) << ls.out;
+
+  // Resumed once the region answers: complete, and `latest`.
+  fake.clear_faults();
+  auto resume = args;
+  resume.insert(resume.begin(), "snapshot");
+  resume.push_back("--resume");
+  const auto resumed = fake.pricepipe(resume);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  simdjson::dom::element done = parser.parse(read_file(root / "manifest.json"));
+  EXPECT_TRUE(done["complete"].get_bool().value());
+  EXPECT_EQ(fs::read_symlink(fs::path(dir) / "latest"), fs::path("bad"));
+  EXPECT_EQ(fake.pricepipe({"snapshot", "verify", dir}).exit_code, 0);
+  const auto all = parts_of(read_file(root / "manifest.json"));
+  expect_same_rows(snapshot_rows(root, all, "instance-types", "bad"),
+                   stream_rows(fake, {"instance-types", "--regions", "all"}));
 }
 
 TEST(Snapshot, FlagsNoDatasetTakesAreRefused) {
@@ -376,7 +449,7 @@ TEST(SnapshotVerify, LsAndPruneNeverTouchTheLatestOrAnIncompleteSnapshot) {
     args.insert(args.end(), {"--id", id});
     ASSERT_EQ(fake.pricepipe(args).exit_code, 0);
   }
-  // An incomplete one (a failed region under --keep-going), and latest moved back to s2.
+  // A partial one (a failed region under --keep-going), and latest moved back to s2.
   const auto enabled = fake.parsed_world().enabled_regions;
   fake.set_faults(R"({"faults": [{"action": "DescribeAvailabilityZones", "region": ")" + enabled[1] +
                   R"(", "kind": "error", "status": 400, "code": "UnauthorizedOperation", "count": 50}]})");
@@ -394,15 +467,15 @@ TEST(SnapshotVerify, LsAndPruneNeverTouchTheLatestOrAnIncompleteSnapshot) {
   EXPECT_EQ(rows[1].substr(0, 4), "  s1");
   EXPECT_EQ(rows[2].substr(0, 4), "* s2") << ls.out;
   EXPECT_NE(rows[4].find("s4"), std::string::npos);
-  EXPECT_NE(rows[4].find("incomplete"), std::string::npos) << ls.out;
+  EXPECT_NE(rows[4].find("partial"), std::string::npos) << ls.out;
 
   const auto pruned = fake.pricepipe({"snapshot", "prune", dir, "--keep", "1"});
   ASSERT_EQ(pruned.exit_code, 0) << pruned.err;
-  EXPECT_EQ(pruned.out, "removed s1\n");  // s2 is the latest, s3 the newest, s4 incomplete
+  EXPECT_EQ(pruned.out, "removed s1\n");  // s2 is the latest, s3 the newest, s4 partial
   EXPECT_FALSE(fs::exists(fs::path(dir) / "s1"));
   for (const char* kept : {"s2", "s3", "s4"}) EXPECT_TRUE(fs::exists(fs::path(dir) / kept)) << kept;
 
-  // --keep on the writer: once complete, only the newest two complete ones stay (s4 is incomplete).
+  // --keep on the writer: once complete, only the newest two complete ones stay (s4 is partial).
   auto keep = base;
   keep.insert(keep.end(), {"--id", "s5", "--keep", "2"});
   ASSERT_EQ(fake.pricepipe(keep).exit_code, 0);
@@ -422,12 +495,25 @@ std::vector<std::string> sorted(std::vector<std::string> v) {
   return v;
 }
 
-// Kill (SIGKILL, or SIGTERM) a snapshot once `after` parts are closed, resume
-// it, and compare with an uninterrupted snapshot over the same answers.
+// Stop a snapshot — SIGKILL or SIGTERM once `after` parts are closed, an
+// outage then (fakeaws killed until the run gives up), or a disk that fills
+// up — resume it, and compare with an uninterrupted snapshot over the same
+// answers.
 struct Stop {
-  int signal;
-  std::size_t after;  ///< parts listed in _progress.ndjson
+  enum class Kind { signal, outage, full_disk } kind = Kind::signal;
+  int signal = 0;
+  std::size_t after = 0;  ///< parts listed in _progress.ndjson
 };
+
+// Bytes the files under `dir` take on a tmpfs (whole pages).
+std::size_t disk_usage(const fs::path& dir) {
+  std::size_t bytes = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    if (entry.is_regular_file()) bytes += (entry.file_size() + 4095) / 4096 * 4096;
+    if (entry.is_directory()) bytes += 4096;
+  }
+  return bytes;
+}
 
 class SnapshotResume : public ::testing::TestWithParam<Stop> {};
 
@@ -443,42 +529,64 @@ TEST_P(SnapshotResume, EndsWithTheUninterruptedPartsAndFetchesOnlyWhatWasMissing
     return a;
   };
   const std::map<std::string, std::string> cache_on = {{"PRICEPIPE_NO_CACHE", ""}};
-  const std::string whole = temp_dir("resume-whole"), stopped = temp_dir("resume-stopped");
+  const std::string whole = temp_dir("resume-whole"), cache = temp_dir("resume-cache");
 
   auto full = fake.pricepipe(args(whole, whole + "/cache", {"--id", "r1"}), cache_on);
   ASSERT_EQ(full.exit_code, 0) << full.err;
   const auto full_requests = fake.request_lines();
   fake.clear_requests();
 
-  ProcessOptions first = fake.command(args(stopped, stopped + "/cache", {"--id", "r1"}), cache_on);
-  bool signalled = false;
+  // A full disk: half of what the snapshot takes (the cache is elsewhere).
+  std::optional<SmallDisk> disk;
+  if (stop.kind == Stop::Kind::full_disk) {
+    disk.emplace(disk_usage(fs::path(whole) / "r1") / 2);
+    REQUIRE_SMALL_DISK(*disk);
+  }
+  const std::string stopped = disk ? disk->path() : temp_dir("resume-stopped");
+  ProcessOptions first = fake.command(args(stopped, cache, {"--id", "r1", "--retry-deadline", "2"}), cache_on);
+  bool stopped_it = false;
+  std::vector<std::string> first_requests;
   first.watch = [&](pid_t pid, const std::string&) {
-    if (signalled) return;
+    if (stopped_it || stop.kind == Stop::Kind::full_disk) return;
     std::ifstream progress(fs::path(stopped) / "r1" / "_progress.ndjson");
     std::size_t lines = 0;
     for (std::string line; std::getline(progress, line);) ++lines;
-    if (lines >= stop.after) {
+    if (lines < stop.after) return;
+    stopped_it = true;
+    if (stop.kind == Stop::Kind::signal) {
       ::kill(pid, stop.signal);
-      signalled = true;
+    } else {
+      first_requests = fake.request_lines();  // the outage takes the server's log with it
+      fake.kill();
     }
   };
-  const auto killed = run_process(first);
-  ASSERT_TRUE(signalled) << "the run ended before " << stop.after << " parts: " << killed.err;
-  EXPECT_NE(killed.exit_code, 0);
+  const auto first_run = run_process(first);
+  if (stop.kind == Stop::Kind::full_disk) {
+    EXPECT_EQ(first_run.exit_code, 8) << first_run.err;
+    EXPECT_NE(first_run.err.find("No space left on device"), std::string::npos) << first_run.err;
+    ASSERT_TRUE(disk->grow(64 << 20));
+  } else {
+    ASSERT_TRUE(stopped_it) << "the run ended before " << stop.after << " parts: " << first_run.err;
+    EXPECT_NE(first_run.exit_code, 0);
+  }
+  if (stop.kind == Stop::Kind::outage) {
+    EXPECT_EQ(first_run.exit_code, 4) << first_run.err;  // unreachable until --retry-deadline
+    fake.restart();
+  } else {
+    // fakeaws logs a request as it answers: let the stopped run's last ones land in its log.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    first_requests = fake.request_lines();
+  }
   EXPECT_FALSE(fs::exists(fs::path(stopped) / "r1" / "manifest.json"));
-  // fakeaws logs a request as it answers: let the stopped run's last ones land in its log.
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  const auto first_requests = fake.request_lines();
   fake.clear_requests();
   // The answers the stopped run stored (its catalog memos aside): one cache entry each.
   std::size_t stored = 0;
-  for (const auto& line : lines_of(fake.pricepipe({"--cache-dir", stopped + "/cache", "cache", "ls", "--format", "json"},
-                                                  cache_on)
-                                       .out)) {
+  for (const auto& line :
+       lines_of(fake.pricepipe({"--cache-dir", cache, "cache", "ls", "--format", "json"}, cache_on).out)) {
     stored += line.find("\"dataset\":\"catalog-memo\"") == std::string::npos ? 1 : 0;
   }
 
-  const auto resumed = fake.pricepipe(args(stopped, stopped + "/cache", {"--resume"}), cache_on);
+  const auto resumed = fake.pricepipe(args(stopped, cache, {"--resume"}), cache_on);
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
   EXPECT_NE(resumed.err.find("resuming"), std::string::npos) << resumed.err;
   const auto resumed_requests = fake.request_lines();
@@ -523,10 +631,16 @@ TEST_P(SnapshotResume, EndsWithTheUninterruptedPartsAndFetchesOnlyWhatWasMissing
 }
 
 INSTANTIATE_TEST_SUITE_P(Stops, SnapshotResume,
-                         ::testing::Values(Stop{SIGKILL, 1}, Stop{SIGKILL, 8}, Stop{SIGKILL, 20}, Stop{SIGTERM, 8}),
+                         ::testing::Values(Stop{Stop::Kind::signal, SIGKILL, 1}, Stop{Stop::Kind::signal, SIGKILL, 8},
+                                           Stop{Stop::Kind::signal, SIGKILL, 20}, Stop{Stop::Kind::signal, SIGTERM, 8},
+                                           Stop{Stop::Kind::outage, 0, 8}, Stop{Stop::Kind::full_disk, 0, 0}),
                          [](const auto& stop_info) {
-                           return std::string(stop_info.param.signal == SIGKILL ? "kill" : "term") + "_after_" +
-                                  std::to_string(stop_info.param.after) + "_parts";
+                           const Stop& stop = stop_info.param;
+                           if (stop.kind == Stop::Kind::full_disk) return std::string("full_disk");
+                           const std::string how = stop.kind == Stop::Kind::outage ? "outage"
+                                                   : stop.signal == SIGKILL        ? "kill"
+                                                                                   : "term";
+                           return how + "_after_" + std::to_string(stop.after) + "_parts";
                          });
 
 TEST(SnapshotResume, ACompleteSnapshotIsNeverWrittenOverAndOptionsMustMatch) {

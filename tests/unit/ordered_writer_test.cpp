@@ -18,7 +18,7 @@ class Collect final : public stages::Sink {
     out += prepared;
     return {};
   }
-  Result<void> finish(bool) override { return {}; }
+  Result<void> finish(const stages::RunEnd&) override { return {}; }
   std::string out;
 };
 
