@@ -37,7 +37,7 @@ Session::Session(SessionOptions options) : options_(std::move(options)) {
   net::EndpointOptions endpoints;
   endpoints.endpoint_url = net.endpoint_url;
   if (!truthy(env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"))) {
-    for (const char* service : {"ec2", "pricing"}) {
+    for (const char* service : {"ec2", "pricing", "s3"}) {
       endpoints.service_urls[service] = first_set(env, {net::EndpointResolver::env_var_for(service)});
     }
     endpoints.shared_url = first_set(env, {"AWS_ENDPOINT_URL"});

@@ -17,7 +17,7 @@ namespace pricepipe::net {
 
 struct EndpointOptions {
   std::string endpoint_url;                          ///< --endpoint-url: every service
-  std::map<std::string, std::string> service_urls;   ///< by service: `ec2`, `pricing`
+  std::map<std::string, std::string> service_urls;   ///< by service: `ec2`, `pricing`, `s3`
   std::string shared_url;                            ///< AWS_ENDPOINT_URL or the profile's endpoint_url
 };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <future>
 #include <mutex>
 #include <random>
 
@@ -36,6 +37,8 @@ struct Call {
   Clock::time_point sent{};  // the latest attempt
   std::shared_ptr<const Credit> credit;
   std::string cache_key;  // set once the cache was asked
+  // A single call (Fetcher::call): its answer goes here, not to a stream.
+  std::shared_ptr<std::promise<Result<HttpResponse>>> reply;
 };
 
 // The requests of one (service, region) waiting for its rate, in order.
@@ -273,6 +276,10 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
     auto lane = lanes.find({call.request.service, call.request.signing_region()});
     if (!error) {
       if (lane != lanes.end()) lane->second.rate.on_success(Clock::now());
+      if (call.reply) {
+        call.reply->set_value(std::move(response));
+        return;
+      }
       if (options.cache != nullptr) {
         options.cache->save(call.request, call.cache_key, response.status, request_id_of(response), response.body);
         release_waiters(call.cache_key, &response, nullptr);
@@ -294,7 +301,7 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
       return;
     }
     // A not-found answer is kept for the negative TTL.
-    if (options.cache != nullptr && response.status != 0) {
+    if (options.cache != nullptr && response.status != 0 && !call.reply) {
       options.cache->save(call.request, call.cache_key, response.status, request_id_of(response), response.body);
     }
     fail(std::move(call), std::move(*error));
@@ -333,6 +340,10 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
     if (error.code() != ErrorCode::cancelled) {
       metrics.action(call.request.service, call.request.action).failures.fetch_add(1);
     }
+    if (call.reply) {
+      call.reply->set_value(std::move(error));
+      return;
+    }
     auto page = std::make_shared<Page>();
     page->stream = call.stream->id;
     page->index = call.index;
@@ -364,6 +375,24 @@ void Fetcher::start(std::uint32_t stream, std::shared_ptr<const Paginator> sourc
     call.request = s->source->first();
     impl->enqueue(std::move(call));
   });
+}
+
+Result<HttpResponse> Fetcher::call(ApiRequest request) {
+  auto reply = std::make_shared<std::promise<Result<HttpResponse>>>();
+  auto answer = reply->get_future();
+  auto impl = impl_;
+  auto shared = std::make_shared<ApiRequest>(std::move(request));
+  impl_->loop.schedule(Clock::now(), [impl, shared, reply] {
+    Call call;
+    call.request = std::move(*shared);
+    call.reply = reply;
+    if (impl->cancelled) {
+      impl->fail(std::move(call), Error(ErrorCode::cancelled, "the run is stopping"));
+      return;
+    }
+    impl->pace(std::move(call));
+  });
+  return answer.get();
 }
 
 Result<void> Fetcher::download(const ApiRequest& api, const std::function<Result<void>(std::string_view)>& consume) {

@@ -101,6 +101,14 @@ class Fetcher {
   /// stored as it arrives. Stops at the first error either side reports.
   Result<void> download(const ApiRequest& request, const std::function<Result<void>(std::string_view)>& consume);
 
+  /// Sends one request — an S3 PUT, a multipart upload's step — with the
+  /// pacing, signing and retries of pages, and returns its answer (an AWS
+  /// error answer is an Error, as for pages). Blocks the calling thread,
+  /// which must not be the curl loop's. Never cached and never single-
+  /// flighted, and it takes no page credit: a sink sends while pages wait
+  /// for it to write them.
+  Result<HttpResponse> call(ApiRequest request);
+
   /// Stops sending requests; streams still running end with a cancelled page,
   /// downloads with a cancelled error.
   void cancel();

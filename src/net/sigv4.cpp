@@ -278,7 +278,9 @@ std::string normalize_path(std::string_view path) {
   return out;
 }
 
-std::string canonical_request(const HttpRequest& request, std::string* signed_headers) {
+PathRule path_rule(std::string_view service) { return service == "s3" ? PathRule::as_given : PathRule::normalize; }
+
+std::string canonical_request(const HttpRequest& request, std::string* signed_headers, PathRule rule) {
   const Url url = parsed_url(request.url);
   // (lower-case name, trimmed value) sorted by name; a stable sort keeps
   // repeated headers in the order given, as their joined value requires.
@@ -306,7 +308,11 @@ std::string canonical_request(const HttpRequest& request, std::string* signed_he
   out.reserve(512);
   out += request.method;
   out.push_back('\n');
-  out += uri_encode(normalize_path(url.path), /*keep_slash=*/true);
+  if (rule == PathRule::as_given) {
+    out += url.path.empty() ? std::string_view("/") : std::string_view(url.path);
+  } else {
+    out += uri_encode(normalize_path(url.path), /*keep_slash=*/true);
+  }
   out.push_back('\n');
   out += canonical_query(url.query);
   out.push_back('\n');
@@ -361,8 +367,12 @@ void sign(HttpRequest& request, const Credentials& credentials, const SigningSco
   } else {
     set_header(request.headers, "X-Amz-Security-Token", credentials.session_token.reveal());
   }
+  const sigv4::PathRule rule = sigv4::path_rule(scope.service);
+  if (rule == sigv4::PathRule::as_given && !find_header(request.headers, "x-amz-content-sha256")) {
+    request.headers.emplace_back("X-Amz-Content-Sha256", sigv4::sha256_hex(request.body));
+  }
   std::string signed_headers;
-  const std::string canonical = sigv4::canonical_request(request, &signed_headers);
+  const std::string canonical = sigv4::canonical_request(request, &signed_headers, rule);
   const std::string to_sign = sigv4::string_to_sign(date_time, scope, canonical);
   set_header(request.headers, "Authorization",
              fmt::format("AWS4-HMAC-SHA256 Credential={}/{}/{}/{}/aws4_request, SignedHeaders={}, Signature={}",

@@ -10,9 +10,11 @@
 // proxy-authenticate, proxy-authorization, te, trailer, transfer-encoding,
 // upgrade, user-agent, x-amzn-trace-id).
 //
-// Canonicalization follows AWS's rules for services other than S3: the URL's
+// Canonicalization follows AWS's rules: for services other than S3 the URL's
 // path (already percent-encoded) has dot segments and repeated slashes
-// removed and is percent-encoded once more; query parameters are decoded,
+// removed and is percent-encoded once more, for S3 it is taken as it is (the
+// URL's percent-encoding of the key is the canonical one), and S3 requests
+// carry `X-Amz-Content-Sha256` (added when absent); query parameters are decoded,
 // re-encoded (RFC 3986 unreserved set) and sorted by key, then value (for a
 // query encoded as AWS clients encode it this is botocore's result too);
 // header names are lower-cased and sorted, values trimmed with inner runs of
@@ -53,9 +55,16 @@ using Digest = std::array<unsigned char, 32>;
 
 /// "20150830T123600Z"
 std::string amz_date(std::chrono::system_clock::time_point t);
+/// How the path enters the canonical request: normalized and encoded once
+/// more (every service but S3), or as the URL gives it (S3: an object key's
+/// dots and slashes are its own, and it is encoded once).
+enum class PathRule { normalize, as_given };
+/// The rule of `service`.
+PathRule path_rule(std::string_view service);
 /// The canonical request of `request` as it stands (a missing Host is derived
 /// from the URL); `signed_headers` receives e.g. "host;x-amz-date".
-std::string canonical_request(const HttpRequest& request, std::string* signed_headers = nullptr);
+std::string canonical_request(const HttpRequest& request, std::string* signed_headers = nullptr,
+                              PathRule rule = PathRule::normalize);
 /// "AWS4-HMAC-SHA256\n<amz_date>\n<date>/<region>/<service>/aws4_request\n<hex sha256 of canonical>"
 std::string string_to_sign(std::string_view amz_date, const SigningScope& scope, std::string_view canonical_request);
 /// kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request"); cached.

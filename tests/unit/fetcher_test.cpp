@@ -266,6 +266,69 @@ TEST(Fetcher, HeldPagesStopTheFetchingUntilTheirCreditsReturn) {
   EXPECT_LE(h.fetcher.credits().high_water(), 2u);
 }
 
+TEST(Fetcher, ACallIsRetriedLikeAPageNeedsNoCreditAndItsAnswerHasItsHeaders) {
+  FetcherOptions options = Harness::fast_options();
+  options.max_pages_in_flight = 1;
+  std::atomic<int> puts{0}, denied{0};
+  Harness h(
+      [&](const TinyRequest& r) {
+        TinyReply reply;
+        if (r.method != "PUT") return page_reply(r);
+        if (r.body == "denied") {
+          ++denied;
+          reply.status = 403;
+          reply.body = "<Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>R1</RequestId></Error>";
+          return reply;
+        }
+        if (++puts < 3) {
+          reply.status = 503;
+          reply.body = "<Error><Code>SlowDown</Code><Message>Reduce your request rate.</Message></Error>";
+          return reply;
+        }
+        reply.headers = {{"ETag", "\"e-" + r.body + "\""}};
+        return reply;
+      },
+      options);
+  // The one page credit is held by a page the "sink" has not written yet...
+  Collector c;
+  h.fetcher.start(0, std::make_shared<CountingPaginator>(3, &c.log, &c.mutex), c.emit_for(/*keep_pages=*/true));
+  {
+    std::unique_lock lock(c.mutex);
+    ASSERT_TRUE(c.cv.wait_for(lock, 10s, [&] { return c.pages.size() == 1; }));
+  }
+  // ...and the sink's own request goes out anyway, retried through the throttle.
+  ApiRequest put;
+  put.service = "test";
+  put.action = "PutObject";
+  put.method = "PUT";
+  put.path = "/bucket/key";
+  put.body = "part";
+  auto answer = h.fetcher.call(put);
+  ASSERT_TRUE(answer.ok()) << answer.error().describe();
+  EXPECT_EQ(puts.load(), 3);
+  EXPECT_EQ(answer.value().header("ETag").value_or(""), "\"e-part\"");
+  EXPECT_EQ(h.metrics.action("test", "PutObject").retries.load(), 2u);
+  EXPECT_EQ(h.fetcher.credits().in_use(), 1u);
+  // An error answer that is not retried comes back as its AWS error, after one attempt.
+  put.body = "denied";
+  auto refused = h.fetcher.call(put);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), ErrorCode::auth);
+  EXPECT_EQ(refused.error().context().request_id, "R1");
+  EXPECT_EQ(denied.load(), 1);
+  {
+    std::lock_guard lock(c.mutex);
+    c.held.clear();
+  }
+  for (;;) {
+    std::unique_lock lock(c.mutex);
+    c.held.clear();
+    if (c.finished == 1) break;
+    c.cv.wait_for(lock, 100ms);
+  }
+  EXPECT_EQ(c.pages.size(), 3u);
+}
+
 TEST(Fetcher, CancelEndsEveryStream) {
   Harness h([](const TinyRequest& r) {
     TinyReply reply;

@@ -270,6 +270,35 @@ TEST(SigV4, ACallerGivenPayloadHashIsSigned) {
   EXPECT_EQ(canonical.substr(canonical.rfind('\n') + 1), "UNSIGNED-PAYLOAD");
 }
 
+TEST(SigV4, SignsS3AsAwsDocumentsIt) {
+  // "Example: GET Object" of AWS's S3 SigV4 header-signing guide.
+  HttpRequest r;
+  r.method = "GET";
+  r.url = "https://examplebucket.s3.amazonaws.com/test.txt";
+  r.headers = {{"Range", "bytes=0-9"}};
+  Credentials c;
+  c.access_key_id = "AKIAIOSFODNN7EXAMPLE";
+  c.secret_access_key = Secret("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+  sign(r, c, SigningScope{"us-east-1", "s3"}, std::chrono::system_clock::time_point(std::chrono::seconds(1369353600)));
+  EXPECT_EQ(find_header(r.headers, "x-amz-content-sha256").value(),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(find_header(r.headers, "authorization").value(),
+            "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
+            "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
+            "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
+}
+
+TEST(SigV4, AnS3KeyIsEncodedOnceAndNotNormalized) {
+  HttpRequest r;
+  r.method = "PUT";
+  r.url = "http://127.0.0.1:5000/bucket/snap/dataset%3Dcatalog//./region%3Deu-west-1/part-00000.ndjson.zst";
+  const std::string s3 = sigv4::canonical_request(r, nullptr, sigv4::path_rule("s3"));
+  EXPECT_EQ(s3.substr(0, s3.find('\n', 4) + 1),
+            "PUT\n/bucket/snap/dataset%3Dcatalog//./region%3Deu-west-1/part-00000.ndjson.zst\n");
+  const std::string other = sigv4::canonical_request(r, nullptr, sigv4::path_rule("ec2"));
+  EXPECT_NE(other.find("/bucket/snap/dataset%253Dcatalog/region%253Deu-west-1/"), std::string::npos) << other;
+}
+
 TEST(SigV4, AnInvalidUrlIsAUsageError) {
   HttpRequest r;
   r.url = "ftp://example.com/";
