@@ -14,10 +14,11 @@
 // back in order first. Waiting pages keep `hold` (their credit): while the
 // sink is slow, credits stay out and fetching slows down. Holds come from
 // pools (API pages, offer-file segments); at most a pool's budget of
-// waiting pages keep their hold; past that a leaf's oldest waiting bytes
-// move to a temporary file and its hold goes back, so the head leaf can
+// waiting pages keep their hold; past that a leaf's oldest waiting page
+// moves to a temporary file and its hold goes back, so the head leaf can
 // always get a credit. A slow first region costs disk, not memory or a
-// deadlock. `written()` counts the records (RecordBatch::rows) the sink has
+// deadlock. A page read back from the file is written whole, as it was
+// prepared: a sink never sees its bytes cut at another place than a page's. `written()` counts the records (RecordBatch::rows) the sink has
 // taken, not those waiting: what a run reports it wrote.
 #pragma once
 
@@ -114,7 +115,6 @@ class OrderedWriter {
     std::map<std::uint64_t, Pending> early;          // out of order, waiting for earlier pages
     std::deque<std::pair<Bytes, Hold>> held;         // in order, waiting for the head
     std::FILE* spill = nullptr;                      // in order, older than `held`
-    std::uint64_t spilled_rows = 0;
     const void* pool = nullptr;                      // where its holds come from
     Dataset dataset = Dataset::regions;              // what its pages are
     std::string region;
@@ -178,11 +178,14 @@ class OrderedWriter {
     if (victim->spill == nullptr && (victim->spill = std::tmpfile()) == nullptr) {
       return Error(ErrorCode::io, "cannot create a temporary file to hold output waiting for an earlier region");
     }
+    // Each page as it was prepared, length and rows first: a sink gets back
+    // exactly the writes it would have had (a snapshot's are framed groups).
     const Bytes& bytes = victim->held.front().first;
-    if (std::fwrite(bytes.text.data(), 1, bytes.text.size(), victim->spill) != bytes.text.size()) {
+    const std::uint64_t head[2] = {bytes.text.size(), bytes.rows};
+    if (std::fwrite(head, sizeof head, 1, victim->spill) != 1 ||
+        std::fwrite(bytes.text.data(), 1, bytes.text.size(), victim->spill) != bytes.text.size()) {
       return Error(ErrorCode::io, "cannot write output waiting for an earlier region to a temporary file");
     }
-    victim->spilled_rows += bytes.rows;
     victim->held.pop_front();  // its hold goes back
     --held_[pool];
     return {};
@@ -192,15 +195,15 @@ class OrderedWriter {
   Result<void> flush(Node& leaf) {
     if (leaf.spill != nullptr) {
       std::rewind(leaf.spill);
-      std::string chunk(1 << 20, '\0');
-      // Chunks cut records apart: the rows count once all of them are out.
-      for (std::size_t n; (n = std::fread(chunk.data(), 1, chunk.size(), leaf.spill)) > 0;) {
-        if (auto r = emit(leaf, Bytes{chunk.substr(0, n), 0}); !r.ok()) return r;
+      for (std::uint64_t head[2]; std::fread(head, sizeof head, 1, leaf.spill) == 1;) {
+        Bytes page{std::string(head[0], '\0'), head[1]};
+        if (std::fread(page.text.data(), 1, page.text.size(), leaf.spill) != page.text.size()) {
+          return Error(ErrorCode::io, "cannot read back output that waited for an earlier region");
+        }
+        if (auto r = emit(leaf, std::move(page)); !r.ok()) return r;
       }
       std::fclose(leaf.spill);
       leaf.spill = nullptr;
-      written_ += leaf.spilled_rows;
-      leaf.spilled_rows = 0;
     }
     while (!leaf.held.empty()) {
       auto r = emit(leaf, std::move(leaf.held.front().first));

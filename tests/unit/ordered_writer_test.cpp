@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace pricepipe::graph {
 namespace {
@@ -16,10 +18,12 @@ class Collect final : public stages::Sink {
   bool needs_records() const override { return false; }
   Result<void> write(const stages::RecordBatch&, std::string prepared) override {
     out += prepared;
+    writes.push_back(std::move(prepared));
     return {};
   }
   Result<void> finish(const stages::RunEnd&) override { return {}; }
   std::string out;
+  std::vector<std::string> writes;
 };
 
 // Stands for a page's credit: counts how many are alive.
@@ -75,6 +79,31 @@ TEST(OrderedWriter, PastTheCapWaitingPagesMoveToAFileAndFreeTheirCredits) {
   EXPECT_EQ(sink.out, "") << "stream 0 has not finished";
   ASSERT_TRUE(w.write(Path{0}, 0, true, batch(), "a ", std::make_unique<Credit>(&alive)).ok());
   EXPECT_EQ(sink.out, "a " + expected_b + expected_c);
+  EXPECT_TRUE(w.finished());
+  EXPECT_EQ(alive, 0);
+}
+
+TEST(OrderedWriter, APageThatWaitedInTheFileComesBackWholeAndCounted) {
+  // A sink whose writes are framed (a snapshot's groups) must get each page
+  // as one write, however large, and the records count as it does.
+  Collect sink;
+  int alive = 0;
+  OrderedWriter<Hold> w(sink, 1);
+  ASSERT_TRUE(w.declare({}, 2).ok());
+  const std::string big(3 << 20, 'x'), small = "y";
+  for (std::uint64_t i = 0; i < 3; ++i) {
+    stages::RecordBatch b = batch();
+    b.rows = 10;
+    ASSERT_TRUE(w.write(Path{1}, i, i == 2, b, i == 1 ? small : big + std::to_string(i), std::make_unique<Credit>(&alive))
+                    .ok());
+  }
+  EXPECT_TRUE(sink.writes.empty());
+  ASSERT_TRUE(w.write(Path{0}, 0, true, batch(), "a", std::make_unique<Credit>(&alive)).ok());
+  // (Compared by size and last byte: a failure must not print megabytes.)
+  std::vector<std::pair<std::size_t, char>> got;
+  for (const auto& w_ : sink.writes) got.emplace_back(w_.size(), w_.back());
+  EXPECT_EQ(got, (std::vector<std::pair<std::size_t, char>>{{1, 'a'}, {big.size() + 1, '0'}, {1, 'y'}, {big.size() + 1, '2'}}));
+  EXPECT_EQ(w.written(), 30u);
   EXPECT_TRUE(w.finished());
   EXPECT_EQ(alive, 0);
 }
