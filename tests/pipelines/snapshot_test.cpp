@@ -351,6 +351,33 @@ TEST(Snapshot, AFailedRegionIsListedAsMissingLatestStaysAndAResumeCompletesIt) {
                    stream_rows(fake, {"instance-types", "--regions", "all"}));
 }
 
+TEST(Snapshot, UncompressedPagesThatWaitedForAnEarlierRegionComeOutWhole) {
+  // Uncompressed, the pages of later regions outgrow what may wait in
+  // memory and wait in a file: each must come back as the write it was
+  // (a part's groups are framed), not cut into chunks.
+  auto fake = small_world();
+  const std::string dir = temp_dir("snapshot-none");
+  std::vector<std::string> args = {"snapshot", "--out", dir, "--id", "n1", "--compression", "none"};
+  const auto window = spot_window();
+  args.insert(args.end(), window.begin(), window.end());
+  const auto r = fake.pricepipe(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto verify = fake.pricepipe({"snapshot", "verify", dir});
+  EXPECT_EQ(verify.exit_code, 0) << verify.err;
+  const auto parts = parts_of(read_file(fs::path(dir) / "n1" / "manifest.json"));
+  std::uint64_t bytes = 0;
+  for (const auto& p : parts) bytes += p.bytes;
+  EXPECT_GT(bytes, 16u << 20) << "too little to wait in a file: the test would not test it";
+  std::multiset<std::string> rows;
+  for (const auto& p : parts) {
+    if (p.dataset != "reserved-prices") continue;
+    for (const auto& line : lines_of(read_file(fs::path(dir) / "n1" / p.path))) {
+      rows.insert(line.substr(0, line.size() - std::string(",\"snapshot_id\":\"n1\"}").size()) + "}");
+    }
+  }
+  expect_same_rows(rows, stream_rows(fake, {"reserved-prices", "--regions", "all"}));
+}
+
 TEST(Snapshot, FlagsNoDatasetTakesAreRefused) {
   auto fake = small_world();
   const auto r = fake.pricepipe({"snapshot", "--datasets", "regions,availability-zones", "--out", temp_dir("refused"),
