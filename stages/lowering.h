@@ -23,6 +23,10 @@
 #include "stages/sources/feed.h"
 #include "stages/transforms/catalog_join.h"
 
+namespace pricepipe::net {
+class Fetcher;
+}
+
 namespace pricepipe::stages {
 
 /// Where a node's regions come from.
@@ -97,12 +101,16 @@ struct TransformLowering {
 /// What a sink is told of its inputs when the run builds it.
 struct SinkInputs {
   std::vector<Dataset> datasets;  ///< each input's dataset, in the order written
+  /// The run's fetcher, for sinks that send (a snapshot to S3), and its region.
+  net::Fetcher* fetcher = nullptr;
+  std::string region;
 };
 
 /// Where records leave the graph; built when the run starts.
 struct SinkLowering {
   std::function<std::unique_ptr<Sink>(const SinkInputs&)> make;
   std::string describe;  ///< "stdout", "file out.ndjson"
+  bool signed_requests = false;  ///< it sends signed requests (S3): the run needs credentials
 };
 
 using Lowered = std::variant<SourceLowering, CatalogLowering, TransformLowering, SinkLowering>;

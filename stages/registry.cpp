@@ -8,7 +8,9 @@
 #include "core/schema.h"
 #include "stages/sinks/destination.h"
 #include "stages/sinks/formatted_sink.h"
+#include "net/s3_client.h"
 #include "stages/sinks/snapshot_sink.h"
+#include "stages/sinks/snapshot_target.h"
 #include "stages/sources/ec2_describe_feed.h"
 #include "stages/sources/get_products_feed.h"
 #include "stages/sources/offer_file_feed.h"
@@ -281,8 +283,8 @@ struct SnapshotOptions {
   static void describe(V&& v) {
     v(&SnapshotOptions::out,
       config::Option{.key = "out",
-                     .help = "The directory snapshots go to: each is DIR/ID, `DIR/latest` links to the newest "
-                             "complete one.",
+                     .help = "The directory snapshots go to, or s3://BUCKET/PREFIX: each is DIR/ID, `DIR/latest` "
+                             "names the newest complete one.",
                      .placeholder = "DIR"});
     v(&SnapshotOptions::id,
       config::Option{.key = "id",
@@ -325,6 +327,9 @@ struct SnapshotOptions {
   }
   std::optional<config::OptionProblem> validate() const {
     if (out.empty()) return config::OptionProblem{"out", "a snapshot sink needs out: the directory"};
+    if (out.rfind("s3://", 0) == 0 && !net::parse_s3_url(out)) {
+      return config::OptionProblem{"out", "expected s3://BUCKET[/PREFIX] with a valid bucket name, got '" + out + "'"};
+    }
     if (compression == "gzip" && level > 9) return config::OptionProblem{"level", "gzip levels are 1 to 9"};
     return std::nullopt;
   }
@@ -426,10 +431,12 @@ std::vector<StageType> build_types() {
         append_rfc3339(started, Timestamp{context.now});
         options.started_at = started;
         options.options = {{"compression", o.compression}, {"part_size", o.part_size}, {"level", std::to_string(o.level)}};
+        const bool s3 = o.out.rfind("s3://", 0) == 0;
         const std::string describe =
             "snapshot " + (options.dir / (options.id.empty() ? "(the newest incomplete, resumed)" : options.id)).string();
-        return SinkLowering{[options](const SinkInputs& inputs) {
+        return SinkLowering{[options, s3](const SinkInputs& inputs) {
                               SnapshotSinkOptions with = options;
+                              if (s3) with.target = s3_target(*inputs.fetcher, options.dir.string(), inputs.region);
                               for (Dataset d : inputs.datasets) {
                                 if (std::find(with.datasets.begin(), with.datasets.end(), d) == with.datasets.end()) {
                                   with.datasets.push_back(d);
@@ -437,7 +444,7 @@ std::vector<StageType> build_types() {
                               }
                               return std::make_unique<SnapshotSink>(std::move(with));
                             },
-                            describe};
+                            describe, s3};
       }));
   return out;
 }

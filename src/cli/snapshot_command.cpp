@@ -53,6 +53,10 @@ SnapshotCommand::SnapshotCommand(CLI::App& parent) {
 }
 
 int SnapshotCommand::run_reader() const {
+  if (where_.rfind("s3://", 0) == 0) {
+    throw FatalError(ErrorCode::usage, "snapshot verify, ls and prune read a directory; for a snapshot in S3, copy it "
+                                       "down first (aws s3 sync " + where_ + " DIR) and verify DIR/ID");
+  }
   if (ls_->parsed()) {
     auto all = stages::list_snapshots(where_);
     if (!all.ok()) throw FatalError(all.error());

@@ -485,6 +485,8 @@ Run::Run(const Plan& plan, Session& session, const RunOptions& options)
     } else {
       stages::SinkInputs inputs;
       for (std::size_t producer : plan.sinks[i].inputs) inputs.datasets.push_back(plan.producers[producer].dataset);
+      inputs.fetcher = &session_.fetcher();
+      inputs.region = plan.default_region;
       owned_sinks_.push_back(plan.sinks[i].lowering.make(inputs));
       sink = owned_sinks_.back().get();
     }

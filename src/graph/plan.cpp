@@ -100,7 +100,8 @@ std::vector<std::size_t> Producer::direct_feeds() const {
 }
 
 bool Plan::needs_credentials() const {
-  return std::any_of(feeds.begin(), feeds.end(), [](const PlanFeed& f) { return f.feed->signed_requests(); });
+  return std::any_of(feeds.begin(), feeds.end(), [](const PlanFeed& f) { return f.feed->signed_requests(); }) ||
+         std::any_of(sinks.begin(), sinks.end(), [](const PlanSink& s) { return s.lowering.signed_requests; });
 }
 
 std::vector<std::size_t> Plan::closure(std::size_t feed) const {

@@ -25,6 +25,8 @@ struct ApiRequest {
   /// Parameters whose value follows the clock, with the value the cache key
   /// uses instead (`EndTime` → `now`), so "the answer for now" can be reused.
   std::vector<std::pair<std::string, std::string>> key_overrides;
+  /// A 404 is an answer (an object that is not there), not a failure: for Fetcher::call.
+  bool absent_is_answer = false;
 
   const std::string& signing_region() const { return endpoint_region.empty() ? region : endpoint_region; }
 };

@@ -274,6 +274,10 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
     }
 
     auto lane = lanes.find({call.request.service, call.request.signing_region()});
+    if (error && call.reply && call.request.absent_is_answer && response.status == 404) {
+      call.reply->set_value(std::move(response));
+      return;
+    }
     if (!error) {
       if (lane != lanes.end()) lane->second.rate.on_success(Clock::now());
       if (call.reply) {

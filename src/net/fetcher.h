@@ -103,7 +103,8 @@ class Fetcher {
 
   /// Sends one request — an S3 PUT, a multipart upload's step — with the
   /// pacing, signing and retries of pages, and returns its answer (an AWS
-  /// error answer is an Error, as for pages). Blocks the calling thread,
+  /// error answer is an Error, as for pages, but a 404 when the request says
+  /// `absent_is_answer`). Blocks the calling thread,
   /// which must not be the curl loop's. Never cached and never single-
   /// flighted, and it takes no page credit: a sink sends while pages wait
   /// for it to write them.

@@ -94,11 +94,11 @@ Result<void> S3Client::put(const std::string& key, std::string_view body) {
 }
 
 Result<std::optional<std::string>> S3Client::get(const std::string& key) {
-  auto answer = fetcher_.call(request("GetObject", "GET", key, ""));
-  if (!answer.ok()) {
-    if (answer.error().context().http_status == 404) return std::optional<std::string>();
-    return about(answer.error(), bucket_, key);
-  }
+  ApiRequest r = request("GetObject", "GET", key, "");
+  r.absent_is_answer = true;
+  auto answer = fetcher_.call(std::move(r));
+  if (!answer.ok()) return about(answer.error(), bucket_, key);
+  if (answer.value().status == 404) return std::optional<std::string>();
   return std::optional<std::string>(std::move(answer.value().body));
 }
 

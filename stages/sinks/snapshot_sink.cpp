@@ -1,14 +1,10 @@
 #include "stages/sinks/snapshot_sink.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -20,8 +16,7 @@
 #include "core/sha256.h"
 #include "core/table_schema.h"
 #include "core/version.h"
-#include "stages/sinks/destination.h"
-#include "stages/sinks/snapshot_store.h"
+#include "stages/sinks/snapshot_target.h"
 
 namespace pricepipe::stages {
 
@@ -171,7 +166,7 @@ bool valid_snapshot_id(std::string_view id) {
 
 struct SnapshotSink::Part {
   Closed info;
-  std::unique_ptr<FileDestination> file;  ///< part-NNNNN.*.partial until closed
+  std::unique_ptr<SnapshotTarget::Part> file;  ///< not under its name until closed
   Sha256 hash;
 };
 
@@ -199,81 +194,76 @@ std::string snapshot_header(const SnapshotSinkOptions& o) {
 }  // namespace
 
 SnapshotSink::SnapshotSink(SnapshotSinkOptions options) : options_(std::move(options)) {
-  const std::string dir = options_.dir.string();
+  target_ = options_.target ? options_.target : std::shared_ptr<SnapshotTarget>(directory_target(options_.dir));
   if (options_.id.empty()) {  // --resume: the newest incomplete snapshot
-    auto all = list_snapshots(options_.dir);
-    if (all.ok()) {
-      for (const auto& s : *all) {
-        if (!s.complete) options_.id = s.id;  // incomplete ones come last, by id
-      }
+    auto ids = target_->resumable();
+    if (ids.ok() && !ids->empty()) options_.id = ids->back();
+    if (options_.id.empty()) {
+      throw FatalError(ErrorCode::usage, "--resume: there is no incomplete snapshot in " + target_->where(""));
     }
-    if (options_.id.empty()) throw FatalError(ErrorCode::usage, "--resume: there is no incomplete snapshot in " + dir);
   }
-  root_ = options_.dir / options_.id;
-  std::error_code ec;
-  if (fs::exists(root_ / "manifest.json", ec)) {
-    auto summary = summarize_snapshot(root_);
-    if (!summary.ok() || !summary->partial) {
-      throw FatalError(ErrorCode::usage, "snapshot " + root_.string() +
-                                             " is complete already: give another --id, or none for a new snapshot");
+  const std::string id = options_.id;
+  const std::string root = target_->where(id);
+  auto fetched = [&](const std::string& name) {
+    auto text = target_->get(id + "/" + name);
+    if (!text.ok()) throw FatalError(text.error());
+    return std::move(text.value());
+  };
+  simdjson::dom::parser parser;
+  if (auto manifest = fetched("manifest.json")) {
+    simdjson::dom::element m;
+    bool complete = true;
+    if (parser.parse(*manifest).get(m) != simdjson::SUCCESS || m["complete"].get_bool().get(complete) ||
+        complete) {
+      throw FatalError(ErrorCode::usage,
+                       "snapshot " + root + " is complete already: give another --id, or none for a new snapshot");
     }
     partial_manifest_ = true;  // a partial snapshot: resumed, it reads as incomplete until it is whole
   }
-  if (!fs::exists(root_ / "_snapshot.json", ec)) {
+  const auto header_text = fetched("_snapshot.json");
+  if (!header_text) {
     if (partial_manifest_) {
-      throw FatalError(ErrorCode::usage, "snapshot " + root_.string() + ": _snapshot.json is missing; it cannot be resumed");
+      throw FatalError(ErrorCode::usage, "snapshot " + root + ": _snapshot.json is missing; it cannot be resumed");
     }
     return;  // a new snapshot
   }
   // Resuming: the snapshot keeps the options it was begun with.
-  simdjson::dom::parser parser;
   simdjson::dom::element header;
   std::string_view compression, started;
   std::uint64_t part_bytes = 0;
   std::int64_t level = 0;
-  if (parser.load((root_ / "_snapshot.json").string()).get(header) || header["compression"].get(compression) ||
+  if (parser.parse(*header_text).get(header) || header["compression"].get(compression) ||
       header["part_bytes"].get(part_bytes) || header["level"].get(level) || header["started_at"].get(started)) {
-    throw FatalError(ErrorCode::usage, "snapshot " + root_.string() +
-                                           ": _snapshot.json is damaged; remove the snapshot or give another --id");
+    throw FatalError(ErrorCode::usage,
+                     "snapshot " + root + ": _snapshot.json is damaged; remove the snapshot or give another --id");
   }
   const auto differs = [&](const char* what, const std::string& was, const std::string& now) {
     if (was != now) {
       throw FatalError(ErrorCode::usage, fmt::format("snapshot {} was begun with {} {}, not {}: resume it with the same "
                                                      "options",
-                                                     root_.string(), what, was, now));
+                                                     root, what, was, now));
     }
   };
   differs("compression", std::string(compression), std::string(name_of(options_.compression)));
   differs("part size (bytes)", std::to_string(part_bytes), std::to_string(options_.part_bytes));
   differs("level", std::to_string(level), std::to_string(options_.level));
   options_.started_at = std::string(started);
-  spdlog::info("snapshot {}: resuming (begun {})", root_.string(), options_.started_at);
+  spdlog::info("snapshot {}: resuming (begun {})", root, options_.started_at);
 }
 
 Result<void> SnapshotSink::begin() {
   if (begun_) return {};
   begun_ = true;
-  std::error_code ec;
-  fs::create_directories(root_, ec);
-  if (ec) {
-    errno = ec.value();
-    return io_error(root_.string(), "cannot create the snapshot directory");
-  }
+  // This run's journal: it writes every part again.
+  if (auto begun = target_->begin_progress(options_.id); !begun.ok()) return begun;
   if (partial_manifest_) {
     // While it is written again the snapshot is incomplete, not partial.
-    fs::remove(root_ / "manifest.json", ec);
-    if (auto synced = sync_directory(root_.string()); !synced.ok()) return synced;
+    if (auto removed = target_->remove(options_.id + "/manifest.json"); !removed.ok()) return removed;
   }
-  // This run's journal: it writes every part again.
-  const std::string progress = (root_ / "_progress.ndjson").string();
-  progress_fd_ = ::open(progress.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
-  if (progress_fd_ < 0) return io_error(progress, "cannot create the progress file");
-  return write_file_atomically((root_ / "_snapshot.json").string(), snapshot_header(options_));
+  return target_->put(options_.id + "/_snapshot.json", snapshot_header(options_));
 }
 
-SnapshotSink::~SnapshotSink() {
-  if (progress_fd_ >= 0) ::close(progress_fd_);
-}
+SnapshotSink::~SnapshotSink() = default;
 
 std::string SnapshotSink::prepare(const RecordBatch& batch) const {
   const std::string column = ",\"snapshot_id\":\"" + options_.id + "\"}\n";
@@ -331,7 +321,7 @@ Result<void> SnapshotSink::open_part(Dataset dataset, const std::string& region)
   part->info.path = (dir / fmt::format("part-{:05}{}", number, part_extension(options_.compression))).string();
   part->info.dataset = dataset;
   part->info.region = region;
-  part->file = std::make_unique<FileDestination>((root_ / part->info.path).string());
+  part->file = target_->open_part(options_.id + "/" + part->info.path);
   part_ = std::move(part);
   return {};
 }
@@ -355,9 +345,7 @@ Result<void> SnapshotSink::close_part() {
   w.string(part->info.sha256);
   w.end_object();
   line.push_back('\n');
-  const std::string progress = (root_ / "_progress.ndjson").string();
-  if (auto written = write_all(progress_fd_, line, progress); !written.ok()) return written;
-  if (::fsync(progress_fd_) != 0) return io_error(progress, "cannot write the progress file");
+  if (auto written = target_->append_progress(line); !written.ok()) return written;
   closed_.push_back(std::move(part->info));
   return {};
 }
@@ -373,7 +361,7 @@ Result<void> SnapshotSink::finish(const RunEnd& end) {
       static_cast<void>(part->file->finish(false));
     }
     spdlog::warn("snapshot {}: the run is incomplete; {} parts are kept (listed in {}), and there is no manifest",
-                 root_.string(), closed_.size(), (root_ / "_progress.ndjson").string());
+                 target_->where(options_.id), closed_.size(), target_->where(options_.id + "/_progress.ndjson"));
     return {};
   }
   if (part_) {
@@ -382,30 +370,20 @@ Result<void> SnapshotSink::finish(const RunEnd& end) {
   if (!whole) {
     spdlog::warn("snapshot {} is partial: {} inputs failed and are listed as missing in its manifest; `latest` is "
                  "not moved, and --resume completes it",
-                 root_.string(), end.missing.size());
+                 target_->where(options_.id), end.missing.size());
   }
   return write_manifest(end, whole);
 }
 
 Result<void> SnapshotSink::write_manifest(const RunEnd& end, bool whole) {
   if (auto begun = begin(); !begun.ok()) return begun;
-  std::error_code ec;
-  // Staged parts a stopped run left: this run wrote every part again.
-  std::vector<fs::path> staged;
-  for (auto it = fs::recursive_directory_iterator(root_, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    if (it->is_regular_file() && it->path().filename().string().starts_with("part-") &&
-        it->path().extension() == ".partial") {
-      staged.push_back(it->path());
-    }
-  }
-  for (const auto& p : staged) fs::remove(p, ec);
+  // What stopped runs left half written: this run wrote every part again.
+  if (auto swept = target_->sweep(options_.id); !swept.ok()) return swept;
   // Schemas beside the data, from the records' field declaration.
   for (Dataset d : options_.datasets) {
-    const fs::path dir = root_ / "_schema" / std::string(info(d).name);
-    fs::create_directories(dir, ec);
+    const std::string dir = options_.id + "/_schema/" + std::string(info(d).name) + "/";
     for (const auto& dialect : all_dialects()) {
-      if (auto written = write_file_atomically((dir / std::string(dialect.file)).string(), table_schema(d, dialect.id, true));
+      if (auto written = target_->put(dir + std::string(dialect.file), table_schema(d, dialect.id, true));
           !written.ok()) {
         return written;
       }
@@ -531,28 +509,17 @@ Result<void> SnapshotSink::write_manifest(const RunEnd& end, bool whole) {
   w.end_array();
   w.end_object();
   text.push_back('\n');
-  if (auto written = write_file_atomically((root_ / "manifest.json").string(), text); !written.ok()) return written;
+  if (auto written = target_->put(options_.id + "/manifest.json", text); !written.ok()) return written;
 
   // The progress journal is the manifest's now.
-  if (progress_fd_ >= 0) {
-    ::close(progress_fd_);
-    progress_fd_ = -1;
-  }
-  fs::remove(root_ / "_progress.ndjson", ec);
+  if (auto ended = target_->end_progress(); !ended.ok()) return ended;
   if (!whole) return {};  // partial: resumable (its _snapshot.json stays), never `latest`, never pruning
-  fs::remove(root_ / "_snapshot.json", ec);
-
-  // `latest` points at this snapshot: a new link renamed over the old.
-  const fs::path latest = options_.dir / "latest";
-  const fs::path link = options_.dir / fmt::format(".latest-{}", ::getpid());
-  fs::remove(link, ec);
-  if (::symlink(options_.id.c_str(), link.c_str()) != 0) return io_error(link.string(), "cannot create the latest link");
-  if (::rename(link.c_str(), latest.c_str()) != 0) return io_error(latest.string(), "cannot replace the latest link");
-  if (auto synced = sync_directory(options_.dir.string()); !synced.ok()) return synced;
+  if (auto removed = target_->remove(options_.id + "/_snapshot.json"); !removed.ok()) return removed;
+  if (auto pointed = target_->point_latest(options_.id); !pointed.ok()) return pointed;
   if (options_.keep > 0) {
-    auto removed = prune_snapshots(options_.dir, options_.keep);
+    auto removed = target_->prune(options_.keep);
     if (!removed.ok()) return removed.error();
-    for (const auto& id : *removed) spdlog::info("snapshot: removed {} (--keep {})", (options_.dir / id).string(), options_.keep);
+    for (const auto& id : *removed) spdlog::info("snapshot: removed {} (--keep {})", target_->where(id), options_.keep);
   }
   return {};
 }

@@ -45,8 +45,12 @@ std::string_view name_of(Compression c);
 /// The part file's extension: `.ndjson.zst`, `.ndjson.gz`, `.ndjson`.
 std::string_view part_extension(Compression c);
 
+class SnapshotTarget;
+
 struct SnapshotSinkOptions {
   std::filesystem::path dir;  ///< DIR: snapshots go to DIR/ID
+  /// Where the files go instead of `dir` (an S3 prefix); null: `dir`.
+  std::shared_ptr<SnapshotTarget> target;
   std::string id;             ///< the snapshot id: its UTC start time, 2026-12-01T06-00-00Z
   /// Resume the newest incomplete snapshot in `dir` (when `id` is empty; an
   /// `id` naming an incomplete snapshot resumes it anyway).
@@ -101,11 +105,10 @@ class SnapshotSink final : public Sink {
   Result<void> begin();
 
   SnapshotSinkOptions options_;
-  std::filesystem::path root_;  ///< DIR/ID
+  std::shared_ptr<SnapshotTarget> target_;
   std::unique_ptr<Part> part_;  ///< the part being written, if any
   std::map<std::pair<Dataset, std::string>, std::uint32_t> next_part_;
   std::vector<Closed> closed_;
-  int progress_fd_ = -1;
   bool begun_ = false;
   bool partial_manifest_ = false;  ///< resuming a partial snapshot: its manifest goes when writing begins
 };

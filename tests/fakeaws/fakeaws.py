@@ -428,6 +428,8 @@ def parse_args(argv):
     p.add_argument("--data-dir", help="public AWS data (default: $PRICEPIPE_AWS_DATA or ../shared/data/aws)")
     p.add_argument("--synthetic", action="store_true", help="serve the synthetic world even if data is present")
     p.add_argument("--synthetic-regions", type=int, default=8, help="regions of the synthetic world (up to 30)")
+    p.add_argument("--synthetic-variants", type=int, default=40,
+                   help="made-up families per base type in the synthetic world (more: larger regions)")
     p.add_argument("--credentials", action="append", metavar="AKID:SECRET[:TOKEN]",
                    help=f"accepted credentials (repeatable; default {DEFAULT_ACCESS_KEY}:{DEFAULT_SECRET_KEY})")
     p.add_argument("--no-verify-signature", action="store_true")
@@ -445,7 +447,8 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(argv)
     not_opted_in = tuple(r for r in args.not_opted_in.split(",") if r)
-    world = world_module.load(args.data_dir, args.synthetic, not_opted_in, args.synthetic_regions)
+    world = world_module.load(args.data_dir, args.synthetic, not_opted_in, args.synthetic_regions,
+                              args.synthetic_variants)
     server = Server((args.host, args.port), Handler)
     server.state = State(args, world)
     port = server.server_address[1]

@@ -103,10 +103,10 @@ def _opt_in_status(region, not_opted_in):
     return "opt-in-not-required"
 
 
-def load(data_dir=None, synthetic=False, not_opted_in=DEFAULT_NOT_OPTED_IN, synthetic_regions=8):
+def load(data_dir=None, synthetic=False, not_opted_in=DEFAULT_NOT_OPTED_IN, synthetic_regions=8, synthetic_variants=40):
     data_dir = data_dir or default_data_dir()
     if synthetic or not os.path.isdir(os.path.join(data_dir, "instance_type_offerings")):
-        return synthetic_world(not_opted_in, synthetic_regions)
+        return synthetic_world(not_opted_in, synthetic_regions, synthetic_variants)
     with open(os.path.join(data_dir, "instance_types.json")) as f:
         types = json.load(f)
     descriptions = {}
