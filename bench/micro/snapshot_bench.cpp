@@ -8,7 +8,11 @@
 
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <memory>
+#include <mutex>
 #include <random>
 
 #include "stages/sinks/snapshot_sink.h"
@@ -63,5 +67,70 @@ void BM_SnapshotWriteStage(benchmark::State& state) {
   fs::remove_all(dir, ec);
 }
 BENCHMARK(BM_SnapshotWriteStage)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
+
+// The stage as the graph runs it: `prepare` on every worker at once, `write`
+// one at a time (the graph's serial write node, here a mutex). The counter
+// `ndjson_per_s` is the NDJSON in per second of wall, all threads together,
+// timed from the first thread's start to the last thread's end.
+struct Shared {
+  std::mutex mutex;
+  std::atomic<std::uint64_t> bytes{0};
+  std::atomic<std::int64_t> first_start{0}, last_end{0};
+  fs::path dir;
+  std::unique_ptr<pricepipe::stages::SnapshotSink> sink;
+  pricepipe::stages::RecordBatch batch;
+};
+Shared& shared() {
+  static Shared s;
+  return s;
+}
+
+void BM_SnapshotWriteStageOnEveryCore(benchmark::State& state) {
+  Shared& s = shared();
+  if (state.thread_index() == 0) {
+    std::string pattern = (fs::temp_directory_path() / "pricepipe-snapshot-bench-XXXXXX").string();
+    s.dir = ::mkdtemp(pattern.data());
+    pricepipe::stages::SnapshotSinkOptions options;
+    options.dir = s.dir;
+    options.id = "bench";
+    options.datasets = {pricepipe::Dataset::catalog};
+    s.sink = std::make_unique<pricepipe::stages::SnapshotSink>(options);
+    s.batch.dataset = pricepipe::Dataset::catalog;
+    s.batch.region = "eu-west-1";
+    s.batch.ndjson = std::make_shared<const std::string>(catalog_page(1000));
+    s.batch.rows = 1000;
+    s.bytes = 0;
+    s.first_start = 0;
+    s.last_end = 0;
+  }
+  auto now = [] { return std::chrono::steady_clock::now().time_since_epoch().count(); };
+  bool first = true;
+  for (auto _ : state) {
+    if (first) {
+      std::int64_t zero = 0;
+      s.first_start.compare_exchange_strong(zero, now());
+      first = false;
+    }
+    std::string prepared = s.sink->prepare(s.batch);
+    std::lock_guard lock(s.mutex);
+    auto written = s.sink->write(s.batch, std::move(prepared));
+    if (!written.ok()) state.SkipWithError(written.error().describe().c_str());
+    s.bytes += s.batch.ndjson->size();
+  }
+  for (std::int64_t end = now(), seen = s.last_end.load(); end > seen && !s.last_end.compare_exchange_weak(seen, end);) {
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * s.batch.ndjson->size()));
+  if (state.thread_index() == 0) {
+    // (Every thread has left the loop: benchmark waits for all of them there.)
+    const double seconds = static_cast<double>(s.last_end - s.first_start) * 1e-9;
+    state.counters["ndjson_per_s"] = benchmark::Counter(static_cast<double>(s.bytes) / seconds, benchmark::Counter::kDefaults,
+                                                        benchmark::Counter::OneK::kIs1024);
+    benchmark::DoNotOptimize(s.sink->finish(pricepipe::stages::RunEnd{}));
+    s.sink.reset();
+    std::error_code ec;
+    fs::remove_all(s.dir, ec);
+  }
+}
+BENCHMARK(BM_SnapshotWriteStageOnEveryCore)->ThreadRange(1, 2)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -81,34 +81,41 @@ std::vector<Group> rows_by_region(const RecordBatch& batch, std::string_view col
 
 // --- compression: each group one whole frame (zstd) or member (gzip) -------
 
+// A worker's output buffer, kept at its largest: compressing into a fresh
+// buffer of the compressor's bound costs an allocation and zeroing as large
+// as the input, for output a twentieth of it.
+std::string& scratch(std::size_t at_least) {
+  thread_local std::string buffer;
+  if (buffer.size() < at_least) buffer.resize(at_least);
+  return buffer;
+}
+
 std::string compress(std::string_view data, Compression c, int level) {
   if (c == Compression::none) return std::string(data);
-  std::string out;
   if (c == Compression::zstd) {
     thread_local std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> ctx(ZSTD_createCCtx(), &ZSTD_freeCCtx);
     ZSTD_CCtx_reset(ctx.get(), ZSTD_reset_session_and_parameters);
     ZSTD_CCtx_setParameter(ctx.get(), ZSTD_c_compressionLevel, level);
     ZSTD_CCtx_setParameter(ctx.get(), ZSTD_c_checksumFlag, 1);
-    out.resize(ZSTD_compressBound(data.size()));
+    std::string& out = scratch(ZSTD_compressBound(data.size()));
     const std::size_t n = ZSTD_compress2(ctx.get(), out.data(), out.size(), data.data(), data.size());
     if (ZSTD_isError(n)) throw FatalError(ErrorCode::internal, std::string("zstd: ") + ZSTD_getErrorName(n));
-    out.resize(n);
-    return out;
+    return std::string(out.data(), n);
   }
   z_stream z{};
   if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
     throw FatalError(ErrorCode::internal, "zlib: deflateInit2 failed");
   }
-  out.resize(deflateBound(&z, static_cast<uLong>(data.size())));
+  std::string& out = scratch(deflateBound(&z, static_cast<uLong>(data.size())));
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   z.avail_in = static_cast<uInt>(data.size());
   z.next_out = reinterpret_cast<Bytef*>(out.data());
   z.avail_out = static_cast<uInt>(out.size());
   const int rc = deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
+  const std::size_t n = z.total_out;
   deflateEnd(&z);
   if (rc != Z_STREAM_END) throw FatalError(ErrorCode::internal, "zlib: deflate did not finish");
-  return out;
+  return std::string(out.data(), n);
 }
 
 // What prepare hands write: per group, its region, rows, NDJSON bytes and
