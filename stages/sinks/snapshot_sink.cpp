@@ -420,18 +420,22 @@ Result<void> SnapshotSink::write_manifest(const RunEnd& end, bool whole) {
   w.boolean(whole);
   w.key("missing");
   w.begin_array();
-  for (const auto& m : end.missing) {
-    w.begin_object();
+  // What an entry is about: its dataset, its region (null: every region), the source read.
+  const auto about = [&w](Dataset dataset, const std::string& region, const std::string& source) {
     w.key("dataset");
-    w.string(info(m.dataset).name);
+    w.string(info(dataset).name);
     w.key("region");
-    if (m.region.empty()) {
+    if (region.empty()) {
       w.null();
     } else {
-      w.string(m.region);
+      w.string(region);
     }
     w.key("source");
-    w.string(m.source);
+    w.string(source);
+  };
+  for (const auto& m : end.missing) {
+    w.begin_object();
+    about(m.dataset, m.region, m.source);
     w.key("error");
     w.string(m.error.describe());
     w.end_object();
@@ -441,16 +445,7 @@ Result<void> SnapshotSink::write_manifest(const RunEnd& end, bool whole) {
   w.begin_array();
   for (const auto& v : end.sources) {
     w.begin_object();
-    w.key("dataset");
-    w.string(info(v.dataset).name);
-    w.key("region");
-    if (v.region.empty()) {
-      w.null();
-    } else {
-      w.string(v.region);
-    }
-    w.key("source");
-    w.string(v.source);
+    about(v.dataset, v.region, v.source);
     for (const auto& [name, value] : v.fields) {
       w.key(name);
       w.string(value);

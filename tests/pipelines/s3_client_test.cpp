@@ -15,6 +15,17 @@
 namespace pricepipe::testing {
 namespace {
 
+// A request the client does not make, sent as it is.
+net::ApiRequest raw(std::string action, std::string method, std::string path) {
+  net::ApiRequest r;
+  r.service = "s3";
+  r.region = "us-east-1";
+  r.action = std::move(action);
+  r.method = std::move(method);
+  r.path = std::move(path);
+  return r;
+}
+
 struct S3 {
   S3() {
     graph::SessionOptions o;
@@ -33,13 +44,7 @@ struct S3 {
     };
     session = std::make_unique<graph::Session>(o);
     client = std::make_unique<net::S3Client>(session->fetcher(), "pricepipe-test", "us-east-1");
-    net::ApiRequest create;
-    create.service = "s3";
-    create.region = "us-east-1";
-    create.action = "CreateBucket";
-    create.method = "PUT";
-    create.path = "/pricepipe-test";
-    auto created = session->fetcher().call(create);
+    auto created = session->fetcher().call(raw("CreateBucket", "PUT", "/pricepipe-test"));
     EXPECT_TRUE(created.ok()) << created.error().describe();
   }
   Moto moto;
@@ -130,12 +135,7 @@ TEST(S3Client, AnObjectCarriesTheChecksumItWasPutWith) {
   const std::string body = random_bytes(1000, 4);
   ASSERT_TRUE(s3.client->put("sum", body).ok());
   // (moto stores the checksum but does not check it against the bytes; S3 answers BadDigest when they differ.)
-  net::ApiRequest head;
-  head.service = "s3";
-  head.region = "us-east-1";
-  head.action = "HeadObject";
-  head.method = "HEAD";
-  head.path = "/pricepipe-test/sum";
+  net::ApiRequest head = raw("HeadObject", "HEAD", "/pricepipe-test/sum");
   head.headers = {{"x-amz-checksum-mode", "ENABLED"}};
   auto answer = s3.session->fetcher().call(head);
   ASSERT_TRUE(answer.ok()) << answer.error().describe();
