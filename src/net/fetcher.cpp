@@ -382,6 +382,13 @@ void Fetcher::start(std::uint32_t stream, std::shared_ptr<const Paginator> sourc
 }
 
 Result<HttpResponse> Fetcher::call(ApiRequest request) {
+  if (impl_->options.cache != nullptr && impl_->options.cache->policy().offline) {
+    ErrorContext c;
+    c.service = request.service;
+    c.action = request.action;
+    return Error(ErrorCode::usage, "--offline sends nothing, and " + request.service + " " + request.action +
+                                       " cannot be answered from the cache", c);
+  }
   auto reply = std::make_shared<std::promise<Result<HttpResponse>>>();
   auto answer = reply->get_future();
   auto impl = impl_;

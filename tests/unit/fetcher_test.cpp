@@ -433,6 +433,28 @@ TEST(FetcherCache, ASecondRunIsServedFromTheCacheAndOfflineNamesWhatIsMissing) {
   EXPECT_NE(longer.errors.back()->message().find("page=4"), std::string::npos) << longer.errors.back()->message();
 }
 
+TEST(FetcherCache, OfflineACallSendsNothingAndSaysSo) {
+  std::atomic<int> calls{0};
+  CachePolicy offline;
+  offline.offline = true;
+  CachedHarness ch(
+      [&](const TinyRequest& r) {
+        ++calls;
+        return page_reply(r);
+      },
+      offline);
+  ApiRequest put;
+  put.service = "s3";
+  put.action = "PutObject";
+  put.method = "PUT";
+  put.path = "/bucket/key";
+  auto answer = ch.h.fetcher.call(put);
+  ASSERT_FALSE(answer.ok());
+  EXPECT_EQ(answer.error().code(), ErrorCode::usage);
+  EXPECT_NE(answer.error().message().find("--offline sends nothing"), std::string::npos) << answer.error().message();
+  EXPECT_EQ(calls.load(), 0);
+}
+
 TEST(FetcherCache, ThrottlingIsNeverCachedButNotFoundIs) {
   std::atomic<int> calls{0};
   CachedHarness ch([&](const TinyRequest& r) {
