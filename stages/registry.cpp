@@ -6,9 +6,9 @@
 
 #include "config/settings.h"
 #include "core/schema.h"
+#include "net/s3_client.h"
 #include "stages/sinks/destination.h"
 #include "stages/sinks/formatted_sink.h"
-#include "net/s3_client.h"
 #include "stages/sinks/snapshot_sink.h"
 #include "stages/sinks/snapshot_target.h"
 #include "stages/sources/ec2_describe_feed.h"
@@ -420,7 +420,8 @@ std::vector<StageType> build_types() {
       "manifest written last, schemas beside the data (docs/snapshot.md).",
       [](const SnapshotOptions& o, const LoweringContext& context) -> Lowered {
         SnapshotSinkOptions options;
-        options.dir = o.out;
+        const std::optional<net::S3Url> s3 = net::parse_s3_url(o.out);  // (validate() refused a bad s3:// URL)
+        if (!s3) options.dir = o.out;
         options.resume = o.resume;
         options.id = !o.id.empty() ? o.id : o.resume ? std::string() : snapshot_id_for(context.now);
         options.compression = *compression_from_name(o.compression);
@@ -431,12 +432,11 @@ std::vector<StageType> build_types() {
         append_rfc3339(started, Timestamp{context.now});
         options.started_at = started;
         options.options = {{"compression", o.compression}, {"part_size", o.part_size}, {"level", std::to_string(o.level)}};
-        const bool s3 = o.out.rfind("s3://", 0) == 0;
-        const std::string describe =
-            "snapshot " + (options.dir / (options.id.empty() ? "(the newest incomplete, resumed)" : options.id)).string();
+        const std::string id = options.id.empty() ? "(the newest incomplete, resumed)" : options.id;
+        const std::string describe = "snapshot " + (std::filesystem::path(o.out) / id).string();
         return SinkLowering{[options, s3](const SinkInputs& inputs) {
                               SnapshotSinkOptions with = options;
-                              if (s3) with.target = s3_target(*inputs.fetcher, options.dir.string(), inputs.region);
+                              if (s3) with.target = s3_target(*inputs.fetcher, *s3, inputs.region);
                               for (Dataset d : inputs.datasets) {
                                 if (std::find(with.datasets.begin(), with.datasets.end(), d) == with.datasets.end()) {
                                   with.datasets.push_back(d);
@@ -444,7 +444,7 @@ std::vector<StageType> build_types() {
                               }
                               return std::make_unique<SnapshotSink>(std::move(with));
                             },
-                            describe, s3};
+                            describe, s3.has_value()};
       }));
   return out;
 }

@@ -329,8 +329,7 @@ class Run {
   void write_to_sink(SinkRun& s, SinkMsgPtr m);
   Result<void> write_message(SinkRun& s, SinkMsg& m);
   void stop();
-  /// `version` is a source of the records of every producer reading `stream`
-  /// (catalogs read the advisor from what the planner kept of it).
+  /// `version` is a source of the records of every producer reading `stream`'s instance.
   void note_source(const StreamInfo& stream, const SourceVersion& version);
   void note_source(std::size_t producer, SourceVersion version);
   /// How the run ended for sink `i`'s inputs (what failed, what was read).
@@ -1013,12 +1012,7 @@ RunReport Run::go() {
 }
 
 void Run::note_source(const StreamInfo& stream, const SourceVersion& version) {
-  for (const auto& r : stream.subscribers) note_source(r.producer, version);
-  for (std::size_t p = 0; p < plan_.producers.size(); ++p) {
-    if (plan_.producers[p].kind == ProducerKind::catalog && plan_.producers[p].advisor.feed == stream.feed) {
-      note_source(p, version);
-    }
-  }
+  for (std::size_t p : planner_.readers_of(stream.instance)) note_source(p, version);
 }
 
 void Run::note_source(std::size_t producer, SourceVersion version) {
@@ -1048,7 +1042,7 @@ stages::RunEnd Run::end_for(std::size_t sink, const RunReport& report,
   for (const auto& o : outcomes) {
     if (!o.error) continue;
     for (std::size_t p : o.producers) {
-      if (!upstream[p] || plan_.producers[p].kind == ProducerKind::transform) continue;
+      if (!upstream[p]) continue;
       MissingInput m{plan_.producers[p].dataset, o.regional ? o.region : std::string(), o.feed, *o.error};
       const bool known = std::any_of(end.missing.begin(), end.missing.end(), [&](const MissingInput& x) {
         return x.dataset == m.dataset && x.region == m.region && x.source == m.source;
@@ -1056,7 +1050,7 @@ stages::RunEnd Run::end_for(std::size_t sink, const RunReport& report,
       if (!known) end.missing.push_back(std::move(m));
     }
   }
-  for (const auto& [p, v] : sources_) {
+  for (const auto& [p, v] : sources_) {  // (every writer has stopped: no lock needed)
     if (upstream[p] && std::find(end.sources.begin(), end.sources.end(), v) == end.sources.end()) end.sources.push_back(v);
   }
   // Files are read side by side: a fixed order for the manifest.

@@ -18,8 +18,9 @@
 // moves to a temporary file and its hold goes back, so the head leaf can
 // always get a credit. A slow first region costs disk, not memory or a
 // deadlock. A page read back from the file is written whole, as it was
-// prepared: a sink never sees its bytes cut at another place than a page's. `written()` counts the records (RecordBatch::rows) the sink has
-// taken, not those waiting: what a run reports it wrote.
+// prepared: a sink never sees its bytes cut at another place than a page's.
+// `written()` counts the records (RecordBatch::rows) the sink has taken, not
+// those waiting: what a run reports it wrote.
 #pragma once
 
 #include <cstdint>

@@ -442,6 +442,13 @@ void Planner::add_readers(std::size_t instance, std::vector<std::size_t>& produc
   for (std::size_t d : inst.dependents) add_readers(d, producers);
 }
 
+std::vector<std::size_t> Planner::readers_of(std::size_t instance) const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::size_t> producers;
+  add_readers(instance, producers);
+  return producers;
+}
+
 std::vector<Planner::StreamOutcome> Planner::outcomes() const {
   std::lock_guard lock(mutex_);
   std::vector<StreamOutcome> out;

@@ -130,6 +130,8 @@ class Planner {
     std::vector<std::size_t> producers;
   };
   std::vector<StreamOutcome> outcomes() const;
+  /// The producers whose records depend on `instance` (as StreamOutcome::producers).
+  std::vector<std::size_t> readers_of(std::size_t instance) const;
   /// An error that stopped the run whatever keep_going says (a region list that could not be read).
   std::optional<Error> fatal() const;
   bool stopped() const;

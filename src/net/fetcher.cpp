@@ -397,11 +397,7 @@ Result<HttpResponse> Fetcher::call(ApiRequest request) {
     Call call;
     call.request = std::move(*shared);
     call.reply = reply;
-    if (impl->cancelled) {
-      impl->fail(std::move(call), Error(ErrorCode::cancelled, "the run is stopping"));
-      return;
-    }
-    impl->pace(std::move(call));
+    impl->pace(std::move(call));  // (a cancelled fetcher fails it when it would be sent)
   });
   return answer.get();
 }

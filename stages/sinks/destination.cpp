@@ -18,6 +18,32 @@ Error io_error(const std::string& file, const std::string& what) {
   return Error(ErrorCode::io, what + ": " + std::strerror(errno), std::move(c));
 }
 
+Error io_error(const std::string& file, const std::string& what, const std::error_code& ec) {
+  ErrorContext c;
+  c.file = file;
+  return Error(ErrorCode::io, what + ": " + ec.message(), std::move(c));
+}
+
+Result<std::string> read_whole_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return io_error(path, "cannot open");
+  std::string out;
+  char buffer[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const Error error = io_error(path, "cannot read");
+      ::close(fd);
+      return error;
+    }
+    if (n == 0) break;
+    out.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
 Result<void> write_all(int fd, std::string_view bytes, const std::string& file) {
   const char* data = bytes.data();
   std::size_t left = bytes.size();

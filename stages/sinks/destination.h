@@ -9,6 +9,7 @@
 #pragma once
 
 #include <string>
+#include <system_error>
 #include <string_view>
 
 #include "core/error.h"
@@ -61,6 +62,11 @@ Result<void> write_file_atomically(const std::string& path, std::string_view byt
 
 /// An io Error naming `file`: `what`, then strerror(errno).
 Error io_error(const std::string& file, const std::string& what);
+/// The same for a std::filesystem error.
+Error io_error(const std::string& file, const std::string& what, const std::error_code& ec);
+
+/// The whole of `path`; an io Error when it cannot be opened or read.
+Result<std::string> read_whole_file(const std::string& path);
 
 /// Writes all of `bytes` to `fd`, naming `file` in errors.
 Result<void> write_all(int fd, std::string_view bytes, const std::string& file);

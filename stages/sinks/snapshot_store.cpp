@@ -1,7 +1,5 @@
 #include "stages/sinks/snapshot_store.h"
 
-#include <fcntl.h>
-#include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -32,25 +30,6 @@ Error bad_part(const std::string& file, std::int64_t line, const std::string& wh
   c.file = file;
   c.line = line;
   return Error(ErrorCode::malformed_response, what, std::move(c));
-}
-
-Result<std::string> read_whole(const fs::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return io_error(path.string(), "cannot open");
-  std::string out;
-  char buffer[1 << 16];
-  for (;;) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      ::close(fd);
-      return io_error(path.string(), "cannot read");
-    }
-    if (n == 0) break;
-    out.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return out;
 }
 
 // --- decompression, chunk by chunk -----------------------------------------
@@ -239,7 +218,7 @@ Result<SnapshotSummary> summarize_snapshot(const fs::path& path) {
   s.path = path;
   std::error_code ec;
   if (fs::exists(path / "manifest.json", ec)) {
-    auto text = read_whole(path / "manifest.json");
+    auto text = read_whole_file((path / "manifest.json").string());
     if (!text.ok()) return text.error();
     simdjson::dom::parser parser;
     simdjson::dom::element m;
@@ -284,7 +263,7 @@ Result<SnapshotSummary> summarize_snapshot(const fs::path& path) {
     }
     return s;
   }
-  if (auto text = read_whole(path / "_progress.ndjson"); text.ok()) {
+  if (auto text = read_whole_file((path / "_progress.ndjson").string()); text.ok()) {
     simdjson::dom::parser parser;
     std::string_view rest = *text;
     while (!rest.empty()) {
@@ -343,7 +322,7 @@ Result<VerifyReport> verify_snapshot(const fs::path& given) {
   report.snapshot = std::move(*summary);
   if (!report.snapshot.complete && !report.snapshot.partial) return report;
 
-  auto text = read_whole(path / "manifest.json");
+  auto text = read_whole_file((path / "manifest.json").string());
   if (!text.ok()) return text.error();
   simdjson::dom::parser parser;
   simdjson::dom::element m = parser.parse(*text);
@@ -377,7 +356,7 @@ Result<VerifyReport> verify_snapshot(const fs::path& given) {
       report.problem = bad_part(file, -1, "the part's path is not its dataset's and region's partition");
       return report;
     }
-    auto stored = read_whole(file);
+    auto stored = read_whole_file(file);
     if (!stored.ok()) {
       report.problem = stored.error();
       return report;
@@ -466,10 +445,7 @@ Result<std::vector<std::string>> prune_snapshots(const fs::path& dir, std::size_
     // The manifest goes first: a snapshot half removed reads as incomplete.
     fs::remove(s.path / "manifest.json", ec);
     fs::remove_all(s.path, ec);
-    if (ec) {
-      errno = ec.value();
-      return io_error(s.path.string(), "cannot remove the snapshot");
-    }
+    if (ec) return io_error(s.path.string(), "cannot remove the snapshot", ec);
     removed.push_back(s.id);
   }
   return removed;

@@ -5,10 +5,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <simdjson.h>
@@ -55,30 +53,22 @@ class DirectoryTarget final : public SnapshotTarget {
   Result<std::optional<std::string>> get(const std::string& name) override {
     std::error_code ec;
     if (!fs::exists(dir_ / name, ec)) return std::optional<std::string>();
-    std::ifstream in(dir_ / name, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    if (!in) return io_error(where(name), "cannot read");
-    return std::optional<std::string>(s.str());
+    auto text = read_whole_file(where(name));
+    if (!text.ok()) return text.error();
+    return std::optional<std::string>(std::move(text.value()));
   }
 
   Result<void> remove(const std::string& name) override {
     std::error_code ec;
     fs::remove(dir_ / name, ec);
-    if (ec) {
-      errno = ec.value();
-      return io_error(where(name), "cannot remove");
-    }
+    if (ec) return io_error(where(name), "cannot remove", ec);
     return sync_directory((dir_ / name).parent_path().string());
   }
 
   Result<void> begin_progress(const std::string& id) override {
     std::error_code ec;
     fs::create_directories(dir_ / id, ec);
-    if (ec) {
-      errno = ec.value();
-      return io_error(where(id), "cannot create the snapshot directory");
-    }
+    if (ec) return io_error(where(id), "cannot create the snapshot directory", ec);
     progress_ = where(id + "/_progress.ndjson");
     progress_fd_ = ::open(progress_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
     if (progress_fd_ < 0) return io_error(progress_, "cannot create the progress file");
@@ -301,12 +291,8 @@ class S3Target final : public SnapshotTarget {
 
 std::unique_ptr<SnapshotTarget> directory_target(fs::path dir) { return std::make_unique<DirectoryTarget>(std::move(dir)); }
 
-std::unique_ptr<SnapshotTarget> s3_target(net::Fetcher& fetcher, const std::string& out, const std::string& region) {
-  auto url = net::parse_s3_url(out);
-  if (!url) {
-    throw FatalError(ErrorCode::usage, "out: '" + out + "' is not s3://BUCKET[/PREFIX] with a valid bucket name");
-  }
-  return std::make_unique<S3Target>(fetcher, std::move(*url), region);
+std::unique_ptr<SnapshotTarget> s3_target(net::Fetcher& fetcher, net::S3Url url, const std::string& region) {
+  return std::make_unique<S3Target>(fetcher, std::move(url), region);
 }
 
 }  // namespace pricepipe::stages

@@ -27,6 +27,7 @@
 
 namespace pricepipe::net {
 class Fetcher;
+struct S3Url;
 }
 
 namespace pricepipe::stages {
@@ -74,7 +75,7 @@ class SnapshotTarget {
 };
 
 std::unique_ptr<SnapshotTarget> directory_target(std::filesystem::path dir);
-/// `out` is s3://BUCKET[/PREFIX]; requests go through `fetcher`, signed for `region`.
-std::unique_ptr<SnapshotTarget> s3_target(net::Fetcher& fetcher, const std::string& out, const std::string& region);
+/// The bucket and prefix of `url`; requests go through `fetcher`, signed for `region`.
+std::unique_ptr<SnapshotTarget> s3_target(net::Fetcher& fetcher, net::S3Url url, const std::string& region);
 
 }  // namespace pricepipe::stages
