@@ -64,7 +64,7 @@ int SnapshotCommand::run_reader() const {
                                   "size");
     for (const auto& s : *all) {
       out += fmt::format("{:<2}{:<26} {:<10} {:>6} {:>12} {:>10}\n", s.latest ? "*" : "", s.id,
-                         s.complete ? "complete" : s.partial ? "partial" : "incomplete", s.parts, s.rows, human_bytes(s.bytes));
+                         stages::name_of(s.state), s.parts, s.rows, human_bytes(s.bytes));
     }
     std::fwrite(out.data(), 1, out.size(), stdout);
     return 0;
@@ -82,14 +82,14 @@ int SnapshotCommand::run_reader() const {
     spdlog::error("snapshot {}: {}", s.path.string(), report->problem->describe());
     return static_cast<int>(exit_code_for(report->problem->code()));
   }
-  if (s.partial) {
+  if (s.state == stages::SnapshotState::partial) {
     spdlog::error("snapshot {} is partial: its {} parts are sound, and {} inputs are missing (resume it with "
                   "--resume):",
                   s.path.string(), report->parts_checked, s.missing.size());
     for (const auto& m : s.missing) spdlog::error("  missing: {}", m);
     return static_cast<int>(ExitCode::partial);
   }
-  if (!s.complete) {
+  if (s.state == stages::SnapshotState::incomplete) {
     spdlog::error("snapshot {} is incomplete: it has no manifest ({} parts, {} rows closed so far)", s.path.string(),
                   s.parts, s.rows);
     return static_cast<int>(ExitCode::partial);

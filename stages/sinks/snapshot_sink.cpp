@@ -16,6 +16,7 @@
 #include "core/sha256.h"
 #include "core/table_schema.h"
 #include "core/version.h"
+#include "stages/sinks/snapshot_store.h"
 #include "stages/sinks/snapshot_target.h"
 
 namespace pricepipe::stages {
@@ -216,12 +217,8 @@ SnapshotSink::SnapshotSink(SnapshotSinkOptions options) : options_(std::move(opt
     if (!text.ok()) throw FatalError(text.error());
     return std::move(text.value());
   };
-  simdjson::dom::parser parser;
   if (auto manifest = fetched("manifest.json")) {
-    simdjson::dom::element m;
-    bool complete = true;
-    if (parser.parse(*manifest).get(m) != simdjson::SUCCESS || m["complete"].get_bool().get(complete) ||
-        complete) {
+    if (manifest_state(*manifest) != SnapshotState::partial) {
       throw FatalError(ErrorCode::usage,
                        "snapshot " + root + " is complete already: give another --id, or none for a new snapshot");
     }
@@ -235,6 +232,7 @@ SnapshotSink::SnapshotSink(SnapshotSinkOptions options) : options_(std::move(opt
     return;  // a new snapshot
   }
   // Resuming: the snapshot keeps the options it was begun with.
+  simdjson::dom::parser parser;
   simdjson::dom::element header;
   std::string_view compression, started;
   std::uint64_t part_bytes = 0;

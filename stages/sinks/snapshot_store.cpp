@@ -212,6 +212,32 @@ fs::path latest_target(const fs::path& dir) {
 
 }  // namespace
 
+std::string_view name_of(SnapshotState state) {
+  switch (state) {
+    case SnapshotState::incomplete: return "incomplete";
+    case SnapshotState::partial: return "partial";
+    case SnapshotState::complete: return "complete";
+  }
+  return "incomplete";
+}
+
+namespace {
+
+SnapshotState state_of(simdjson::dom::element manifest) {
+  bool complete = true;
+  if (manifest["complete"].get_bool().get(complete) != simdjson::SUCCESS) complete = true;
+  return complete ? SnapshotState::complete : SnapshotState::partial;
+}
+
+}  // namespace
+
+std::optional<SnapshotState> manifest_state(std::string_view manifest) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element m;
+  if (parser.parse(manifest.data(), manifest.size()).get(m) != simdjson::SUCCESS) return std::nullopt;
+  return state_of(m);
+}
+
 Result<SnapshotSummary> summarize_snapshot(const fs::path& path) {
   SnapshotSummary s;
   s.id = path.filename().string();
@@ -225,10 +251,7 @@ Result<SnapshotSummary> summarize_snapshot(const fs::path& path) {
     if (parser.parse(*text).get(m) != simdjson::SUCCESS) {
       return bad_part((path / "manifest.json").string(), -1, "the manifest is not JSON");
     }
-    bool complete = true;  // a manifest says otherwise when inputs are missing
-    if (m["complete"].get_bool().get(complete) != simdjson::SUCCESS) complete = true;
-    s.complete = complete;
-    s.partial = !complete;
+    s.state = state_of(m);
     simdjson::dom::array missing;
     if (m["missing"].get_array().get(missing) == simdjson::SUCCESS) {
       for (simdjson::dom::element x : missing) {
@@ -298,7 +321,8 @@ Result<std::vector<SnapshotSummary>> list_snapshots(const fs::path& dir) {
     out.push_back(std::move(*s));
   }
   std::sort(out.begin(), out.end(), [](const SnapshotSummary& a, const SnapshotSummary& b) {
-    if (a.complete != b.complete) return a.complete;
+    const bool a_complete = a.state == SnapshotState::complete, b_complete = b.state == SnapshotState::complete;
+    if (a_complete != b_complete) return a_complete;
     if (a.started_at != b.started_at) return a.started_at < b.started_at;
     return a.id < b.id;
   });
@@ -320,7 +344,7 @@ Result<VerifyReport> verify_snapshot(const fs::path& given) {
   if (!summary.ok()) return summary.error();
   VerifyReport report;
   report.snapshot = std::move(*summary);
-  if (!report.snapshot.complete && !report.snapshot.partial) return report;
+  if (report.snapshot.state == SnapshotState::incomplete) return report;
 
   auto text = read_whole_file((path / "manifest.json").string());
   if (!text.ok()) return text.error();
@@ -433,7 +457,7 @@ Result<std::vector<std::string>> prune_snapshots(const fs::path& dir, std::size_
   if (!all.ok()) return all.error();
   std::vector<const SnapshotSummary*> complete;
   for (const auto& s : *all) {
-    if (s.complete) complete.push_back(&s);
+    if (s.state == SnapshotState::complete) complete.push_back(&s);
   }
   std::vector<std::string> removed;
   if (complete.size() <= keep) return removed;

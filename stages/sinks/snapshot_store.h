@@ -12,18 +12,27 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.h"
 
 namespace pricepipe::stages {
 
+/// incomplete: no manifest (stopped, or being written); partial: a manifest
+/// that lists inputs as missing (failed under --keep-going); complete: a
+/// manifest and nothing missing.
+enum class SnapshotState { incomplete, partial, complete };
+std::string_view name_of(SnapshotState state);
+
+/// The state a manifest's text declares (`"complete": false` is partial; a
+/// manifest without the field is complete); nullopt when it is not JSON.
+std::optional<SnapshotState> manifest_state(std::string_view manifest);
+
 struct SnapshotSummary {
   std::string id;
   std::filesystem::path path;
-  bool complete = false;    ///< it has its manifest, and nothing is missing
-  /// It has a manifest that lists inputs as missing (failed under --keep-going).
-  bool partial = false;
+  SnapshotState state = SnapshotState::incomplete;
   std::vector<std::string> missing;  ///< of a partial one: 'dataset region (source): error'
   bool latest = false;      ///< DIR/latest points at it
   std::string started_at;   ///< from the manifest; empty without one

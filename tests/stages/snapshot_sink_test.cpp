@@ -137,8 +137,7 @@ TEST(SnapshotSink, FailedInputsMakeAPartialManifestThatListsThemAndIsResumed) {
   auto report = verify_snapshot(root);
   ASSERT_TRUE(report.ok());
   EXPECT_FALSE(report->problem) << report->problem->describe();
-  EXPECT_FALSE(report->snapshot.complete);
-  EXPECT_TRUE(report->snapshot.partial);
+  EXPECT_EQ(report->snapshot.state, SnapshotState::partial);
   EXPECT_EQ(report->parts_checked, 1u);
   ASSERT_EQ(report->snapshot.missing.size(), 1u);
   EXPECT_NE(report->snapshot.missing[0].find("spot-prices us-east-1 (ec2 DescribeSpotPriceHistory)"), std::string::npos);
