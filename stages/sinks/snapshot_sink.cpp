@@ -91,8 +91,10 @@ std::string& scratch(std::size_t at_least) {
   return buffer;
 }
 
-std::string compress(std::string_view data, Compression c, int level) {
-  if (c == Compression::none) return std::string(data);
+// `data` compressed: a view of `data` itself (none) or of the thread's
+// scratch buffer, valid until the thread compresses again.
+std::string_view compress(std::string_view data, Compression c, int level) {
+  if (c == Compression::none) return data;
   if (c == Compression::zstd) {
     thread_local std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> ctx(ZSTD_createCCtx(), &ZSTD_freeCCtx);
     ZSTD_CCtx_reset(ctx.get(), ZSTD_reset_session_and_parameters);
@@ -101,7 +103,7 @@ std::string compress(std::string_view data, Compression c, int level) {
     std::string& out = scratch(ZSTD_compressBound(data.size()));
     const std::size_t n = ZSTD_compress2(ctx.get(), out.data(), out.size(), data.data(), data.size());
     if (ZSTD_isError(n)) throw FatalError(ErrorCode::internal, std::string("zstd: ") + ZSTD_getErrorName(n));
-    return std::string(out.data(), n);
+    return std::string_view(out.data(), n);
   }
   z_stream z{};
   if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
@@ -116,7 +118,7 @@ std::string compress(std::string_view data, Compression c, int level) {
   const std::size_t n = z.total_out;
   deflateEnd(&z);
   if (rc != Z_STREAM_END) throw FatalError(ErrorCode::internal, "zlib: deflate did not finish");
-  return std::string(out.data(), n);
+  return std::string_view(out.data(), n);
 }
 
 // What prepare hands write: per group, its region, rows, NDJSON bytes and
@@ -274,7 +276,7 @@ std::string SnapshotSink::prepare(const RecordBatch& batch) const {
   const std::string column = ",\"snapshot_id\":\"" + options_.id + "\"}\n";
   std::string out;
   for (const Group& g : rows_by_region(batch, column)) {
-    const std::string data = compress(g.ndjson, options_.compression, options_.level);
+    const std::string_view data = compress(g.ndjson, options_.compression, options_.level);
     put_u64(out, g.region.size());
     out += g.region;
     put_u64(out, g.rows);
