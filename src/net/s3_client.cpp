@@ -82,12 +82,12 @@ ApiRequest S3Client::request(std::string action, std::string method, const std::
   return r;
 }
 
-Result<void> S3Client::put(const std::string& key, std::string_view body) {
+Result<void> S3Client::put(const std::string& key, std::string body) {
   ApiRequest r = request("PutObject", "PUT", key, "");
   r.headers = {{"Content-Type", "application/octet-stream"},
                {"x-amz-sdk-checksum-algorithm", "SHA256"},
                {"x-amz-checksum-sha256", sha256_base64(body)}};
-  r.body = std::string(body);
+  r.body = std::move(body);
   auto answer = fetcher_.call(std::move(r));
   if (!answer.ok()) return about(answer.error(), bucket_, key);
   return {};
@@ -152,7 +152,7 @@ Result<std::string> S3Client::create_multipart(const std::string& key) {
 }
 
 Result<S3Part> S3Client::upload_part(const std::string& key, const std::string& upload_id, int number,
-                                     std::string_view body) {
+                                     std::string body) {
   ApiRequest r =
       request("UploadPart", "PUT", key, fmt::format("partNumber={}&uploadId={}", number, uri_encode(upload_id)));
   S3Part part;
@@ -162,7 +162,7 @@ Result<S3Part> S3Client::upload_part(const std::string& key, const std::string& 
   r.headers = {{"Content-Type", "application/octet-stream"},
                {"x-amz-sdk-checksum-algorithm", "SHA256"},
                {"x-amz-checksum-sha256", part.checksum_sha256}};
-  r.body = std::string(body);
+  r.body = std::move(body);
   auto answer = fetcher_.call(std::move(r));
   if (!answer.ok()) return about(answer.error(), bucket_, key);
   part.etag = etag_of(answer.value());

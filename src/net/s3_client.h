@@ -56,7 +56,8 @@ class S3Client {
 
   const std::string& bucket() const { return bucket_; }
 
-  Result<void> put(const std::string& key, std::string_view body);
+  /// (Bodies are taken by value: a caller done with its buffer moves it in.)
+  Result<void> put(const std::string& key, std::string body);
   /// Nullopt when there is no such key.
   Result<std::optional<std::string>> get(const std::string& key);
   Result<void> remove(const std::string& key);
@@ -65,7 +66,7 @@ class S3Client {
 
   /// The upload id.
   Result<std::string> create_multipart(const std::string& key);
-  Result<S3Part> upload_part(const std::string& key, const std::string& upload_id, int number, std::string_view body);
+  Result<S3Part> upload_part(const std::string& key, const std::string& upload_id, int number, std::string body);
   Result<void> complete_multipart(const std::string& key, const std::string& upload_id,
                                   const std::vector<S3Part>& parts);
   Result<void> abort_multipart(const std::string& key, const std::string& upload_id);

@@ -162,7 +162,7 @@ class S3Part final : public SnapshotTarget::Part {
       upload_id_.clear();
       return aborted;
     }
-    if (upload_id_.empty()) return client_.put(key_, buffer_);  // one PUT: small parts
+    if (upload_id_.empty()) return client_.put(key_, std::move(buffer_));  // one PUT: small parts
     if (!buffer_.empty() || parts_.empty()) {
       if (auto sent = send_buffer(); !sent.ok()) return sent;
     }
@@ -178,10 +178,10 @@ class S3Part final : public SnapshotTarget::Part {
       if (!id.ok()) return id.error();
       upload_id_ = id.value();
     }
-    auto part = client_.upload_part(key_, upload_id_, static_cast<int>(parts_.size()) + 1, buffer_);
+    auto part = client_.upload_part(key_, upload_id_, static_cast<int>(parts_.size()) + 1, std::move(buffer_));
+    buffer_.clear();  // (moved from: empty, or valid but unspecified)
     if (!part.ok()) return part.error();
     parts_.push_back(part.value());
-    buffer_.clear();
     return {};
   }
 
@@ -201,7 +201,9 @@ class S3Target final : public SnapshotTarget {
 
   std::unique_ptr<Part> open_part(const std::string& name) override { return std::make_unique<S3Part>(client_, key(name)); }
 
-  Result<void> put(const std::string& name, std::string_view bytes) override { return client_.put(key(name), bytes); }
+  Result<void> put(const std::string& name, std::string_view bytes) override {
+    return client_.put(key(name), std::string(bytes));
+  }
   Result<std::optional<std::string>> get(const std::string& name) override { return client_.get(key(name)); }
   Result<void> remove(const std::string& name) override { return client_.remove(key(name)); }
 
