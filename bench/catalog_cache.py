@@ -16,7 +16,6 @@ each warm run, so it parses and joins every cached answer again.
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -43,23 +42,32 @@ def start_fakeaws(work, synthetic):
         return proc, f"http://127.0.0.1:{f.read().strip()}", log
 
 
-def run(url, cache_dir, out_path):
+def env_for(url):
+    """pricepipe's environment against fakeaws at `url` (nothing inherited from AWS_* or PRICEPIPE_*)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PRICEPIPE_"))}
     env.update(AWS_ENDPOINT_URL=url, AWS_ACCESS_KEY_ID="AKIDFAKEAWS", AWS_SECRET_ACCESS_KEY="fakeaws-secret-key",
                AWS_EC2_METADATA_DISABLED="true", PRICEPIPE_PRICE_LIST_URL=url,
                PRICEPIPE_SPOT_ADVISOR_URL=url + "/spot-advisor-data.json")
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return env
+
+
+def timed(argv, env, stdout=subprocess.DEVNULL, summary_has=""):
+    """Wall, CPU and peak RSS of a command, and the last stderr line containing `summary_has`."""
     start = time.monotonic()
-    with open(out_path, "wb") as out:
-        proc = subprocess.Popen([PRICEPIPE, "--cache-dir", cache_dir, "stream", "catalog", "--regions", "all"],
-                                env=env, stdout=out, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.Popen(argv, env=env, stdout=stdout, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
     wall = time.monotonic() - start
     err = proc.stderr.read().decode()
     if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"pricepipe failed:\n{err}")
-    summary = [line for line in err.splitlines() if "catalog:" in line][-1]
+        sys.exit(f"{' '.join(argv)} failed:\n{err[-3000:]}")
+    summary = [line for line in err.strip().splitlines() if summary_has in line][-1]
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024, "summary": summary}
+
+
+def run(url, cache_dir, out_path):
+    with open(out_path, "wb") as out:
+        return timed([PRICEPIPE, "--cache-dir", cache_dir, "stream", "catalog", "--regions", "all"], env_for(url),
+                     stdout=out, summary_has="catalog:")
 
 
 def count_requests(log):

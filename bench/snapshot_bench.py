@@ -25,32 +25,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PRICEPIPE = os.environ.get("PRICEPIPE_BIN", os.path.join(ROOT, "build", "src", "cli", "pricepipe"))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
-from catalog_cache import start_fakeaws  # noqa: E402
-
-
-def env_for(url):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PRICEPIPE_"))}
-    env.update(AWS_ENDPOINT_URL=url, AWS_ACCESS_KEY_ID="AKIDFAKEAWS", AWS_SECRET_ACCESS_KEY="fakeaws-secret-key",
-               AWS_EC2_METADATA_DISABLED="true", PRICEPIPE_PRICE_LIST_URL=url,
-               PRICEPIPE_SPOT_ADVISOR_URL=url + "/spot-advisor-data.json")
-    return env
-
-
-def timed(argv, env, stdout=subprocess.DEVNULL):
-    start = time.monotonic()
-    proc = subprocess.Popen(argv, env=env, stdout=stdout, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.monotonic() - start
-    err = proc.stderr.read().decode()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"{' '.join(argv)} failed:\n{err[-3000:]}")
-    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024,
-            "summary": err.strip().splitlines()[-1]}
+from catalog_cache import env_for, start_fakeaws, timed  # noqa: E402
 
 
 def parts(snapshot):

@@ -13,26 +13,18 @@ Needs PRICEPIPE_BIN (the pricepipe binary) and a python3 with boto3 and moto 5.
 import json
 import math
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
-import urllib.error
-import urllib.request
 
 import boto3
+
+from servers import free_port, wait_until_answering
 
 BIN = os.environ.get("PRICEPIPE_BIN")
 REGIONS = ("us-east-1", "eu-west-1")
 DIFFS_SHOWN = 25
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def gib(mib):
@@ -240,19 +232,7 @@ class MotoInterop(unittest.TestCase):
 
     @classmethod
     def wait_for_moto(cls):
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if cls.moto.poll() is not None:
-                cls.log.seek(0)
-                raise RuntimeError(f"moto.server exited with {cls.moto.returncode}:\n{cls.log.read().decode()}")
-            try:
-                urllib.request.urlopen(cls.url + "/moto-api/", timeout=1).close()
-                return
-            except urllib.error.HTTPError:
-                return  # it answers
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError(f"moto.server did not answer on {cls.url} within 60 s")
+        wait_until_answering(cls.url + "/moto-api/", cls.moto, cls.log, "moto.server")
 
     def pricepipe(self, dataset, region):
         """The records pricepipe streams for one dataset and region."""

@@ -16,44 +16,21 @@ import hashlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
-import urllib.error
-import urllib.request
 
 import boto3
+
+from servers import free_port, wait_until_answering
 
 BIN = os.environ.get("PRICEPIPE_BIN")
 HERE = os.path.dirname(os.path.abspath(__file__))
 FAKEAWS = os.path.join(HERE, "..", "fakeaws", "fakeaws.py")
 BUCKET = "pricepipe-lake"
 WINDOW = ["--since", "2026-11-30T00:00:00Z", "--until", "2026-12-01T00:00:00Z"]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until_answering(url, process, log, what):
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            log.seek(0)
-            raise RuntimeError(f"{what} exited with {process.returncode}:\n{log.read().decode()}")
-        try:
-            urllib.request.urlopen(url, timeout=1).close()
-            return
-        except urllib.error.HTTPError:
-            return  # it answers
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{what} did not answer on {url} within 60 s")
 
 
 class SnapshotToS3(unittest.TestCase):
