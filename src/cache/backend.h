@@ -36,6 +36,7 @@ struct EntryMeta {
   long status = 200;     ///< HTTP status of the stored answer
   std::string request_id;
   bool negative = false; ///< an empty or not-found answer, kept for a short time
+  std::string pinned;    ///< clock-following parameters as sent (net::pinned_params); empty for most
 };
 
 struct Entry {

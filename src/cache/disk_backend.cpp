@@ -270,6 +270,7 @@ std::optional<Entry> DiskBackend::read_entry(const std::string& key) {
     else if (name == "dataset") e.meta.dataset = value;
     else if (name == "request_id") e.meta.request_id = value;
     else if (name == "summary") e.meta.summary = value;
+    else if (name == "pinned") e.meta.pinned = value;
   }
   if (e.key != key || e.blob.size() != 64) {
     spdlog::warn("cache: entry {} is damaged; dropped", path.string());
@@ -297,6 +298,7 @@ bool DiskBackend::write_entry(const Entry& e) {
   field("dataset", e.meta.dataset);
   field("request_id", e.meta.request_id);
   field("summary", e.meta.summary);
+  if (!e.meta.pinned.empty()) field("pinned", e.meta.pinned);
   std::string why;
   if (!write_atomically(root_ / "tmp", entry_path(e.key), text, why)) {
     warn_unwritable(why);

@@ -135,6 +135,8 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
     call.cache_key = cache_key(call.request, endpoint);
     if (auto answer = options.cache->lookup(call.cache_key)) {
       metrics.action(call.request.service, call.request.action).cache_hits.fetch_add(1);
+      // The answer is to the request as it was sent then: its next page is asked for alike.
+      pin_params(call.request, answer->entry.meta.pinned);
       answer_with(std::move(call), std::move(answer->response), answer->entry.stored_at);
       return false;
     }

@@ -23,6 +23,23 @@ bool form_body(const ApiRequest& r) {
   return type && type->find("x-www-form-urlencoded") != std::string_view::npos;
 }
 
+// Calls `fn(name, pair)` for each non-empty `name=value` pair of a form body.
+template <class Fn>
+void for_each_pair(std::string_view body, Fn&& fn) {
+  std::size_t start = 0;
+  while (start <= body.size()) {
+    auto amp = body.find('&', start);
+    if (amp == std::string_view::npos) amp = body.size();
+    const std::string_view pair = body.substr(start, amp - start);
+    if (!pair.empty()) fn(pair.substr(0, pair.find('=')), pair);
+    start = amp + 1;
+  }
+}
+
+bool overridden(const ApiRequest& r, std::string_view name) {
+  return std::any_of(r.key_overrides.begin(), r.key_overrides.end(), [&](const auto& o) { return o.first == name; });
+}
+
 }  // namespace
 
 CachePolicy CachePolicy::from(const config::CacheSettings& s) {
@@ -61,18 +78,13 @@ std::string canonical_request(const ApiRequest& r, std::string_view endpoint) {
     return out;
   }
   std::vector<std::string> pairs;
-  std::size_t start = 0;
-  while (start <= r.body.size()) {
-    auto amp = r.body.find('&', start);
-    if (amp == std::string::npos) amp = r.body.size();
-    std::string pair = r.body.substr(start, amp - start);
-    const std::string name = pair.substr(0, pair.find('='));
+  for_each_pair(r.body, [&](std::string_view name, std::string_view pair) {
+    std::string kept(pair);
     for (const auto& [param, value] : r.key_overrides) {
-      if (param == name) pair = name + "=" + value;
+      if (param == name) kept = param + "=" + value;
     }
-    if (!pair.empty()) pairs.push_back(std::move(pair));
-    start = amp + 1;
-  }
+    pairs.push_back(std::move(kept));
+  });
   std::sort(pairs.begin(), pairs.end());
   for (const auto& p : pairs) {
     out += p;
@@ -83,6 +95,30 @@ std::string canonical_request(const ApiRequest& r, std::string_view endpoint) {
 
 std::string cache_key(const ApiRequest& request, std::string_view endpoint) {
   return cache::sha256_hex(canonical_request(request, endpoint));
+}
+
+std::string pinned_params(const ApiRequest& r) {
+  std::string out;
+  if (r.key_overrides.empty() || !form_body(r)) return out;
+  for_each_pair(r.body, [&](std::string_view name, std::string_view pair) {
+    if (!overridden(r, name)) return;
+    if (!out.empty()) out += '&';
+    out += pair;
+  });
+  return out;
+}
+
+void pin_params(ApiRequest& r, std::string_view pinned) {
+  if (pinned.empty() || !form_body(r)) return;
+  std::map<std::string_view, std::string_view> sent;
+  for_each_pair(pinned, [&](std::string_view name, std::string_view pair) { sent[name] = pair; });
+  std::string body;
+  for_each_pair(r.body, [&](std::string_view name, std::string_view pair) {
+    auto it = overridden(r, name) ? sent.find(name) : sent.end();
+    if (!body.empty()) body += '&';
+    body += it == sent.end() ? pair : it->second;
+  });
+  r.body = std::move(body);
 }
 
 std::string describe_request(const ApiRequest& r) {
@@ -151,6 +187,7 @@ cache::EntryMeta RequestCache::meta_of(const ApiRequest& r, long status, const s
   m.request_id = request_id;
   m.negative = negative_answer(r, status, body);
   m.summary = describe_request(r);
+  m.pinned = pinned_params(r);
   return m;
 }
 

@@ -49,6 +49,13 @@ struct CachePolicy {
 /// so answers from a local endpoint never stand in for AWS's.
 std::string canonical_request(const ApiRequest& request, std::string_view endpoint = {});
 std::string cache_key(const ApiRequest& request, std::string_view endpoint = {});
+/// The clock-following parameters as sent (`StartTime=…&EndTime=…`), kept
+/// with the answer: a chain continued from a cached page then asks with the
+/// window its next-page token belongs to, not the window of this run.
+std::string pinned_params(const ApiRequest& request);
+/// Sets `request`'s clock-following parameters to `pinned` (pinned_params of
+/// the request a stored answer was given to).
+void pin_params(ApiRequest& request, std::string_view pinned);
 /// The request on one line, for people: URL, or service, action, region and parameters.
 std::string describe_request(const ApiRequest& request);
 /// The TTL class of a request: regions, zones, instance-types, offerings,

@@ -69,7 +69,7 @@ Ec2QuerySource::Ec2QuerySource(std::string action, std::string region,
   form_ = form_encode(all);
 }
 
-net::ApiRequest Ec2QuerySource::request_with_token(const std::string* token) const {
+net::ApiRequest Ec2QuerySource::first() const {
   net::ApiRequest r;
   r.service = "ec2";
   r.region = region_;
@@ -78,18 +78,20 @@ net::ApiRequest Ec2QuerySource::request_with_token(const std::string* token) con
   r.path = "/";
   r.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
   r.body = form_;
-  if (token != nullptr) r.body += "&NextToken=" + net::uri_encode(*token);
   r.key_overrides = key_overrides_;
   return r;
 }
 
-net::ApiRequest Ec2QuerySource::first() const { return request_with_token(nullptr); }
-
-std::optional<net::ApiRequest> Ec2QuerySource::next(const net::ApiRequest&, std::string_view body) const {
+std::optional<net::ApiRequest> Ec2QuerySource::next(const net::ApiRequest& answered, std::string_view body) const {
   if (!paginated_) return std::nullopt;
   auto token = scan_next_token(body);
   if (!token) return std::nullopt;
-  return request_with_token(&*token);
+  // The answered request with the new token: a token belongs to the window
+  // it was given for, which a cached page keeps (net::pin_params).
+  net::ApiRequest r = answered;
+  if (const auto at = r.body.find("&NextToken="); at != std::string::npos) r.body.resize(at);
+  r.body += "&NextToken=" + net::uri_encode(*token);
+  return r;
 }
 
 std::optional<std::string> Ec2QuerySource::scan_next_token(std::string_view body) {

@@ -45,7 +45,6 @@ class Ec2QuerySource : public net::Paginator {
   static std::optional<std::string> scan_next_token(std::string_view body);
 
  private:
-  net::ApiRequest request_with_token(const std::string* token) const;
 
   std::string action_;
   std::string region_;

@@ -298,6 +298,53 @@ TEST(Cache, EntriesExpireByTheirDatasetsTtl) {
   EXPECT_EQ(total(requests_by_action(fake)), 0);
 }
 
+// A run killed inside a chain leaves its first pages cached and not the
+// rest. The spot window follows the clock ("now"), so the rerun's window is a
+// later one; the pages still to fetch must ask with the window their token was
+// given for (fakeaws, like EC2, refuses a token for other parameters), and the
+// output is the first run's.
+TEST(Cache, AChainContinuedFromCachedPagesAsksWithTheirWindow) {
+  FakeAws fake;
+  TempDir cache;
+  const std::vector<std::string> run = {"stream", "spot-prices", "--regions", "us-east-1"};
+  const auto cold = pricepipe(fake, cache.str(), run);
+  ASSERT_EQ(cold.exit_code, 0) << cold.err;
+  simdjson::dom::parser parser;
+  std::string first_start;
+  int pages = 0;
+  for (simdjson::dom::element r : parser.parse(fake.requests()).get_array()) {
+    if (r["action"].get_string().value() != "DescribeSpotPriceHistory") continue;
+    ++pages;
+    if (r["params"]["NextToken"].error()) first_start = std::string(r["params"]["StartTime"].get_string().value());
+  }
+  ASSERT_GE(pages, 3) << "the test needs a chain of several pages";
+  ASSERT_FALSE(first_start.empty());
+  // Keep the chain's first page only.
+  int dropped = 0;
+  for (const auto& e : fs::recursive_directory_iterator(cache.path() / "v1" / "entries")) {
+    if (!e.is_regular_file()) continue;
+    std::ifstream in(e.path());
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (text.find("NextToken=") == std::string::npos) continue;
+    fs::remove(e.path());
+    ++dropped;
+  }
+  ASSERT_EQ(dropped, pages - 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // "now" moves on
+  fake.clear_requests();
+  const auto rerun = pricepipe(fake, cache.str(), run);
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
+  EXPECT_EQ(rerun.out, cold.out);
+  int continued = 0;
+  for (simdjson::dom::element r : parser.parse(fake.requests()).get_array()) {
+    if (r["action"].get_string().value() != "DescribeSpotPriceHistory") continue;
+    ++continued;
+    EXPECT_FALSE(r["params"]["NextToken"].error()) << "the cached first page was asked for again";
+    EXPECT_EQ(std::string(r["params"]["StartTime"].get_string().value()), first_start);
+  }
+  EXPECT_EQ(continued, pages - 1);
+}
+
 TEST(Cache, NotFoundAndEmptyAnswersAreKeptBriefly) {
   FakeAws fake = small_world();
   TempDir cache;
