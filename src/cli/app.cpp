@@ -54,6 +54,7 @@ int run(int argc, char** argv) {
   StreamCommand stream(app, "stream", "Stream one dataset as NDJSON on stdout.");
   RunCommand run_command(app);
   SnapshotCommand snapshot(app);
+  LoadCommand load(app);
   ExplainCommand explain(app);
   CacheCommand cache_command(app);
   SchemaCommand schema(app);
@@ -77,6 +78,7 @@ int run(int argc, char** argv) {
   if (snapshot.selected()) {
     return snapshot.reads_snapshots() ? snapshot.run_reader() : run_pipeline(snapshot.spec(), settings, "snapshot");
   }
+  if (load.selected()) return load.run();
   if (explain.selected()) return explain.run(settings);
   if (cache_command.selected()) return cache_command.run(settings.cache);
   if (schema.selected()) return schema.run();

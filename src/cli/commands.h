@@ -66,6 +66,21 @@ class SnapshotCommand {
   FlagValues pipeline_;
 };
 
+/// `load SNAPSHOT --to URL [--datasets LIST]`: a snapshot into a warehouse
+/// (stages/sinks/load_sink.h), all or nothing; docs/warehouse.md.
+class LoadCommand {
+ public:
+  explicit LoadCommand(CLI::App& parent);
+  bool selected() const { return cmd_->parsed(); }
+  int run() const;
+
+ private:
+  CLI::App* cmd_;
+  std::string snapshot_;
+  std::string to_;
+  std::vector<std::string> datasets_{"all"};
+};
+
 /// `run FILE.yaml`: a pipeline file.
 class RunCommand {
  public:

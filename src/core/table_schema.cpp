@@ -18,6 +18,7 @@ constexpr std::array kDialects = {
     DialectInfo{SchemaDialect::clickhouse, "clickhouse", "clickhouse.sql"},
     DialectInfo{SchemaDialect::snowflake, "snowflake", "snowflake.sql"},
     DialectInfo{SchemaDialect::duckdb, "duckdb", "duckdb.sql"},
+    DialectInfo{SchemaDialect::sqlite, "sqlite", "sqlite.sql"},
 };
 
 // The fields of a price object, as core/schema.cpp writes them (all nullable).
@@ -184,13 +185,28 @@ std::string bigquery_schema(const std::vector<FieldInfo>& fields) {
 // ---------------------------------------------------------------------------
 // CREATE TABLE statements.
 
+// SQLite: its storage classes; times are RFC 3339 text (its date functions
+// read them), lists, maps and prices JSON text (its JSON functions read them).
+std::string_view sqlite_type(FieldType type) {
+  switch (type) {
+    case FieldType::integer:
+    case FieldType::boolean: return "INTEGER";
+    case FieldType::number: return "REAL";
+    default: return "TEXT";
+  }
+}
+
+}  // namespace
+
 std::string sql_type(SchemaDialect dialect, FieldType type) {
   using D = SchemaDialect;
+  if (dialect == D::sqlite) return std::string(sqlite_type(type));
   const auto pick = [dialect](std::string_view pg, std::string_view ch, std::string_view sf, std::string_view duck) {
     switch (dialect) {
       case D::postgresql: return std::string(pg);
       case D::clickhouse: return std::string(ch);
       case D::snowflake: return std::string(sf);
+      case D::sqlite: return std::string();
       default: return std::string(duck);
     }
   };
@@ -218,6 +234,8 @@ std::string sql_type(SchemaDialect dialect, FieldType type) {
   return "text";
 }
 
+namespace {
+
 std::string quoted(SchemaDialect dialect, std::string_view name) {
   switch (dialect) {
     case SchemaDialect::clickhouse: return fmt::format("`{}`", name);
@@ -235,13 +253,15 @@ bool composite(FieldType type) {
          type == FieldType::price;
 }
 
-std::string create_table(Dataset dataset, SchemaDialect dialect, const std::vector<FieldInfo>& fields) {
-  const std::string table = table_name(dataset);
+}  // namespace
+
+std::string create_table(Dataset dataset, SchemaDialect dialect, const std::vector<FieldInfo>& fields,
+                         std::string_view table, const std::vector<std::string_view>& key, std::string_view verb) {
   std::string out = fmt::format("-- {}: {}\n", info(dataset).name, info(dataset).summary);
   if (dialect == SchemaDialect::clickhouse) {
     out += "-- Timestamps are RFC 3339 (2026-12-01T06:00:00Z): load with date_time_input_format = 'best_effort'.\n";
   }
-  out += fmt::format("CREATE TABLE {} (\n", quoted(dialect, table));
+  out += fmt::format("{} {} (\n", verb, quoted(dialect, table));
   for (std::size_t i = 0; i < fields.size(); ++i) {
     const auto& f = fields[i];
     std::string type = sql_type(dialect, f.type);
@@ -251,24 +271,21 @@ std::string create_table(Dataset dataset, SchemaDialect dialect, const std::vect
     } else if (!f.nullable) {
       constraint = " NOT NULL";
     }
-    out += fmt::format("  {} {}{}{}\n", quoted(dialect, f.name), type, constraint, i + 1 < fields.size() ? "," : "");
+    out += fmt::format("  {} {}{}{}\n", quoted(dialect, f.name), type, constraint,
+                       i + 1 < fields.size() || dialect != SchemaDialect::clickhouse ? "," : "");
   }
-  out += ")";
+  std::vector<std::string> keys;
+  for (std::string_view k : key) keys.push_back(quoted(dialect, k));
   if (dialect == SchemaDialect::clickhouse) {
-    // Sorted by the keys rows are looked up by, those the table has and never null.
-    std::vector<std::string> keys;
-    for (std::string_view key : {"snapshot_id", "region", "instance_type", "zone", "timestamp"}) {
-      const auto it = std::find_if(fields.begin(), fields.end(), [&](const FieldInfo& f) { return f.name == key; });
-      if (it != fields.end() && !it->nullable) keys.push_back(quoted(dialect, key));
-    }
-    out += keys.empty() ? std::string("\nENGINE = MergeTree\nORDER BY tuple()")
-                        : fmt::format("\nENGINE = MergeTree\nORDER BY ({})", fmt::join(keys, ", "));
+    out += fmt::format(")\nENGINE = MergeTree\nORDER BY ({})", fmt::join(keys, ", "));
+  } else {
+    out += fmt::format("  PRIMARY KEY ({})\n)", fmt::join(keys, ", "));
   }
   out += ";\n";
   return out;
 }
 
-}  // namespace
+std::string quote_name(SchemaDialect dialect, std::string_view name) { return quoted(dialect, name); }
 
 std::span<const DialectInfo> all_dialects() { return kDialects; }
 
@@ -286,6 +303,34 @@ std::vector<FieldInfo> fields_of(Dataset dataset) {
   });
 }
 
+std::vector<std::string_view> key_columns(Dataset dataset) {
+  switch (dataset) {
+    case Dataset::regions: return {"region"};
+    case Dataset::availability_zones: return {"region", "zone"};
+    case Dataset::instance_types:
+    case Dataset::catalog: return {"region", "instance_type"};
+    case Dataset::instance_type_offerings: return {"region", "instance_type", "zone"};
+    case Dataset::on_demand_prices: return {"region", "rate_code"};
+    case Dataset::reserved_prices: return {"region", "sku", "offer_term_code"};
+    case Dataset::savings_plans_rates: return {"region", "plan_sku", "rate_code"};
+    case Dataset::spot_prices: return {"region", "zone", "instance_type", "product_description", "timestamp"};
+    case Dataset::spot_advisor: return {"region", "operating_system", "instance_type"};
+  }
+  return {"region"};
+}
+
+std::optional<HistorySpec> history_of(Dataset dataset) {
+  switch (dataset) {
+    case Dataset::on_demand_prices: return HistorySpec{{"region", "rate_code"}, {"price_per_hour", "currency"}, {}};
+    case Dataset::reserved_prices:
+      return HistorySpec{{"region", "sku", "offer_term_code"}, {"upfront_fee", "hourly", "currency"}, {}};
+    case Dataset::savings_plans_rates: return HistorySpec{{"region", "plan_sku", "rate_code"}, {"rate", "currency"}, {}};
+    case Dataset::spot_prices:
+      return HistorySpec{{"region", "zone", "instance_type", "product_description"}, {"price"}, "timestamp"};
+    default: return std::nullopt;
+  }
+}
+
 std::string table_name(Dataset dataset) {
   std::string name(info(dataset).name);
   std::replace(name.begin(), name.end(), '-', '_');
@@ -297,7 +342,7 @@ std::string table_schema(Dataset dataset, SchemaDialect dialect, bool snapshot_i
   switch (dialect) {
     case SchemaDialect::json_schema: return json_schema(dataset, fields);
     case SchemaDialect::bigquery: return bigquery_schema(fields);
-    default: return create_table(dataset, dialect, fields);
+    default: return create_table(dataset, dialect, fields, table_name(dataset), key_columns(dataset));
   }
 }
 

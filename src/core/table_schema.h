@@ -1,7 +1,8 @@
 // Table schemas of every dataset, generated from the records' one field
 // declaration (core/schema.h): a JSON Schema of an NDJSON line, a BigQuery
 // schema file, and CREATE TABLE statements for PostgreSQL, ClickHouse,
-// Snowflake and DuckDB. A snapshot writes them beside its data
+// Snowflake, DuckDB and SQLite, each with the dataset's key (a primary key;
+// ClickHouse's sorting key). A snapshot writes them beside its data
 // (`ID/_schema/`); `pricepipe schema DATASET --format DIALECT` prints one.
 //
 // Types keep numbers numbers and times timestamps: integer → 64-bit
@@ -23,7 +24,7 @@
 
 namespace pricepipe {
 
-enum class SchemaDialect { json_schema, bigquery, postgresql, clickhouse, snowflake, duckdb };
+enum class SchemaDialect { json_schema, bigquery, postgresql, clickhouse, snowflake, duckdb, sqlite };
 
 struct DialectInfo {
   SchemaDialect id;
@@ -44,6 +45,35 @@ inline constexpr FieldInfo kSnapshotIdField{"snapshot_id", FieldType::string, fa
 
 /// The table a dataset loads into: its name with `_` for `-` (`instance_types`).
 std::string table_name(Dataset dataset);
+
+/// The columns that name one row of `dataset` in a region (never null): the
+/// primary key of its table, which holds one snapshot per region.
+std::vector<std::string_view> key_columns(Dataset dataset);
+
+/// How a price dataset's history is kept (docs/warehouse.md): a price is
+/// named by `identity` and is what `values` say; a row of the history opens
+/// when a price is first seen and closes when its values change or it is
+/// gone. Only the latest row per identity (by `latest_by`, when set) of a
+/// load counts.
+struct HistorySpec {
+  std::vector<std::string_view> identity;
+  std::vector<std::string_view> values;
+  std::string_view latest_by;
+};
+/// nullopt for datasets without a history (everything but prices).
+std::optional<HistorySpec> history_of(Dataset dataset);
+
+/// CREATE TABLE (or `verb`: `CREATE TABLE IF NOT EXISTS`) `table` of
+/// `fields` with `key` as its primary (ClickHouse: sorting) key: what
+/// table_schema writes, for other tables of a dataset's rows (a load's
+/// staging table, a price history).
+std::string create_table(Dataset dataset, SchemaDialect dialect, const std::vector<FieldInfo>& fields,
+                         std::string_view table, const std::vector<std::string_view>& key,
+                         std::string_view verb = "CREATE TABLE");
+/// The column type of `type` in `dialect` (a SQL dialect).
+std::string sql_type(SchemaDialect dialect, FieldType type);
+/// `name` quoted as `dialect` quotes identifiers.
+std::string quote_name(SchemaDialect dialect, std::string_view name);
 
 /// `dataset`'s schema in `dialect`; with `snapshot_id`, as snapshot rows are
 /// (kSnapshotIdField last). Ends with a newline.

@@ -329,120 +329,162 @@ Result<std::vector<SnapshotSummary>> list_snapshots(const fs::path& dir) {
   return out;
 }
 
-Result<VerifyReport> verify_snapshot(const fs::path& given) {
-  std::error_code ec;
-  fs::path path = given;
-  if (!is_snapshot(path)) {
-    const fs::path latest = latest_target(path);
-    if (latest.empty()) {
-      errno = ENOENT;
-      return io_error(path.string(), "neither a snapshot nor a directory with a latest snapshot");
-    }
-    path = path / latest;
+namespace {
+
+// DIR/ID as given, or DIR's latest.
+Result<fs::path> resolve_snapshot(const fs::path& given) {
+  if (is_snapshot(given)) return given;
+  const fs::path latest = latest_target(given);
+  if (latest.empty()) {
+    errno = ENOENT;
+    return io_error(given.string(), "neither a snapshot nor a directory with a latest snapshot");
   }
-  auto summary = summarize_snapshot(path);
+  return given / latest;
+}
+
+}  // namespace
+
+Result<Manifest> read_manifest(const fs::path& given) {
+  auto path = resolve_snapshot(given);
+  if (!path.ok()) return path.error();
+  Manifest out;
+  out.path = *path;
+  const std::string file = (*path / "manifest.json").string();
+  std::error_code ec;
+  if (!fs::exists(file, ec)) {
+    return Error(ErrorCode::usage, fmt::format("{} is incomplete: it has no manifest.json (stopped, or still being "
+                                               "written; `snapshot --resume` completes it)",
+                                               path->string()));
+  }
+  auto summary = summarize_snapshot(*path);
+  if (!summary.ok()) return summary.error();
+  out.id = summary->id;
+  out.started_at = summary->started_at;
+  out.state = summary->state;
+  out.missing = summary->missing;
+  auto text = read_whole_file(file);
+  if (!text.ok()) return text.error();
+  out.sha256 = sha256_hex(*text);
+  simdjson::dom::parser parser;
+  simdjson::dom::element m = parser.parse(*text);  // summarize_snapshot parsed it
+  std::string_view id;
+  if (m["snapshot_id"].get_string().get(id) != simdjson::SUCCESS || id != out.id) {
+    return bad_part(file, -1, fmt::format("the manifest names snapshot '{}', not its directory's '{}'", id, out.id));
+  }
+  simdjson::dom::array parts;
+  if (m["parts"].get_array().get(parts) != simdjson::SUCCESS) return bad_part(file, -1, "the manifest has no parts list");
+  for (simdjson::dom::element p : parts) {
+    std::string_view rel, dataset_name, region, sha;
+    ManifestPart part;
+    if (p["path"].get_string().get(rel) || p["dataset"].get_string().get(dataset_name) ||
+        p["region"].get_string().get(region) || p["sha256"].get_string().get(sha) ||
+        p["rows"].get_uint64().get(part.rows) || p["bytes"].get_uint64().get(part.bytes)) {
+      return bad_part(file, -1, "a part of the manifest lacks a field");
+    }
+    const auto dataset = dataset_from_name(dataset_name);
+    const std::string expected_dir = fmt::format("dataset={}/region={}/", dataset_name, region);
+    if (!dataset || rel.substr(0, expected_dir.size()) != expected_dir) {
+      return bad_part((*path / std::string(rel)).string(), -1, "the part's path is not its dataset's and region's partition");
+    }
+    part.path = rel;
+    part.dataset = *dataset;
+    part.region = region;
+    part.sha256 = sha;
+    out.parts.push_back(std::move(part));
+  }
+  return out;
+}
+
+Result<void> read_part(const Manifest& manifest, const ManifestPart& part,
+                       const std::function<bool(std::string_view lines, std::string& why)>& take) {
+  const std::string file = (manifest.path / part.path).string();
+  auto stored = read_whole_file(file);
+  if (!stored.ok()) return stored.error();
+  if (stored->size() != part.bytes) {
+    return bad_part(file, -1, fmt::format("{} bytes where the manifest says {}", stored->size(), part.bytes));
+  }
+  if (sha256_hex(*stored) != part.sha256) return bad_part(file, -1, "its SHA-256 is not the manifest's");
+  std::string carry;  // a line split between two decompressed chunks
+  std::string why;
+  auto whole_lines = [&](std::string_view chunk) {
+    if (!carry.empty()) {
+      const auto first = chunk.find('\n');
+      if (first == std::string_view::npos) {
+        carry.append(chunk);
+        return true;
+      }
+      carry.append(chunk.substr(0, first + 1));
+      chunk.remove_prefix(first + 1);
+      const bool go_on = take(carry, why);
+      carry.clear();
+      if (!go_on) return false;
+    }
+    const auto last = chunk.rfind('\n');
+    if (last != std::string_view::npos && !take(chunk.substr(0, last + 1), why)) return false;
+    carry.append(last == std::string_view::npos ? chunk : chunk.substr(last + 1));
+    return true;
+  };
+  std::string damaged;
+  if (!decompress(*stored, extension_of(part.path), whole_lines, damaged)) {
+    return bad_part(file, -1, why.empty() ? damaged : why);
+  }
+  if (!carry.empty()) return bad_part(file, -1, "the last line has no newline");
+  return {};
+}
+
+Result<VerifyReport> verify_snapshot(const fs::path& given) {
+  auto path = resolve_snapshot(given);
+  if (!path.ok()) return path.error();
+  auto summary = summarize_snapshot(*path);
   if (!summary.ok()) return summary.error();
   VerifyReport report;
   report.snapshot = std::move(*summary);
   if (report.snapshot.state == SnapshotState::incomplete) return report;
-
-  auto text = read_whole_file((path / "manifest.json").string());
-  if (!text.ok()) return text.error();
-  simdjson::dom::parser parser;
-  simdjson::dom::element m = parser.parse(*text);
-  std::string_view id;
-  if (m["snapshot_id"].get_string().get(id) != simdjson::SUCCESS || id != report.snapshot.id) {
-    report.problem = bad_part((path / "manifest.json").string(), -1,
-                              fmt::format("the manifest names snapshot '{}', not its directory's '{}'", id,
-                                          report.snapshot.id));
+  auto manifest = read_manifest(*path);
+  if (!manifest.ok()) {
+    report.problem = manifest.error();
     return report;
   }
   std::set<std::string> listed;
-  simdjson::dom::array parts;
-  if (m["parts"].get_array().get(parts) != simdjson::SUCCESS) {
-    report.problem = bad_part((path / "manifest.json").string(), -1, "the manifest has no parts list");
-    return report;
-  }
-  for (simdjson::dom::element p : parts) {
-    std::string_view rel, dataset_name, region, sha;
-    std::uint64_t rows = 0, bytes = 0;
-    if (p["path"].get_string().get(rel) || p["dataset"].get_string().get(dataset_name) ||
-        p["region"].get_string().get(region) || p["sha256"].get_string().get(sha) || p["rows"].get_uint64().get(rows) ||
-        p["bytes"].get_uint64().get(bytes)) {
-      report.problem = bad_part((path / "manifest.json").string(), -1, "a part of the manifest lacks a field");
-      return report;
-    }
-    const std::string file = (path / std::string(rel)).string();
-    listed.insert(std::string(rel));
-    const auto dataset = dataset_from_name(dataset_name);
-    const std::string expected_dir = fmt::format("dataset={}/region={}/", dataset_name, region);
-    if (!dataset || std::string_view(rel).substr(0, expected_dir.size()) != expected_dir) {
-      report.problem = bad_part(file, -1, "the part's path is not its dataset's and region's partition");
-      return report;
-    }
-    auto stored = read_whole_file(file);
-    if (!stored.ok()) {
-      report.problem = stored.error();
-      return report;
-    }
-    if (stored->size() != bytes) {
-      report.problem = bad_part(file, -1, fmt::format("{} bytes where the manifest says {}", stored->size(), bytes));
-      return report;
-    }
-    if (sha256_hex(*stored) != sha) {
-      report.problem = bad_part(file, -1, "its SHA-256 is not the manifest's");
-      return report;
-    }
+  for (const ManifestPart& part : manifest->parts) {
+    listed.insert(part.path);
     // Every line a row of the dataset, counted.
-    RowChecker checker(*dataset, std::string(region), report.snapshot.id);
-    std::string carry;
+    RowChecker checker(part.dataset, part.region, report.snapshot.id);
     std::uint64_t line = 0;
-    std::string why;
-    auto take = [&](std::string_view chunk) {
-      std::size_t at = 0;
-      while (at < chunk.size()) {
-        const auto end = chunk.find('\n', at);
-        if (end == std::string_view::npos) {
-          carry.append(chunk.substr(at));
-          break;
-        }
-        std::string_view row = chunk.substr(at, end - at);
-        if (!carry.empty()) {
-          carry.append(row);
-          row = carry;
-        }
+    bool bad_row = false;
+    auto check = [&](std::string_view lines, std::string& why) {
+      for (std::size_t at = 0; at < lines.size();) {
+        const auto end = lines.find('\n', at);
         ++line;
-        if (auto problem = checker.check(row); !problem.empty()) {
+        if (auto problem = checker.check(lines.substr(at, end - at)); !problem.empty()) {
           why = problem;
+          bad_row = true;
           return false;
         }
-        carry.clear();
         at = end + 1;
       }
       return true;
     };
-    std::string damaged;
-    if (!decompress(*stored, extension_of(std::string(rel)), take, damaged)) {
-      report.problem = why.empty() ? bad_part(file, -1, damaged) : bad_part(file, static_cast<std::int64_t>(line), why);
+    if (auto read = read_part(*manifest, part, check); !read.ok()) {
+      report.problem = read.error();
+      if (bad_row) report.problem->context().line = static_cast<std::int64_t>(line);  // named by its line
       return report;
     }
-    if (!carry.empty()) {
-      report.problem = bad_part(file, static_cast<std::int64_t>(line + 1), "the last line has no newline");
-      return report;
-    }
-    if (line != rows) {
-      report.problem = bad_part(file, -1, fmt::format("{} rows where the manifest says {}", line, rows));
+    if (line != part.rows) {
+      report.problem = bad_part((manifest->path / part.path).string(), -1,
+                                fmt::format("{} rows where the manifest says {}", line, part.rows));
       return report;
     }
     ++report.parts_checked;
-    report.rows_checked += rows;
-    report.bytes_checked += bytes;
+    report.rows_checked += part.rows;
+    report.bytes_checked += part.bytes;
   }
   // Nothing else among the parts: no stray, staged or foreign file.
-  for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::recursive_directory_iterator();
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(*path, ec); !ec && it != fs::recursive_directory_iterator();
        it.increment(ec)) {
     if (!it->is_regular_file()) continue;
-    const std::string rel = fs::relative(it->path(), path).string();
+    const std::string rel = fs::relative(it->path(), *path).string();
     if (rel.rfind("dataset=", 0) != 0) continue;
     if (!listed.count(rel)) {
       report.problem = bad_part(it->path().string(), -1, "a file among the parts that the manifest does not list");

@@ -10,11 +10,13 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/dataset.h"
 #include "core/error.h"
 
 namespace pricepipe::stages {
@@ -49,6 +51,38 @@ Result<SnapshotSummary> summarize_snapshot(const std::filesystem::path& path);
 /// first: complete ones by start time, then the others (partial or
 /// incomplete) by id.
 Result<std::vector<SnapshotSummary>> list_snapshots(const std::filesystem::path& dir);
+
+/// A part as its snapshot's manifest lists it.
+struct ManifestPart {
+  std::string path;  ///< relative to the snapshot: dataset=NAME/region=CODE/part-NNNNN.ndjson.zst
+  Dataset dataset = Dataset::regions;
+  std::string region;
+  std::uint64_t rows = 0, bytes = 0;
+  std::string sha256;
+};
+
+/// What a snapshot's manifest says, for the readers that load or compare it.
+struct Manifest {
+  std::filesystem::path path;  ///< DIR/ID
+  std::string id;
+  std::string started_at;      ///< RFC 3339
+  SnapshotState state = SnapshotState::complete;  ///< complete or partial
+  std::vector<std::string> missing;               ///< of a partial one, as SnapshotSummary says them
+  std::vector<ManifestPart> parts;
+  std::string sha256;          ///< of manifest.json as written
+};
+
+/// The manifest of `path` (DIR/ID, or DIR for its latest). A snapshot
+/// without one is incomplete: an error saying so (ErrorCode::usage: nothing
+/// of it may be read as data), as is a manifest that is not one (naming it).
+Result<Manifest> read_manifest(const std::filesystem::path& path);
+
+/// Reads `part` of `manifest`: checks its size and SHA-256 against the
+/// manifest, decompresses it and hands `take` its rows in chunks of whole
+/// lines (each ending in '\n'), in order; `take` returns false to stop. An
+/// error names the file (and, from `take`'s `why`, the line).
+Result<void> read_part(const Manifest& manifest, const ManifestPart& part,
+                       const std::function<bool(std::string_view lines, std::string& why)>& take);
 
 struct VerifyReport {
   SnapshotSummary snapshot;

@@ -201,7 +201,8 @@ TEST(Snapshot, EveryDatasetOfEveryRegionWithAManifestThePartsBearOut) {
     // Its schemas, as `pricepipe schema` prints them.
     for (const auto& [file, format] : std::map<std::string, std::string>{
              {"schema.json", "json-schema"}, {"bigquery.json", "bigquery"}, {"postgresql.sql", "postgresql"},
-             {"clickhouse.sql", "clickhouse"}, {"snowflake.sql", "snowflake"}, {"duckdb.sql", "duckdb"}}) {
+             {"clickhouse.sql", "clickhouse"}, {"snowflake.sql", "snowflake"}, {"duckdb.sql", "duckdb"},
+             {"sqlite.sql", "sqlite"}}) {
       const auto schema = fake.pricepipe({"schema", name, "--format", format, "--snapshot"});
       EXPECT_EQ(read_file(root / "_schema" / name / file), schema.out) << file;
     }

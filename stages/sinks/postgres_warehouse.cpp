@@ -1,0 +1,213 @@
+// PostgreSQL through libpq: one transaction per load, rows streamed with
+// COPY … FROM STDIN in text format into the dataset's temporary staging
+// table (one COPY open at a time; it ends when rows of another dataset come).
+//
+// COPY text: columns separated by tabs, rows by newlines, null as \N, and
+// backslash, tab, newline and carriage return escaped with a backslash.
+// Lists are array literals ({"a","b"}: elements quoted, `"` and `\` escaped
+// inside them), maps and prices JSON text for jsonb.
+#include <libpq-fe.h>
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "stages/sinks/sql_warehouse.h"
+
+namespace pricepipe::stages {
+
+namespace {
+
+void copy_escape(std::string& out, std::string_view text) {
+  for (char c : text) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      default: out += c;
+    }
+  }
+}
+
+// An array element of a text[] literal, quoted.
+void array_element(std::string& literal, std::string_view text) {
+  literal += '"';
+  for (char c : text) {
+    if (c == '"' || c == '\\') literal += '\\';
+    literal += c;
+  }
+  literal += '"';
+}
+
+template <class T>
+void number(std::string& out, T value) {
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, value);
+  out.append(buf, r.ptr);
+}
+
+class PostgresWarehouse final : public SqlWarehouse {
+ public:
+  PostgresWarehouse(PGconn* conn, std::string url)
+      : SqlWarehouse(SchemaDialect::postgresql), conn_(conn), described_(redact_url(url)) {}
+  ~PostgresWarehouse() override {
+    if (copying_) PQputCopyEnd(conn_, "load abandoned");
+    copying_.reset();
+    rollback();
+    PQfinish(conn_);
+  }
+
+  std::string describe() const override { return described_; }
+
+  Result<void> append(Dataset dataset, std::string_view encoded, std::uint64_t) override {
+    if (copying_ != dataset) {
+      if (auto r = end_appends(); !r.ok()) return r;
+      PGresult* res = PQexec(conn_, fmt::format("COPY {} FROM STDIN", stage_table(dataset)).c_str());
+      const bool ok = PQresultStatus(res) == PGRES_COPY_IN;
+      PQclear(res);
+      if (!ok) return failure(fmt::format("COPY into the {} staging table", info(dataset).name));
+      copying_ = dataset;
+    }
+    if (PQputCopyData(conn_, encoded.data(), static_cast<int>(encoded.size())) != 1) {
+      return failure(fmt::format("COPY of {} rows", info(dataset).name));
+    }
+    return {};
+  }
+
+ protected:
+  Result<void> exec(const std::string& sql) override {
+    PGresult* res = PQexec(conn_, sql.c_str());
+    const auto status = PQresultStatus(res);
+    PQclear(res);
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return {};
+    return failure("a statement");
+  }
+
+  Result<std::optional<std::vector<std::optional<std::string>>>> query_row(const std::string& sql) override {
+    PGresult* res = PQexec(conn_, sql.c_str());
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+      PQclear(res);
+      return failure("a query");
+    }
+    std::optional<std::vector<std::optional<std::string>>> row;
+    if (PQntuples(res) > 0) {
+      row.emplace();
+      for (int c = 0; c < PQnfields(res); ++c) {
+        row->push_back(PQgetisnull(res, 0, c) ? std::nullopt : std::optional<std::string>(PQgetvalue(res, 0, c)));
+      }
+    }
+    PQclear(res);
+    return row;
+  }
+
+  Result<void> end_appends() override {
+    if (!copying_) return {};
+    const Dataset dataset = *copying_;
+    copying_.reset();
+    if (PQputCopyEnd(conn_, nullptr) != 1) return failure(fmt::format("ending the COPY of {}", info(dataset).name));
+    PGresult* res = PQgetResult(conn_);
+    const bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    std::string why = ok ? "" : PQresultErrorMessage(res);
+    PQclear(res);
+    while ((res = PQgetResult(conn_)) != nullptr) PQclear(res);
+    if (!ok) return failure(fmt::format("COPY of {} rows", info(dataset).name), why);
+    return {};
+  }
+
+ private:
+  Error failure(const std::string& doing, std::string why = {}) const {
+    if (why.empty()) why = PQerrorMessage(conn_);
+    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    const bool gone = PQstatus(conn_) == CONNECTION_BAD;
+    return Error(gone ? ErrorCode::network : ErrorCode::aws_api, fmt::format("{}: {}: {}", described_, doing, why));
+  }
+
+  PGconn* conn_;
+  std::string described_;
+  std::optional<Dataset> copying_;
+};
+
+}  // namespace
+
+Result<void> encode_copy_row(const std::vector<FieldInfo>& fields, simdjson::dom::object row, std::string_view snapshot_id,
+                    std::string& out) {
+  thread_local std::vector<simdjson::dom::element> values;
+  thread_local std::string scratch;
+  if (auto r = values_in_order(fields, row, values); !r.ok()) return r;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    const simdjson::dom::element v = values[i];
+    if (v.is_null()) {
+      out += "\\N\t";
+      continue;
+    }
+    switch (fields[i].type) {
+      case FieldType::string:
+      case FieldType::timestamp: {
+        std::string_view s;
+        if (v.get_string().get(s)) return field_type_error(fields[i]);
+        copy_escape(out, s);
+        break;
+      }
+      case FieldType::integer: {
+        std::int64_t n;
+        if (v.get_int64().get(n)) return field_type_error(fields[i]);
+        number(out, n);
+        break;
+      }
+      case FieldType::number: {
+        double d;
+        if (v.get_double().get(d)) return field_type_error(fields[i]);
+        number(out, d);
+        break;
+      }
+      case FieldType::boolean: {
+        bool b;
+        if (v.get_bool().get(b)) return field_type_error(fields[i]);
+        out += b ? 't' : 'f';
+        break;
+      }
+      case FieldType::string_list:
+      case FieldType::integer_list: {
+        simdjson::dom::array items;
+        if (v.get_array().get(items)) return field_type_error(fields[i]);
+        scratch = "{";
+        for (simdjson::dom::element item : items) {
+          if (scratch.size() > 1) scratch += ',';
+          std::string_view s;
+          std::int64_t n;
+          if (item.get_string().get(s) == simdjson::SUCCESS) {
+            array_element(scratch, s);
+          } else if (item.get_int64().get(n) == simdjson::SUCCESS) {
+            number(scratch, n);
+          } else {
+            return field_type_error(fields[i]);
+          }
+        }
+        scratch += '}';
+        copy_escape(out, scratch);
+        break;
+      }
+      default: copy_escape(out, simdjson::minify(v)); break;  // maps and prices: jsonb
+    }
+    out += '\t';
+  }
+  copy_escape(out, snapshot_id);
+  out += '\n';
+  return {};
+}
+
+Result<std::unique_ptr<Warehouse>> open_postgres(const std::string& url) {
+  PGconn* conn = PQconnectdb(url.c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string why = conn ? PQerrorMessage(conn) : "out of memory";
+    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    PQfinish(conn);
+    return Error(ErrorCode::unreachable, fmt::format("{}: cannot connect: {}", redact_url(url), why));
+  }
+  PGresult* res = PQexec(conn, "SET TIME ZONE 'UTC'; SET client_encoding = 'UTF8'; SET client_min_messages = warning");
+  PQclear(res);
+  return std::unique_ptr<Warehouse>(std::make_unique<PostgresWarehouse>(conn, url));
+}
+
+}  // namespace pricepipe::stages

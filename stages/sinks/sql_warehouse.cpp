@@ -1,0 +1,213 @@
+#include "stages/sinks/sql_warehouse.h"
+
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "core/schema.h"
+#include "core/version.h"
+
+namespace pricepipe::stages {
+
+namespace {
+
+std::string now_rfc3339() {
+  std::string out;
+  append_rfc3339(out, Timestamp{std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())});
+  return out;
+}
+
+// A column of pricepipe_loads.
+struct LoadColumn {
+  std::string_view name;
+  FieldType type;
+  bool nullable;
+};
+constexpr LoadColumn kLoadColumns[] = {
+    {"snapshot_id", FieldType::string, false},       {"snapshot_started_at", FieldType::timestamp, false},
+    {"manifest_sha256", FieldType::string, true},    {"source", FieldType::string, false},
+    {"rows", FieldType::number_map, false},          {"load_started_at", FieldType::timestamp, false},
+    {"load_finished_at", FieldType::timestamp, false}, {"pricepipe_version", FieldType::string, false},
+};
+
+}  // namespace
+
+std::string SqlWarehouse::literal(std::string_view value) const {
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  out += '\'';
+  return out;
+}
+
+std::string SqlWarehouse::timestamp_literal(std::string_view rfc3339) const {
+  // SQLite keeps times as RFC 3339 text; PostgreSQL types the literal.
+  return dialect_ == SchemaDialect::postgresql ? "TIMESTAMPTZ " + literal(rfc3339) : literal(rfc3339);
+}
+
+std::string SqlWarehouse::stage_table(Dataset dataset) const { return q(table_name(dataset) + "_stage"); }
+
+Result<LoadStart> SqlWarehouse::begin(const LoadInfo& info, const std::vector<Dataset>& datasets) {
+  info_ = info;
+  load_started_at_ = now_rfc3339();
+  const bool pg = dialect_ == SchemaDialect::postgresql;
+  if (auto r = exec(pg ? "BEGIN" : "BEGIN IMMEDIATE"); !r.ok()) return r.error();
+  open_ = true;
+  auto fail = [this](Error e) -> Result<LoadStart> {
+    rollback();
+    return e;
+  };
+  // The tables, from the records' field declaration.
+  std::string ddl = fmt::format("CREATE TABLE IF NOT EXISTS {} (\n", q("pricepipe_loads"));
+  for (const auto& c : kLoadColumns) {
+    ddl += fmt::format("  {} {}{},\n", q(c.name), sql_type(dialect_, c.type), c.nullable ? "" : " NOT NULL");
+  }
+  ddl += fmt::format("  PRIMARY KEY ({})\n);\n", q("snapshot_id"));
+  for (Dataset d : datasets) {
+    std::vector<FieldInfo> fields = fields_of(d);
+    fields.push_back(kSnapshotIdField);
+    ddl += create_table(d, dialect_, fields, table_name(d), key_columns(d), "CREATE TABLE IF NOT EXISTS");
+    if (const auto history = history_of(d)) {
+      std::vector<FieldInfo> h = fields_of(d);
+      h.push_back({"first_snapshot_id", FieldType::string, false, "The snapshot this version was first seen in."});
+      h.push_back({"valid_from", FieldType::timestamp, false, "When it was first seen: that snapshot's time."});
+      h.push_back({"valid_to", FieldType::timestamp, true,
+                   "When it changed or was gone: the time of the first snapshot without it; null while current."});
+      std::vector<std::string_view> key = history->identity;
+      key.push_back("valid_from");
+      ddl += create_table(d, dialect_, h, table_name(d) + "_history", key, "CREATE TABLE IF NOT EXISTS");
+    }
+  }
+  if (pg) ddl += fmt::format("LOCK TABLE {} IN EXCLUSIVE MODE;\n", q("pricepipe_loads"));
+  if (auto r = exec(ddl); !r.ok()) return fail(r.error());
+
+  // Loaded already, or from another manifest, or older than what is loaded.
+  auto same = query_row(fmt::format("SELECT {} FROM {} WHERE {} = {}", q("manifest_sha256"), q("pricepipe_loads"),
+                                    q("snapshot_id"), literal(info.snapshot_id)));
+  if (!same.ok()) return fail(same.error());
+  if (*same) {
+    const std::optional<std::string>& hash = (**same)[0];
+    if (hash.value_or("") == info.manifest_sha256) {
+      rollback();
+      return LoadStart::already_loaded;
+    }
+    return fail(Error(ErrorCode::usage,
+                      fmt::format("refused: snapshot {} is loaded in {} already, from another manifest (sha256 {}, "
+                                  "this one's is {}); a snapshot id names one snapshot",
+                                  info.snapshot_id, describe(), hash.value_or("none"),
+                                  info.manifest_sha256.empty() ? "none" : info.manifest_sha256)));
+  }
+  auto newer = query_row(fmt::format("SELECT {}, {} FROM {} WHERE {} > {} ORDER BY {} DESC LIMIT 1", q("snapshot_id"),
+                                     q("snapshot_started_at"), q("pricepipe_loads"), q("snapshot_started_at"),
+                                     timestamp_literal(info.started_at), q("snapshot_started_at")));
+  if (!newer.ok()) return fail(newer.error());
+  if (*newer) {
+    return fail(Error(ErrorCode::usage,
+                      fmt::format("refused: snapshot {} ({}) is older than snapshot {} loaded in {} already; loads "
+                                  "go in time order, so that the price history stays true (load older snapshots "
+                                  "into a new database first)",
+                                  info.snapshot_id, info.started_at, (**newer)[0].value_or("?"), describe())));
+  }
+
+  // The staging tables: what this load's rows go to first.
+  std::string stage;
+  for (Dataset d : datasets) {
+    std::vector<FieldInfo> fields = fields_of(d);
+    fields.push_back(kSnapshotIdField);
+    const std::string name = table_name(d) + "_stage";
+    stage += fmt::format("DROP TABLE IF EXISTS {}{};\n", pg ? "" : "temp.", q(name));
+    stage += create_table(d, dialect_, fields, name, key_columns(d), "CREATE TEMPORARY TABLE");
+  }
+  if (auto r = exec(stage); !r.ok()) return fail(r.error());
+  if (auto r = staged(datasets); !r.ok()) return fail(r.error());
+  return LoadStart::load;
+}
+
+std::string SqlWarehouse::history_statements(Dataset dataset) const {
+  const auto history = history_of(dataset);
+  if (!history) return {};
+  const std::string table = q(table_name(dataset) + "_history");
+  const std::string stage = stage_table(dataset);
+  const std::string same_value = dialect_ == SchemaDialect::postgresql ? "IS NOT DISTINCT FROM" : "IS";
+  // The load's current row of each price: the latest by `latest_by` when a
+  // load may hold several observations of one (a spot window).
+  std::string current = stage;
+  if (!history->latest_by.empty()) {
+    std::vector<std::string> ids;
+    for (auto c : history->identity) ids.push_back(q(c));
+    current = fmt::format("(SELECT * FROM (SELECT s.*, row_number() OVER (PARTITION BY {} ORDER BY {} DESC) AS "
+                          "pp_rank FROM {} s) ranked WHERE pp_rank = 1)",
+                          fmt::join(ids, ", "), q(history->latest_by), stage);
+  }
+  auto matches = [&](const std::string& a, const std::string& b) {
+    std::vector<std::string> terms;
+    for (auto c : history->identity) terms.push_back(fmt::format("{}.{} = {}.{}", a, q(c), b, q(c)));
+    for (auto c : history->values) terms.push_back(fmt::format("{}.{} {} {}.{}", a, q(c), same_value, b, q(c)));
+    return fmt::format("{}", fmt::join(terms, " AND "));
+  };
+  const std::string at = timestamp_literal(info_.started_at);
+  std::string out;
+  // Close the versions this load's regions no longer have as they were.
+  out += fmt::format(
+      "UPDATE {t} SET {to} = {at} WHERE {to} IS NULL AND {region} IN (SELECT DISTINCT {region} FROM {stage}) AND "
+      "NOT EXISTS (SELECT 1 FROM {cur} c WHERE {match});\n",
+      fmt::arg("t", table), fmt::arg("to", q("valid_to")), fmt::arg("at", at), fmt::arg("region", q("region")),
+      fmt::arg("stage", stage), fmt::arg("cur", current), fmt::arg("match", matches("c", table)));
+  // Open a version for each price new or changed.
+  std::vector<std::string> columns, from_current;
+  for (const auto& f : fields_of(dataset)) {
+    columns.push_back(q(f.name));
+    from_current.push_back("c." + q(f.name));
+  }
+  out += fmt::format(
+      "INSERT INTO {t} ({cols}, {first}, {from}) SELECT {vals}, {sid}, {at} FROM {cur} c WHERE NOT EXISTS (SELECT 1 "
+      "FROM {t} h WHERE h.{to} IS NULL AND {match});\n",
+      fmt::arg("t", table), fmt::arg("cols", fmt::join(columns, ", ")), fmt::arg("first", q("first_snapshot_id")),
+      fmt::arg("from", q("valid_from")), fmt::arg("vals", fmt::join(from_current, ", ")),
+      fmt::arg("sid", literal(info_.snapshot_id)), fmt::arg("at", at), fmt::arg("cur", current),
+      fmt::arg("to", q("valid_to")), fmt::arg("match", matches("h", "c")));
+  return out;
+}
+
+Result<void> SqlWarehouse::commit(const std::vector<StagedTable>& tables) {
+  if (auto r = end_appends(); !r.ok()) {
+    rollback();
+    return r.error();
+  }
+  std::string sql;
+  std::string rows = "{";
+  for (const StagedTable& t : tables) {
+    const std::string table = q(table_name(t.dataset));
+    const std::string stage = stage_table(t.dataset);
+    sql += history_statements(t.dataset);
+    // The partitions this load has rows for are replaced by them; the others stay.
+    sql += fmt::format("DELETE FROM {} WHERE {} IN (SELECT DISTINCT {} FROM {});\n", table, q("region"), q("region"),
+                       stage);
+    sql += fmt::format("INSERT INTO {} SELECT * FROM {};\n", table, stage);
+    sql += fmt::format("DROP TABLE {};\n", stage);
+    rows += fmt::format("{}\"{}\":{}", rows.size() > 1 ? "," : "", table_name(t.dataset), t.rows);
+  }
+  rows += "}";
+  sql += fmt::format("INSERT INTO {} VALUES ({}, {}, {}, {}, {}, {}, {}, {});\n", q("pricepipe_loads"),
+                     literal(info_.snapshot_id), timestamp_literal(info_.started_at),
+                     info_.manifest_sha256.empty() ? "NULL" : literal(info_.manifest_sha256), literal(info_.source),
+                     literal(rows), timestamp_literal(load_started_at_), timestamp_literal(now_rfc3339()),
+                     literal(kVersion));
+  sql += "COMMIT";
+  if (auto r = exec(sql); !r.ok()) {
+    rollback();
+    return r.error();
+  }
+  open_ = false;
+  return {};
+}
+
+void SqlWarehouse::rollback() {
+  if (!open_) return;
+  open_ = false;
+  (void)exec("ROLLBACK");
+}
+
+}  // namespace pricepipe::stages

@@ -1,0 +1,70 @@
+// What PostgreSQL and SQLite loads share: the statements of a load
+// (warehouse.h) in either dialect, run through the few calls an engine
+// provides (a statement, a one-row query, its staging writes).
+//
+// Tables (docs/warehouse.md):
+//   <dataset>           one snapshot per region: the rows of the latest load
+//                       of that region, keyed by key_columns(dataset)
+//   <dataset>_history   prices only: every version of a price with
+//                       valid_from / valid_to (null while current)
+//   pricepipe_loads     one row per load: snapshot id and time, manifest
+//                       hash, rows per table, when it started and ended
+//   <dataset>_stage     the load's staging table (temporary, dropped at commit)
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/table_schema.h"
+#include "stages/sinks/warehouse.h"
+
+namespace pricepipe::stages {
+
+class SqlWarehouse : public Warehouse {
+ public:
+  Result<LoadStart> begin(const LoadInfo& info, const std::vector<Dataset>& datasets) final;
+  Result<void> commit(const std::vector<StagedTable>& tables) final;
+  void rollback() final;
+
+ protected:
+  explicit SqlWarehouse(SchemaDialect dialect) : dialect_(dialect) {}
+
+  /// Runs `sql` (one or more statements without results).
+  virtual Result<void> exec(const std::string& sql) = 0;
+  /// The first row of `sql`'s result, its columns as text (null as nullopt);
+  /// nullopt when there is none.
+  virtual Result<std::optional<std::vector<std::optional<std::string>>>> query_row(const std::string& sql) = 0;
+  /// Called once the staging tables exist, before the first append.
+  virtual Result<void> staged(const std::vector<Dataset>& datasets) { (void)datasets; return {}; }
+  /// Ends what append has open (a COPY) before the statements of commit.
+  virtual Result<void> end_appends() { return {}; }
+
+  /// A string literal of `value`.
+  std::string literal(std::string_view value) const;
+  /// The staging table of `dataset`, quoted.
+  std::string stage_table(Dataset dataset) const;
+  SchemaDialect dialect() const { return dialect_; }
+
+ private:
+  std::string timestamp_literal(std::string_view rfc3339) const;
+  std::string history_statements(Dataset dataset) const;
+  std::string q(std::string_view name) const { return quote_name(dialect_, name); }
+
+  SchemaDialect dialect_;
+  LoadInfo info_;
+  std::string load_started_at_;
+  bool open_ = false;
+};
+
+/// The engines (postgres_warehouse.cpp, sqlite_warehouse.cpp), for open_warehouse.
+Result<std::unique_ptr<Warehouse>> open_postgres(const std::string& url);
+Result<std::unique_ptr<Warehouse>> open_sqlite(const std::string& path);
+Result<void> encode_copy_row(const std::vector<FieldInfo>& fields, simdjson::dom::object row,
+                             std::string_view snapshot_id, std::string& out);
+Result<void> encode_sqlite_row(const std::vector<FieldInfo>& fields, simdjson::dom::object row,
+                               std::string_view snapshot_id, std::string& out);
+/// Why a value cannot be loaded as its field's type.
+Error field_type_error(const FieldInfo& field);
+
+}  // namespace pricepipe::stages

@@ -1,0 +1,81 @@
+#include "stages/sinks/warehouse.h"
+
+#include <fmt/format.h>
+
+#include "stages/sinks/sql_warehouse.h"
+
+namespace pricepipe::stages {
+
+Result<void> values_in_order(const std::vector<FieldInfo>& fields, simdjson::dom::object row,
+                             std::vector<simdjson::dom::element>& out) {
+  out.assign(fields.size(), simdjson::dom::element());
+  std::vector<bool> seen(fields.size(), false);
+  std::size_t next = 0;  // rows come in declaration order: a key is most likely the next field
+  for (auto [key, value] : row) {
+    std::size_t at = next;
+    if (at >= fields.size() || fields[at].name != key) {
+      at = 0;
+      while (at < fields.size() && fields[at].name != key) ++at;
+      if (at == fields.size()) continue;
+    }
+    out[at] = value;
+    seen[at] = true;
+    next = at + 1;
+  }
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (!seen[i]) return Error(ErrorCode::malformed_response, fmt::format("the row has no field '{}'", fields[i].name));
+  }
+  return {};
+}
+
+std::string redact_url(std::string_view url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) return std::string(url);
+  const auto authority = scheme + 3;
+  const auto end = url.find_first_of("/?#", authority);
+  const std::string_view host_part = url.substr(authority, end == std::string_view::npos ? url.npos : end - authority);
+  const auto at = host_part.rfind('@');
+  std::string out(url);
+  if (at != std::string_view::npos) {
+    const auto colon = host_part.find(':');
+    if (colon != std::string_view::npos && colon < at) out.replace(authority + colon + 1, at - colon - 1, "***");
+  }
+  // A password given as a query parameter (postgresql://h/db?password=…).
+  for (std::size_t p = out.find("password="); p != std::string::npos; p = out.find("password=", p + 1)) {
+    const auto value = p + 9;
+    const auto stop = out.find('&', value);
+    out.replace(value, (stop == std::string::npos ? out.size() : stop) - value, "***");
+  }
+  return out;
+}
+
+Error field_type_error(const FieldInfo& f) {
+  return Error(ErrorCode::malformed_response, fmt::format("field '{}' is not a {}", f.name, to_string(f.type)));
+}
+
+Result<RowEncoding> encoding_for(std::string_view url) {
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) return RowEncoding::copy_text;
+  if (url.rfind("sqlite://", 0) == 0) return RowEncoding::sqlite_values;
+  return Error(ErrorCode::usage, fmt::format("'{}' is not a warehouse URL: expected postgresql://… or "
+                                             "sqlite:///path/to/file.db",
+                                             redact_url(url)));
+}
+
+Result<void> encode_row(RowEncoding encoding, const std::vector<FieldInfo>& fields, simdjson::dom::object row,
+                        std::string_view snapshot_id, std::string& out) {
+  return encoding == RowEncoding::copy_text ? encode_copy_row(fields, row, snapshot_id, out)
+                                            : encode_sqlite_row(fields, row, snapshot_id, out);
+}
+
+Result<std::unique_ptr<Warehouse>> open_warehouse(const std::string& url) {
+  auto encoding = encoding_for(url);
+  if (!encoding.ok()) return encoding.error();
+  if (*encoding == RowEncoding::copy_text) return open_postgres(url);
+  const std::string path = url.substr(9);
+  if (path.empty()) return Error(ErrorCode::usage, "sqlite:// needs a file: sqlite:///path/to/prices.db");
+  return open_sqlite(path);
+}
+
+bool warehouse_url(std::string_view url) { return encoding_for(url).ok(); }
+
+}  // namespace pricepipe::stages

@@ -1,0 +1,92 @@
+// A warehouse a load writes into: PostgreSQL (libpq, COPY) or SQLite (one
+// file). The load sink (load_sink.h) drives it; docs/warehouse.md says what
+// users see.
+//
+//   begin   one transaction: the tables (from the records' field declaration,
+//           core/table_schema.h), a staging table per dataset, and the checks
+//           against `pricepipe_loads` (already loaded: nothing to do; an older
+//           snapshot than the last loaded, or the same id from another
+//           manifest: refused)
+//   append  rows, as `encode` made them, into the dataset's staging table
+//   commit  per dataset: the history of prices updated from the staged rows,
+//           the (dataset, region) partitions present replaced by them, the
+//           load recorded; then COMMIT, the only moment anything is visible
+//
+// Contract: `encode_row` is a pure function (the sink's prepare runs it on
+// many threads, before anything is connected); a Warehouse is used from one
+// thread, in order. An
+// error, a killed connection, a stopped server or a killed process before
+// COMMIT leaves the previous data as it was: the engine rolls back.
+// Passwords never appear in `describe()` or in an error.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <simdjson.h>
+
+#include "core/dataset.h"
+#include "core/error.h"
+#include "core/schema.h"
+
+namespace pricepipe::stages {
+
+/// What is being loaded.
+struct LoadInfo {
+  std::string snapshot_id;
+  std::string started_at;       ///< RFC 3339: when the data was read; history rows open and close at it
+  std::string manifest_sha256;  ///< of the snapshot's manifest.json; empty for records straight from a run
+  std::string source;           ///< "snapshot DIR/ID", or "run"
+};
+
+/// A dataset's rows staged by a load.
+struct StagedTable {
+  Dataset dataset = Dataset::regions;
+  std::uint64_t rows = 0;
+};
+
+/// How `begin` found the warehouse.
+enum class LoadStart { load, already_loaded };
+
+class Warehouse {
+ public:
+  virtual ~Warehouse() = default;
+  /// The URL without its password.
+  virtual std::string describe() const = 0;
+  virtual Result<LoadStart> begin(const LoadInfo& info, const std::vector<Dataset>& datasets) = 0;
+  virtual Result<void> append(Dataset dataset, std::string_view encoded, std::uint64_t rows) = 0;
+  virtual Result<void> commit(const std::vector<StagedTable>& tables) = 0;
+  /// Abandons the transaction (nothing of this load stays).
+  virtual void rollback() = 0;
+};
+
+/// How an engine takes rows: PostgreSQL's COPY text, SQLite's typed values.
+enum class RowEncoding { copy_text, sqlite_values };
+/// The encoding of `url`'s engine; a usage error naming a URL that is not a warehouse's.
+Result<RowEncoding> encoding_for(std::string_view url);
+/// Appends `row`'s values, `fields` in order then `snapshot_id`, as
+/// `encoding` says (what Warehouse::append takes). An error names the
+/// field whose value is not of its type.
+Result<void> encode_row(RowEncoding encoding, const std::vector<FieldInfo>& fields, simdjson::dom::object row,
+                        std::string_view snapshot_id, std::string& out);
+
+/// `row`'s values in the order of `fields` (a key not among them, such as a
+/// snapshot row's `snapshot_id`, is skipped); an error names a field the row lacks.
+Result<void> values_in_order(const std::vector<FieldInfo>& fields, simdjson::dom::object row,
+                             std::vector<simdjson::dom::element>& out);
+
+/// `postgresql://…` (or `postgres://`, libpq's conventions: PGPASSWORD,
+/// ~/.pgpass, sslmode), `sqlite:///path/to/file.db`; a usage error for
+/// anything else. Connects (or opens) at once.
+Result<std::unique_ptr<Warehouse>> open_warehouse(const std::string& url);
+
+/// `url` with any password replaced by `***`.
+std::string redact_url(std::string_view url);
+
+/// True when `url` names a warehouse pricepipe loads (by its scheme).
+bool warehouse_url(std::string_view url);
+
+}  // namespace pricepipe::stages
