@@ -103,6 +103,17 @@ class FakeAws:
 
     # --- clients --------------------------------------------------------
 
+    def pricepipe_env(self, cache):
+        """The environment a pricepipe process points at this fakeaws with: its endpoints, its credentials, and
+        no shared AWS config; answers cached in `cache`."""
+        env = dict(os.environ)
+        env.update({"AWS_ACCESS_KEY_ID": self.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": self.SECRET_KEY,
+                    "AWS_ENDPOINT_URL": self.url, "AWS_EC2_METADATA_DISABLED": "true",
+                    "AWS_CONFIG_FILE": "/nonexistent/config", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
+                    "PRICEPIPE_PRICE_LIST_URL": self.url,
+                    "PRICEPIPE_SPOT_ADVISOR_URL": self.url + "/spot-advisor-data.json", "PRICEPIPE_CACHE_DIR": cache})
+        return env
+
     def client(self, service, region, **kwargs):
         import boto3
         from botocore.config import Config

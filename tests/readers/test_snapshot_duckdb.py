@@ -22,16 +22,6 @@ from harness import FakeAws  # noqa: E402  (test_table_schemas put tests/fakeaws
 REGIONS = "eu-west-1,us-east-1"
 
 
-def fake_env(fake, cache):
-    env = dict(os.environ)
-    env.update({"AWS_ACCESS_KEY_ID": fake.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": fake.SECRET_KEY,
-                "AWS_ENDPOINT_URL": fake.url, "AWS_EC2_METADATA_DISABLED": "true",
-                "AWS_CONFIG_FILE": "/nonexistent/config", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
-                "PRICEPIPE_PRICE_LIST_URL": fake.url,
-                "PRICEPIPE_SPOT_ADVISOR_URL": fake.url + "/spot-advisor-data.json", "PRICEPIPE_CACHE_DIR": cache})
-    return env
-
-
 class SnapshotInDuckDb(unittest.TestCase):
     def test_duckdb_reads_the_snapshot_as_it_is(self):
         runner, why = duckdb_runner()
@@ -44,7 +34,7 @@ class SnapshotInDuckDb(unittest.TestCase):
                   "--until", until.strftime("%Y-%m-%dT%H:%M:%SZ")]
         out = os.path.join(work, "snapshots")
         with FakeAws() as fake:
-            env = fake_env(fake, os.path.join(work, "cache"))
+            env = fake.pricepipe_env(os.path.join(work, "cache"))
             subprocess.run([PRICEPIPE, "-q", "snapshot", "--out", out, "--regions", REGIONS, *window], env=env,
                            check=True, timeout=600)
             streams = {}

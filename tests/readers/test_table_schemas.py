@@ -22,7 +22,6 @@ import json
 import math
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,8 @@ import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "fakeaws"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "interop"))
+from servers import Postgres  # noqa: E402
 from harness import FakeAws  # noqa: E402
 
 PRICEPIPE = os.environ.get("PRICEPIPE_BIN", os.path.join(ROOT, "build", "src", "cli", "pricepipe"))
@@ -246,47 +247,22 @@ class DuckDb(unittest.TestCase):
                                     f"{dataset}: figure {i}: DuckDB {g}, NDJSON {w}")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class PostgreSql(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        bins = sorted(d for d in (os.path.join("/usr/lib/postgresql", v, "bin") for v in
-                                  (os.listdir("/usr/lib/postgresql") if os.path.isdir("/usr/lib/postgresql") else []))
-                      if os.path.exists(os.path.join(d, "initdb")))
-        if not bins or not shutil.which("psql"):
-            raise unittest.SkipTest("PostgreSQL is not installed (Debian's postgresql package)")
-        cls.bin = bins[-1]
-        cls.dir = tempfile.mkdtemp(prefix="pricepipe-pg-")
-        data = os.path.join(cls.dir, "data")
-        user = []
-        if os.geteuid() == 0:  # initdb refuses root: run the cluster as nobody
-            os.chmod(cls.dir, 0o777)
-            user = ["runuser", "-u", "nobody", "--"]
-        subprocess.run(user + [os.path.join(cls.bin, "initdb"), "-D", data, "-A", "trust", "-U", "postgres"],
-                       check=True, capture_output=True)
-        cls.port = free_port()
-        subprocess.run(user + [os.path.join(cls.bin, "pg_ctl"), "-D", data, "-l", os.path.join(cls.dir, "log"), "-w",
-                               "-o", f"-c listen_addresses=127.0.0.1 -c port={cls.port} -k {cls.dir}", "start"],
-                       check=True, capture_output=True)
-        cls.user = user
+        if Postgres.missing():
+            raise unittest.SkipTest(Postgres.missing())
+        cls.server = Postgres()
 
     @classmethod
     def tearDownClass(cls):
-        subprocess.run(cls.user + [os.path.join(cls.bin, "pg_ctl"), "-D", os.path.join(cls.dir, "data"), "-m", "fast",
-                                   "stop"], capture_output=True)
-        shutil.rmtree(cls.dir, ignore_errors=True)
+        cls.server.stop()
 
     def psql(self, sql):
-        run = subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-X", "-q", "-A", "-t",
-                              "-v", "ON_ERROR_STOP=1", "-F", "\t"], input=sql.encode(), capture_output=True,
-                             timeout=300)
-        self.assertEqual(run.returncode, 0, run.stderr.decode(errors="replace"))
-        return run.stdout.decode()
+        try:
+            return self.server.psql(sql)
+        except RuntimeError as e:
+            self.fail(str(e))
 
     def test_each_table_loads_the_stream_with_its_types(self):
         Streams.make()

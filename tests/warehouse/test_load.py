@@ -1,0 +1,376 @@
+"""`pricepipe load` into real warehouses: SQLite (a file, read back with Python's sqlite3) and PostgreSQL
+(Debian's, initdb into a temporary directory, on a loopback port, read back with psql).
+
+A fakeaws snapshot (two regions, every dataset) is loaded; later and earlier snapshots are derived from it with
+prices changed, removed and added (rows edited, parts and manifest rewritten as pricepipe writes them). Each engine:
+- holds every row of the snapshot, typed, and a reload of the same snapshot changes nothing;
+- keeps the history: a changed price closes its version and opens one, a removed one closes, and the price at a
+  point in time is one query; an older snapshot than the last loaded is refused (exit 2), as is the same id from
+  another manifest;
+- survives a load cut short (pricepipe SIGKILLed mid-load; for PostgreSQL also its connection terminated and the
+  server stopped) with the previous data intact, and then loads it whole;
+- keeps strings with backslashes, tabs, newlines, quotes and non-ASCII, in text and in arrays, exactly.
+
+PostgreSQL's part skips, saying why, only when it cannot be installed.
+"""
+
+import copy
+import hashlib
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "fakeaws"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "interop"))
+from harness import FakeAws  # noqa: E402
+from servers import Postgres  # noqa: E402
+
+PRICEPIPE = os.environ.get("PRICEPIPE_BIN", os.path.join(ROOT, "build", "src", "cli", "pricepipe"))
+REGIONS = "eu-west-1,us-east-1"
+NASTY = 'back\\slash\ttab\nnew line "double" \'single\' naïve 東京 \\N {brace,comma}'
+
+
+def read_snapshot(path):
+    """(manifest, {dataset: [row, ...]}) of an uncompressed snapshot, rows in part order."""
+    with open(os.path.join(path, "manifest.json")) as f:
+        manifest = json.load(f)
+    rows = {}
+    for part in manifest["parts"]:
+        with open(os.path.join(path, part["path"]), encoding="utf-8") as f:
+            rows.setdefault(part["dataset"], []).extend(json.loads(line) for line in f)
+    return manifest, rows
+
+
+def write_snapshot(root, manifest, rows, snapshot_id, started_at):
+    """A snapshot as pricepipe writes one: parts by dataset and region, then the manifest with their hashes."""
+    path = os.path.join(root, snapshot_id)
+    m = copy.deepcopy(manifest)
+    m.update(snapshot_id=snapshot_id, started_at=started_at, parts=[])
+    for dataset, records in rows.items():
+        by_region = {}
+        for r in records:
+            r = dict(r, snapshot_id=snapshot_id)
+            by_region.setdefault(r["region"], []).append(r)
+        for region, rs in sorted(by_region.items()):
+            rel = f"dataset={dataset}/region={region}/part-00000.ndjson"
+            os.makedirs(os.path.dirname(os.path.join(path, rel)), exist_ok=True)
+            data = "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in rs).encode()
+            with open(os.path.join(path, rel), "wb") as f:
+                f.write(data)
+            m["parts"].append({"path": rel, "dataset": dataset, "region": region, "rows": len(rs), "bytes": len(data),
+                               "ndjson_bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+    with open(os.path.join(path, "manifest.json"), "w") as f:
+        json.dump(m, f)
+    return path
+
+
+def pricepipe(*args, timeout=600):
+    return subprocess.run([PRICEPIPE, *args], capture_output=True, timeout=timeout)
+
+
+def is_probe(r):
+    """The on-demand price the history queries follow."""
+    return (r["region"] == "eu-west-1" and r["instance_type"] == "m7g.large" and r["operating_system"] == "linux"
+            and r["tenancy"] == "shared" and r["pre_installed_software"] is None and r["capacity_status"] == "used")
+
+
+class Snapshots:
+    """A: the fakeaws snapshot; B: an hour later, the probe's price up 10%, one price gone, one spot price changed;
+    OLDER: an hour before A; OTHER_A: A's id with another manifest; D: B with every on-demand price doubled;
+    NASTY: regions and catalog rows with hostile strings."""
+    dir = None
+
+    @classmethod
+    def make(cls):
+        if cls.dir is not None:
+            return
+        cls.dir = tempfile.mkdtemp(prefix="pricepipe-warehouse-")
+        with FakeAws() as fake:
+            env = fake.pricepipe_env(os.path.join(cls.dir, "cache"))
+            run = subprocess.run([PRICEPIPE, "snapshot", "--out", os.path.join(cls.dir, "fetched"), "--regions", REGIONS,
+                                  "--compression", "none", "--id", "2026-10-01T06-00-00Z"], env=env,
+                                 capture_output=True, timeout=600)
+            assert run.returncode == 0, run.stderr.decode()
+        manifest, rows = read_snapshot(os.path.join(cls.dir, "fetched", "2026-10-01T06-00-00Z"))
+        cls.manifest, cls.rows = manifest, rows
+        root = os.path.join(cls.dir, "snapshots")
+        cls.a = write_snapshot(root, manifest, rows, "2026-10-01T06-00-00Z", "2026-10-01T06:00:00Z")
+
+        b = copy.deepcopy(rows)
+        probe = next(r for r in b["on-demand-prices"] if is_probe(r))
+        cls.probe_rate_code, cls.probe_a = probe["rate_code"], probe["price_per_hour"]
+        probe["price_per_hour"] = round(probe["price_per_hour"] * 1.1, 6)
+        cls.probe_b = probe["price_per_hour"]
+        gone = next(r for r in b["on-demand-prices"] if r["region"] == "us-east-1" and not is_probe(r))
+        cls.gone_rate_code = gone["rate_code"]
+        b["on-demand-prices"].remove(gone)
+        spot = b["spot-prices"][0]
+        cls.spot_key = (spot["region"], spot["zone"], spot["instance_type"], spot["product_description"])
+        spot["price"] = round(spot["price"] + 0.01, 6)
+        spot["timestamp"] = "2026-10-01T06:30:00Z"
+        cls.spot_b = spot["price"]
+        cls.b_rows = b
+        cls.b = write_snapshot(root, manifest, b, "2026-10-01T07-00-00Z", "2026-10-01T07:00:00Z")
+        cls.older = write_snapshot(root, manifest, rows, "2026-10-01T05-00-00Z", "2026-10-01T05:00:00Z")
+        other = copy.deepcopy(rows)
+        other["regions"][0]["location"] = "Elsewhere"
+        cls.other_a = write_snapshot(os.path.join(cls.dir, "other"), manifest, other, "2026-10-01T06-00-00Z",
+                                     "2026-10-01T06:00:00Z")
+        d = copy.deepcopy(b)
+        for r in d["on-demand-prices"]:
+            r["price_per_hour"] *= 2
+        cls.d = write_snapshot(root, manifest, d, "2026-10-01T08-00-00Z", "2026-10-01T08:00:00Z")
+
+        nasty = {"regions": copy.deepcopy(rows["regions"][:2]), "catalog": copy.deepcopy(rows["catalog"][:1])}
+        nasty["regions"][0]["location"] = NASTY
+        nasty["regions"][1]["geography"] = NASTY[::-1]
+        nasty["catalog"][0]["architectures"] = [NASTY, "", "x86_64"]
+        nasty["catalog"][0]["instance_type"] = NASTY
+        cls.nasty_rows = nasty
+        cls.nasty = write_snapshot(root, manifest, nasty, "2026-10-02T06-00-00Z", "2026-10-02T06:00:00Z")
+
+    @classmethod
+    def remove(cls):
+        if cls.dir:
+            shutil.rmtree(cls.dir, ignore_errors=True)
+            cls.dir = None
+
+
+def setUpModule():
+    Snapshots.make()
+
+
+def tearDownModule():
+    Snapshots.remove()
+
+
+class Engine:
+    """What each engine's test does; `query(sql)` gives rows as tuples of text (None for null)."""
+
+    def url(self):
+        raise NotImplementedError
+
+    def query(self, sql):
+        raise NotImplementedError
+
+    def load(self, snapshot, **kw):
+        return pricepipe("load", snapshot, "--to", self.url(), **kw)
+
+    def assert_loaded(self, run):
+        self.assertEqual(run.returncode, 0, run.stderr.decode())
+
+    def counts(self):
+        tables = [d.replace("-", "_") for d in Snapshots.rows]
+        return {t: int(self.query(f'SELECT count(*) FROM "{t}"')[0][0]) for t in tables}
+
+    def probe_price_at(self, when):
+        rows = self.query(
+            f"SELECT price_per_hour FROM on_demand_prices_history WHERE region = 'eu-west-1' AND rate_code = "
+            f"'{Snapshots.probe_rate_code}' AND valid_from <= {self.ts(when)} AND (valid_to IS NULL OR valid_to > "
+            f"{self.ts(when)})")
+        return [float(r[0]) for r in rows]
+
+    def ts(self, when):
+        return f"'{when}'"
+
+    def test_a_snapshot_loads_typed_then_reloads_to_no_change_then_history_follows(self):
+        self.assert_loaded(self.load(Snapshots.a))
+        expected = {d.replace("-", "_"): len(rs) for d, rs in Snapshots.rows.items()}
+        self.assertEqual(self.counts(), expected)
+        # Numbers stay numbers: the sum of every on-demand price is the snapshot's.
+        total = float(self.query("SELECT sum(price_per_hour) FROM on_demand_prices")[0][0])
+        self.assertAlmostEqual(total, sum(r["price_per_hour"] for r in Snapshots.rows["on-demand-prices"]), places=6)
+        self.assertEqual(self.query("SELECT DISTINCT snapshot_id FROM catalog"), [("2026-10-01T06-00-00Z",)])
+        history = int(self.query("SELECT count(*) FROM on_demand_prices_history WHERE valid_to IS NULL")[0][0])
+        self.assertEqual(history, expected["on_demand_prices"])
+
+        again = self.load(Snapshots.a)
+        self.assert_loaded(again)
+        self.assertIn(b"nothing to do", again.stderr)
+        self.assertEqual(self.counts(), expected)
+        self.assertEqual(self.query("SELECT count(*) FROM pricepipe_loads"), [("1",)])
+        self.assertEqual(int(self.query("SELECT count(*) FROM on_demand_prices_history")[0][0]), history)
+
+        other = self.load(Snapshots.other_a)
+        self.assertEqual(other.returncode, 2, other.stderr.decode())
+        self.assertIn(b"another manifest", other.stderr)
+
+        # B: a changed price, a removed one, a changed spot price.
+        self.assert_loaded(self.load(Snapshots.b))
+        self.assertEqual(self.counts()["on_demand_prices"], expected["on_demand_prices"] - 1)
+        self.assertEqual(self.probe_price_at("2026-10-01T06:30:00Z"), [Snapshots.probe_a])
+        self.assertEqual(self.probe_price_at("2026-10-01T07:00:00Z"), [Snapshots.probe_b])
+        self.assertEqual(self.probe_price_at("2026-10-01T05:00:00Z"), [], "before the first snapshot: unknown")
+        gone = self.query(f"SELECT valid_from, valid_to FROM on_demand_prices_history WHERE rate_code = "
+                          f"'{Snapshots.gone_rate_code}' AND region = 'us-east-1'")
+        self.assertEqual(len(gone), 1)
+        self.assertIsNotNone(gone[0][1], "a price gone is closed")
+        self.assertEqual(int(self.query("SELECT count(*) FROM on_demand_prices_history WHERE valid_to IS NOT NULL")[0][0]),
+                         2, "exactly the changed and the removed price closed")
+        region, zone, itype, product = Snapshots.spot_key
+        spot = self.query(f"SELECT price, valid_to IS NULL FROM spot_prices_history WHERE region = '{region}' AND "
+                          f"zone = '{zone}' AND instance_type = '{itype}' AND product_description = '{product}' "
+                          f"ORDER BY valid_from")
+        self.assertEqual([float(p) for p, _ in spot][-1], Snapshots.spot_b)
+        self.assertEqual(len(spot), 2)
+
+        older = self.load(Snapshots.older)
+        self.assertEqual(older.returncode, 2, older.stderr.decode())
+        self.assertIn(b"older than", older.stderr)
+        self.assertEqual(self.query("SELECT count(*) FROM pricepipe_loads"), [("2",)])
+
+        # Cut short: the previous data stays, then the load goes through whole.
+        before = (self.counts(), self.probe_price_at("2026-10-01T09:00:00Z"))
+        for cut in self.cuts():
+            with self.subTest(cut=cut.__name__):
+                process = subprocess.Popen([PRICEPIPE, "load", Snapshots.d, "--to", self.url()],
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                try:
+                    cut(process)
+                    process.wait(timeout=120)
+                    self.assertNotEqual(process.returncode, 0, process.stderr.read().decode())
+                finally:
+                    if process.poll() is None:
+                        process.kill()
+                    process.stderr.close()
+                self.after_cut()
+                self.assertEqual((self.counts(), self.probe_price_at("2026-10-01T09:00:00Z")), before)
+                self.assertEqual(self.query("SELECT count(*) FROM pricepipe_loads"), [("2",)])
+        self.assert_loaded(self.load(Snapshots.d))
+        self.assertEqual(self.probe_price_at("2026-10-01T09:00:00Z"), [Snapshots.probe_b * 2])
+
+    def test_hostile_strings_survive_in_text_and_arrays(self):
+        self.fresh()
+        self.assert_loaded(self.load(Snapshots.nasty))
+        regions = Snapshots.nasty_rows["regions"]
+        got = self.json_rows("location, geography", "regions", "region")
+        want = sorted(regions, key=lambda r: r["region"])
+        self.assertEqual(got, [[r["location"], r["geography"]] for r in want])
+        self.assertEqual(self.json_rows("instance_type", "catalog", "region"), [[NASTY]])
+        self.assertEqual(self.array("architectures", "catalog"), [NASTY, "", "x86_64"])
+
+    def wait_for(self, condition, process, what, seconds=60):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if condition():
+                return
+            if process.poll() is not None:
+                self.fail(f"the load ended before {what}: {process.stderr.read().decode()}")
+            time.sleep(0.005)
+        self.fail(f"never {what}")
+
+
+class SQLite(Engine, unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="pricepipe-sqlite-")
+        self.path = os.path.join(self.dir, "prices.db")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def fresh(self):
+        self.path = os.path.join(self.dir, "fresh.db")
+
+    def url(self):
+        return "sqlite://" + self.path
+
+    def query(self, sql):
+        with sqlite3.connect(self.path) as db:
+            return [tuple(None if v is None else str(v) for v in row) for row in db.execute(sql)]
+
+    def array(self, column, table):
+        return json.loads(self.query(f"SELECT {column} FROM {table}")[0][0])
+
+    def json_rows(self, columns, table, order):
+        return [json.loads(r[0]) for r in self.query(f"SELECT json_array({columns}) FROM {table} ORDER BY {order}")]
+
+    def cuts(self):
+        def sigkill_mid_load(process):
+            wal = self.path + "-wal"
+            self.wait_for(lambda: os.path.exists(wal) and os.path.getsize(wal) > (1 << 20), process, "writing")
+            process.send_signal(signal.SIGKILL)
+        return [sigkill_mid_load]
+
+    def after_cut(self):
+        pass
+
+    def test_the_file_answers_the_sqlite3_shell(self):
+        self.assert_loaded(self.load(Snapshots.a))
+        shell = shutil.which("sqlite3")
+        if not shell:
+            self.skipTest("the sqlite3 shell is not installed (Debian's sqlite3 package)")
+        out = subprocess.run([shell, self.path, "SELECT count(*) FROM catalog WHERE region = 'eu-west-1'"],
+                             capture_output=True, check=True).stdout.decode().strip()
+        self.assertEqual(int(out), sum(1 for r in Snapshots.rows["catalog"] if r["region"] == "eu-west-1"))
+
+
+@unittest.skipIf(Postgres.missing(), Postgres.missing() or "")
+class PostgreSQL(Engine, unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Postgres()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def setUp(self):
+        self.db = f"t{os.getpid()}_{self._testMethodName[-20:].lower()}"
+        self.server.psql(f'CREATE DATABASE "{self.db}"')
+
+    def fresh(self):
+        pass
+
+    def url(self):
+        return self.server.url(self.db)
+
+    def ts(self, when):
+        return f"TIMESTAMPTZ '{when}'"
+
+    def query(self, sql):
+        out = self.server.psql(sql, db=self.db)
+        return [tuple(None if v == "" else v for v in line.split("\t")) for line in out.splitlines()]
+
+    def array(self, column, table):
+        return json.loads(self.query(f"SELECT to_json({column}) FROM {table}")[0][0])
+
+    def json_rows(self, columns, table, order):
+        # JSON, so that tabs and newlines in values do not split psql's lines.
+        return [json.loads(r[0]) for r in self.query(f"SELECT json_build_array({columns}) FROM {table} ORDER BY {order}")]
+
+    def copying(self):
+        return self.server.psql(f"SELECT pid FROM pg_stat_activity WHERE datname = '{self.db}' AND query LIKE 'COPY%'")
+
+    def cuts(self):
+        def sigkill_mid_copy(process):
+            self.wait_for(lambda: self.copying().strip() != "", process, "copying")
+            process.send_signal(signal.SIGKILL)
+
+        def connection_terminated(process):
+            self.wait_for(lambda: self.copying().strip() != "", process, "copying")
+            self.server.psql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{self.db}' "
+                             f"AND query LIKE 'COPY%'")
+
+        def server_stopped(process):
+            self.wait_for(lambda: self.copying().strip() != "", process, "copying")
+            self.server.halt("immediate")
+            self.server.start()
+        return [sigkill_mid_copy, connection_terminated, server_stopped]
+
+    def after_cut(self):
+        # A killed client's backend may linger a moment before it rolls back.
+        deadline = time.monotonic() + 30
+        while self.copying().strip() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+if __name__ == "__main__":
+    unittest.main()
