@@ -9,6 +9,7 @@
 #include "net/s3_client.h"
 #include "stages/sinks/destination.h"
 #include "stages/sinks/formatted_sink.h"
+#include "stages/sinks/load_sink.h"
 #include "stages/sinks/snapshot_sink.h"
 #include "stages/sinks/snapshot_target.h"
 #include "stages/sources/ec2_describe_feed.h"
@@ -335,6 +336,23 @@ struct SnapshotOptions {
   }
 };
 
+struct LoadOptions {
+  std::string to;
+
+  template <class V>
+  static void describe(V&& v) {
+    v(&LoadOptions::to, config::Option{.key = "to",
+                                       .help = "The warehouse: postgresql://USER@HOST:PORT/DB (libpq: PGPASSWORD, "
+                                               "~/.pgpass, sslmode) or sqlite:///path/to/prices.db.",
+                                       .placeholder = "URL"});
+  }
+  std::optional<config::OptionProblem> validate() const {
+    if (to.empty()) return config::OptionProblem{"to", "a load sink needs to: the warehouse URL"};
+    if (!warehouse_url(to)) return config::OptionProblem{"to", encoding_for(to).error().message()};
+    return std::nullopt;
+  }
+};
+
 std::vector<StageType> build_types() {
   std::vector<StageType> out;
   out.push_back(stage<NoOptions>("regions", NodeKind::source, summary_of(Dataset::regions),
@@ -445,6 +463,27 @@ std::vector<StageType> build_types() {
                               return std::make_unique<SnapshotSink>(std::move(with));
                             },
                             describe, s3.has_value()};
+      }));
+  out.push_back(stage<LoadOptions>(
+      "load", NodeKind::sink,
+      "Its inputs' records into a warehouse (PostgreSQL, SQLite) as one load: typed tables, partitions of the "
+      "regions read replaced in one transaction, price history (docs/warehouse.md).",
+      [](const LoadOptions& o, const LoweringContext& context) -> Lowered {
+        LoadSinkOptions options;
+        options.url = o.to;
+        options.info.snapshot_id = snapshot_id_for(context.now);
+        append_rfc3339(options.info.started_at, Timestamp{context.now});
+        options.info.source = "run";
+        return SinkLowering{[options](const SinkInputs& inputs) {
+                              LoadSinkOptions with = options;
+                              for (Dataset d : inputs.datasets) {
+                                if (std::find(with.datasets.begin(), with.datasets.end(), d) == with.datasets.end()) {
+                                  with.datasets.push_back(d);
+                                }
+                              }
+                              return std::make_unique<LoadSink>(std::move(with));
+                            },
+                            "load " + redact_url(o.to)};
       }));
   return out;
 }

@@ -99,6 +99,17 @@ class Snapshots:
                                   "--compression", "none", "--id", "2026-10-01T06-00-00Z"], env=env,
                                  capture_output=True, timeout=600)
             assert run.returncode == 0, run.stderr.decode()
+            # The same records straight from a run into a `load` sink (the answers are cached: the same ones).
+            cls.run_db = os.path.join(cls.dir, "run.db")
+            pipeline = os.path.join(cls.dir, "load.yaml")
+            with open(pipeline, "w") as f:
+                f.write(f"""sources:
+  catalog: {{type: catalog, regions: [{REGIONS}]}}
+  prices: {{type: on-demand-prices, regions: [{REGIONS}]}}
+sinks:
+  db: {{type: load, to: "sqlite://{cls.run_db}", inputs: [catalog, prices]}}
+""")
+            cls.run = subprocess.run([PRICEPIPE, "run", pipeline], env=env, capture_output=True, timeout=600)
         manifest, rows = read_snapshot(os.path.join(cls.dir, "fetched", "2026-10-01T06-00-00Z"))
         cls.manifest, cls.rows = manifest, rows
         root = os.path.join(cls.dir, "snapshots")
@@ -301,6 +312,19 @@ class SQLite(Engine, unittest.TestCase):
 
     def after_cut(self):
         pass
+
+    def test_a_pipeline_loads_records_straight_from_a_run(self):
+        self.assertEqual(Snapshots.run.returncode, 0, Snapshots.run.stderr.decode())
+        self.path = Snapshots.run_db
+        counts = {t: int(self.query(f"SELECT count(*) FROM {t}")[0][0]) for t in ("catalog", "on_demand_prices")}
+        self.assertEqual(counts, {"catalog": len(Snapshots.rows["catalog"]),
+                                  "on_demand_prices": len(Snapshots.rows["on-demand-prices"])})
+        loads = self.query("SELECT source, rows FROM pricepipe_loads")
+        self.assertEqual(len(loads), 1)
+        self.assertEqual(loads[0][0], "run")
+        self.assertEqual(json.loads(loads[0][1]), counts)
+        total = float(self.query("SELECT sum(price_per_hour) FROM on_demand_prices")[0][0])
+        self.assertAlmostEqual(total, sum(r["price_per_hour"] for r in Snapshots.rows["on-demand-prices"]), places=6)
 
     def test_the_file_answers_the_sqlite3_shell(self):
         self.assert_loaded(self.load(Snapshots.a))
