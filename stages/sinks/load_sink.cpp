@@ -1,5 +1,8 @@
 #include "stages/sinks/load_sink.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include <fmt/format.h>
 #include <simdjson.h>
 
@@ -10,8 +13,16 @@ namespace pricepipe::stages {
 
 namespace {
 
-// prepare's result: a tag byte, then the encoded rows ('\0') or why the batch cannot be loaded ('\1').
+// prepare's result: a tag byte, then why the batch cannot be loaded ('\1'),
+// or ('\0') its rows by region, each group its region's length, its rows and
+// its bytes (three 64-bit sizes), the region and the encoded rows.
 constexpr char kRows = '\0', kProblem = '\1';
+
+struct RegionRows {
+  std::string region;
+  std::uint64_t rows = 0;
+  std::string encoded;
+};
 
 }  // namespace
 
@@ -36,7 +47,6 @@ Result<LoadStart> LoadSink::begin() {
 }
 
 std::string LoadSink::prepare(const RecordBatch& batch) const {
-  std::string out(1, kRows);
   const auto fields = fields_.find(batch.dataset);
   if (fields == fields_.end()) return std::string(1, kProblem) + "a dataset the load did not expect";
   // The rows as NDJSON (what a snapshot holds), then each in the warehouse's form.
@@ -50,23 +60,36 @@ std::string LoadSink::prepare(const RecordBatch& batch) const {
         },
         *batch.records);
   }
-  if (ndjson.empty()) return out;
-  thread_local simdjson::dom::parser parser;
-  simdjson::dom::document_stream rows;
-  const simdjson::padded_string padded(ndjson);
-  if (auto e = parser.parse_many(padded, std::max<std::size_t>(padded.size(), 1 << 20)).get(rows)) {
-    return std::string(1, kProblem) + simdjson::error_message(e);
+  std::vector<RegionRows> groups;  // a batch of the advisor holds every region
+  if (!ndjson.empty()) {
+    thread_local simdjson::dom::parser parser;
+    simdjson::dom::document_stream rows;
+    const simdjson::padded_string padded(ndjson);
+    if (auto e = parser.parse_many(padded, std::max<std::size_t>(padded.size(), 1 << 20)).get(rows)) {
+      return std::string(1, kProblem) + simdjson::error_message(e);
+    }
+    std::uint64_t row = 0;
+    for (auto doc : rows) {
+      ++row;
+      simdjson::dom::object object;
+      std::string_view region;
+      if (auto e = doc.get_object().get(object); e || object["region"].get_string().get(region)) {
+        return std::string(1, kProblem) + fmt::format("row {}: not an object with a region", row);
+      }
+      auto group = std::find_if(groups.begin(), groups.end(), [&](const RegionRows& g) { return g.region == region; });
+      if (group == groups.end()) group = groups.insert(groups.end(), RegionRows{std::string(region), 0, {}});
+      if (auto r = encode_row(encoding_, fields->second, object, options_.info.snapshot_id, group->encoded); !r.ok()) {
+        return std::string(1, kProblem) + fmt::format("row {}: {}", row, r.error().message());
+      }
+      ++group->rows;
+    }
   }
-  std::uint64_t row = 0;
-  for (auto doc : rows) {
-    ++row;
-    simdjson::dom::object object;
-    if (auto e = doc.get_object().get(object)) {
-      return std::string(1, kProblem) + fmt::format("row {}: {}", row, simdjson::error_message(e));
-    }
-    if (auto r = encode_row(encoding_, fields->second, object, options_.info.snapshot_id, out); !r.ok()) {
-      return std::string(1, kProblem) + fmt::format("row {}: {}", row, r.error().message());
-    }
+  std::string out(1, kRows);
+  for (const auto& g : groups) {
+    const std::uint64_t sizes[] = {g.region.size(), g.rows, g.encoded.size()};
+    out.append(reinterpret_cast<const char*>(sizes), sizeof sizes);
+    out += g.region;
+    out += g.encoded;
   }
   return out;
 }
@@ -82,9 +105,19 @@ Result<void> LoadSink::write(const RecordBatch& batch, std::string prepared) {
   }
   auto started = begin();
   if (!started.ok()) return started.error();
-  if (*started == LoadStart::already_loaded || prepared.size() <= 1) return {};
-  rows_[batch.dataset] += batch.rows;
-  return warehouse_->append(batch.dataset, std::string_view(prepared).substr(1), batch.rows);
+  if (*started == LoadStart::already_loaded) return {};
+  std::string_view rest = std::string_view(prepared).substr(1);
+  while (!rest.empty()) {
+    std::uint64_t sizes[3];
+    std::memcpy(sizes, rest.data(), sizeof sizes);
+    rest.remove_prefix(sizeof sizes);
+    const std::string region(rest.substr(0, sizes[0]));
+    const std::string_view encoded = rest.substr(sizes[0], sizes[2]);
+    rest.remove_prefix(sizes[0] + sizes[2]);
+    rows_[batch.dataset] += sizes[1];
+    if (auto r = warehouse_->append(batch.dataset, region, encoded, sizes[1]); !r.ok()) return r;
+  }
+  return {};
 }
 
 Result<void> LoadSink::finish(const RunEnd& end) {

@@ -1,6 +1,6 @@
 // PostgreSQL through libpq: one transaction per load, rows streamed with
-// COPY … FROM STDIN in text format into the dataset's temporary staging
-// table (one COPY open at a time; it ends when rows of another dataset come).
+// COPY … FROM STDIN in text format into the dataset's table (one COPY open
+// at a time; it ends when another statement must run).
 //
 // COPY text: columns separated by tabs, rows by newlines, null as \N, and
 // backslash, tab, newline and carriage return escaped with a backslash.
@@ -60,13 +60,13 @@ class PostgresWarehouse final : public SqlWarehouse {
 
   std::string describe() const override { return described_; }
 
-  Result<void> append(Dataset dataset, std::string_view encoded, std::uint64_t) override {
+  Result<void> append_rows(Dataset dataset, std::string_view encoded, std::uint64_t) override {
     if (copying_ != dataset) {
       if (auto r = end_appends(); !r.ok()) return r;
-      PGresult* res = PQexec(conn_, fmt::format("COPY {} FROM STDIN", stage_table(dataset)).c_str());
+      PGresult* res = PQexec(conn_, fmt::format("COPY {} FROM STDIN", table(dataset)).c_str());
       const bool ok = PQresultStatus(res) == PGRES_COPY_IN;
       PQclear(res);
-      if (!ok) return failure(fmt::format("COPY into the {} staging table", info(dataset).name));
+      if (!ok) return failure(fmt::format("COPY into {}", table(dataset)));
       copying_ = dataset;
     }
     if (PQputCopyData(conn_, encoded.data(), static_cast<int>(encoded.size())) != 1) {

@@ -333,6 +333,11 @@ namespace {
 
 // DIR/ID as given, or DIR's latest.
 Result<fs::path> resolve_snapshot(const fs::path& given) {
+  std::error_code ec;
+  if (fs::is_symlink(given, ec)) {  // DIR/latest itself: the snapshot it names
+    const fs::path target = fs::read_symlink(given, ec);
+    if (!ec) return resolve_snapshot(target.is_absolute() ? target : given.parent_path() / target);
+  }
   if (is_snapshot(given)) return given;
   const fs::path latest = latest_target(given);
   if (latest.empty()) {

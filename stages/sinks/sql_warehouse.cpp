@@ -47,7 +47,21 @@ std::string SqlWarehouse::timestamp_literal(std::string_view rfc3339) const {
   return dialect_ == SchemaDialect::postgresql ? "TIMESTAMPTZ " + literal(rfc3339) : literal(rfc3339);
 }
 
-std::string SqlWarehouse::stage_table(Dataset dataset) const { return q(table_name(dataset) + "_stage"); }
+std::string SqlWarehouse::table(Dataset dataset) const { return q(table_name(dataset)); }
+
+Result<void> SqlWarehouse::append(Dataset dataset, const std::string& region, std::string_view encoded,
+                                  std::uint64_t rows) {
+  // The first rows of a partition replace what it held: deleted here, inside
+  // the load's transaction, so readers see the old rows until it commits.
+  if (replaced_[dataset].insert(region).second) {
+    if (auto r = end_appends(); !r.ok()) return r;
+    if (auto r = exec(fmt::format("DELETE FROM {} WHERE {} = {}", table(dataset), q("region"), literal(region)));
+        !r.ok()) {
+      return r;
+    }
+  }
+  return append_rows(dataset, encoded, rows);
+}
 
 Result<LoadStart> SqlWarehouse::begin(const LoadInfo& info, const std::vector<Dataset>& datasets) {
   info_ = info;
@@ -111,35 +125,30 @@ Result<LoadStart> SqlWarehouse::begin(const LoadInfo& info, const std::vector<Da
                                   info.snapshot_id, info.started_at, (**newer)[0].value_or("?"), describe())));
   }
 
-  // The staging tables: what this load's rows go to first.
-  std::string stage;
-  for (Dataset d : datasets) {
-    std::vector<FieldInfo> fields = fields_of(d);
-    fields.push_back(kSnapshotIdField);
-    const std::string name = table_name(d) + "_stage";
-    stage += fmt::format("DROP TABLE IF EXISTS {}{};\n", pg ? "" : "temp.", q(name));
-    stage += create_table(d, dialect_, fields, name, key_columns(d), "CREATE TEMPORARY TABLE");
-  }
-  if (auto r = exec(stage); !r.ok()) return fail(r.error());
-  if (auto r = staged(datasets); !r.ok()) return fail(r.error());
+  if (auto r = prepared(datasets); !r.ok()) return fail(r.error());
+  replaced_.clear();
   return LoadStart::load;
 }
 
 std::string SqlWarehouse::history_statements(Dataset dataset) const {
   const auto history = history_of(dataset);
   if (!history) return {};
-  const std::string table = q(table_name(dataset) + "_history");
-  const std::string stage = stage_table(dataset);
+  const std::string history_table = q(table_name(dataset) + "_history");
+  // What this load put in the table: the current rows of the regions it replaced.
+  const std::string loaded =
+      fmt::format("(SELECT * FROM {} WHERE {} = {})", table(dataset), q("snapshot_id"), literal(info_.snapshot_id));
+  std::vector<std::string> regions;
+  for (const auto& r : replaced_.at(dataset)) regions.push_back(literal(r));
   const std::string same_value = dialect_ == SchemaDialect::postgresql ? "IS NOT DISTINCT FROM" : "IS";
   // The load's current row of each price: the latest by `latest_by` when a
   // load may hold several observations of one (a spot window).
-  std::string current = stage;
+  std::string current = loaded;
   if (!history->latest_by.empty()) {
     std::vector<std::string> ids;
     for (auto c : history->identity) ids.push_back(q(c));
     current = fmt::format("(SELECT * FROM (SELECT s.*, row_number() OVER (PARTITION BY {} ORDER BY {} DESC) AS "
                           "pp_rank FROM {} s) ranked WHERE pp_rank = 1)",
-                          fmt::join(ids, ", "), q(history->latest_by), stage);
+                          fmt::join(ids, ", "), q(history->latest_by), loaded);
   }
   auto matches = [&](const std::string& a, const std::string& b) {
     std::vector<std::string> terms;
@@ -151,10 +160,11 @@ std::string SqlWarehouse::history_statements(Dataset dataset) const {
   std::string out;
   // Close the versions this load's regions no longer have as they were.
   out += fmt::format(
-      "UPDATE {t} SET {to} = {at} WHERE {to} IS NULL AND {region} IN (SELECT DISTINCT {region} FROM {stage}) AND "
+      "UPDATE {t} SET {to} = {at} WHERE {to} IS NULL AND {region} IN ({regions}) AND "
       "NOT EXISTS (SELECT 1 FROM {cur} c WHERE {match});\n",
-      fmt::arg("t", table), fmt::arg("to", q("valid_to")), fmt::arg("at", at), fmt::arg("region", q("region")),
-      fmt::arg("stage", stage), fmt::arg("cur", current), fmt::arg("match", matches("c", table)));
+      fmt::arg("t", history_table), fmt::arg("to", q("valid_to")), fmt::arg("at", at), fmt::arg("region", q("region")),
+      fmt::arg("regions", fmt::join(regions, ", ")), fmt::arg("cur", current),
+      fmt::arg("match", matches("c", history_table)));
   // Open a version for each price new or changed.
   std::vector<std::string> columns, from_current;
   for (const auto& f : fields_of(dataset)) {
@@ -164,7 +174,8 @@ std::string SqlWarehouse::history_statements(Dataset dataset) const {
   out += fmt::format(
       "INSERT INTO {t} ({cols}, {first}, {from}) SELECT {vals}, {sid}, {at} FROM {cur} c WHERE NOT EXISTS (SELECT 1 "
       "FROM {t} h WHERE h.{to} IS NULL AND {match});\n",
-      fmt::arg("t", table), fmt::arg("cols", fmt::join(columns, ", ")), fmt::arg("first", q("first_snapshot_id")),
+      fmt::arg("t", history_table), fmt::arg("cols", fmt::join(columns, ", ")),
+      fmt::arg("first", q("first_snapshot_id")),
       fmt::arg("from", q("valid_from")), fmt::arg("vals", fmt::join(from_current, ", ")),
       fmt::arg("sid", literal(info_.snapshot_id)), fmt::arg("at", at), fmt::arg("cur", current),
       fmt::arg("to", q("valid_to")), fmt::arg("match", matches("h", "c")));
@@ -179,14 +190,7 @@ Result<void> SqlWarehouse::commit(const std::vector<StagedTable>& tables) {
   std::string sql;
   std::string rows = "{";
   for (const StagedTable& t : tables) {
-    const std::string table = q(table_name(t.dataset));
-    const std::string stage = stage_table(t.dataset);
-    sql += history_statements(t.dataset);
-    // The partitions this load has rows for are replaced by them; the others stay.
-    sql += fmt::format("DELETE FROM {} WHERE {} IN (SELECT DISTINCT {} FROM {});\n", table, q("region"), q("region"),
-                       stage);
-    sql += fmt::format("INSERT INTO {} SELECT * FROM {};\n", table, stage);
-    sql += fmt::format("DROP TABLE {};\n", stage);
+    if (replaced_.count(t.dataset)) sql += history_statements(t.dataset);
     rows += fmt::format("{}\"{}\":{}", rows.size() > 1 ? "," : "", table_name(t.dataset), t.rows);
   }
   rows += "}";

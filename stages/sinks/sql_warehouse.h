@@ -9,10 +9,17 @@
 //                       valid_from / valid_to (null while current)
 //   pricepipe_loads     one row per load: snapshot id and time, manifest
 //                       hash, rows per table, when it started and ended
-//   <dataset>_stage     the load's staging table (temporary, dropped at commit)
+//
+// A load replaces a (dataset, region) partition when its first rows come:
+// the partition's rows are deleted and the new ones streamed into the table,
+// all inside the load's one transaction (readers see the previous rows until
+// COMMIT). A staging table would write every row twice: measured at half
+// psql's \copy rate (docs/performance.md).
 #pragma once
 
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,6 +31,7 @@ namespace pricepipe::stages {
 class SqlWarehouse : public Warehouse {
  public:
   Result<LoadStart> begin(const LoadInfo& info, const std::vector<Dataset>& datasets) final;
+  Result<void> append(Dataset dataset, const std::string& region, std::string_view encoded, std::uint64_t rows) final;
   Result<void> commit(const std::vector<StagedTable>& tables) final;
   void rollback() final;
 
@@ -35,15 +43,17 @@ class SqlWarehouse : public Warehouse {
   /// The first row of `sql`'s result, its columns as text (null as nullopt);
   /// nullopt when there is none.
   virtual Result<std::optional<std::vector<std::optional<std::string>>>> query_row(const std::string& sql) = 0;
-  /// Called once the staging tables exist, before the first append.
-  virtual Result<void> staged(const std::vector<Dataset>& datasets) { (void)datasets; return {}; }
-  /// Ends what append has open (a COPY) before the statements of commit.
+  /// Called once the tables exist, before the first append.
+  virtual Result<void> prepared(const std::vector<Dataset>& datasets) { (void)datasets; return {}; }
+  /// Streams `encoded` rows into `dataset`'s table.
+  virtual Result<void> append_rows(Dataset dataset, std::string_view encoded, std::uint64_t rows) = 0;
+  /// Ends what append_rows has open (a COPY) before another statement.
   virtual Result<void> end_appends() { return {}; }
 
   /// A string literal of `value`.
   std::string literal(std::string_view value) const;
-  /// The staging table of `dataset`, quoted.
-  std::string stage_table(Dataset dataset) const;
+  /// The table of `dataset`, quoted.
+  std::string table(Dataset dataset) const;
   SchemaDialect dialect() const { return dialect_; }
 
  private:
@@ -55,6 +65,7 @@ class SqlWarehouse : public Warehouse {
   LoadInfo info_;
   std::string load_started_at_;
   bool open_ = false;
+  std::map<Dataset, std::set<std::string>> replaced_;  ///< the partitions this load replaced
 };
 
 /// The engines (postgres_warehouse.cpp, sqlite_warehouse.cpp), for open_warehouse.

@@ -1,6 +1,6 @@
 // SQLite: one file, written in one IMMEDIATE transaction (its journal makes
 // a kill at any point a rollback). Rows are encoded as typed values and
-// bound to a prepared INSERT into the dataset's temporary staging table.
+// bound to a prepared INSERT into the dataset's table.
 //
 // Encoding (prepare → append): per value a tag byte, then 'i' int64 or 'd'
 // double (8 bytes, native order: made and read by this process), 't' a
@@ -42,7 +42,7 @@ class SqliteWarehouse final : public SqlWarehouse {
 
   std::string describe() const override { return "sqlite://" + path_; }
 
-  Result<void> append(Dataset dataset, std::string_view encoded, std::uint64_t rows) override {
+  Result<void> append_rows(Dataset dataset, std::string_view encoded, std::uint64_t rows) override {
     auto it = inserts_.find(dataset);
     if (it == inserts_.end()) return Error(ErrorCode::internal, "append before begin");
     sqlite3_stmt* stmt = it->second.stmt;
@@ -106,11 +106,11 @@ class SqliteWarehouse final : public SqlWarehouse {
     return row;
   }
 
-  Result<void> staged(const std::vector<Dataset>& datasets) override {
+  Result<void> prepared(const std::vector<Dataset>& datasets) override {
     for (Dataset d : datasets) {
       if (inserts_.count(d)) continue;
       const int columns = static_cast<int>(fields_of(d).size()) + 1;
-      std::string sql = fmt::format("INSERT INTO temp.{} VALUES (", stage_table(d));
+      std::string sql = fmt::format("INSERT INTO {} VALUES (", table(d));
       for (int c = 0; c < columns; ++c) sql += c ? ",?" : "?";
       sql += ")";
       sqlite3_stmt* stmt = nullptr;
@@ -120,12 +120,6 @@ class SqliteWarehouse final : public SqlWarehouse {
     return {};
   }
 
-  Result<void> end_appends() override {
-    // The staging tables are dropped at commit: their statements go first.
-    for (auto& [d, s] : inserts_) sqlite3_finalize(s.stmt);
-    inserts_.clear();
-    return {};
-  }
 
  private:
   Error failure(const std::string& doing) const {

@@ -3,14 +3,13 @@
 // users see.
 //
 //   begin   one transaction: the tables (from the records' field declaration,
-//           core/table_schema.h), a staging table per dataset, and the checks
-//           against `pricepipe_loads` (already loaded: nothing to do; an older
-//           snapshot than the last loaded, or the same id from another
-//           manifest: refused)
-//   append  rows, as `encode` made them, into the dataset's staging table
-//   commit  per dataset: the history of prices updated from the staged rows,
-//           the (dataset, region) partitions present replaced by them, the
-//           load recorded; then COMMIT, the only moment anything is visible
+//           core/table_schema.h) and the checks against `pricepipe_loads`
+//           (already loaded: nothing to do; an older snapshot than the last
+//           loaded, or the same id from another manifest: refused)
+//   append  rows of one region, as `encode_row` made them: the first rows of
+//           a (dataset, region) partition replace the rows it held
+//   commit  per dataset, the history of prices updated from the rows loaded;
+//           the load recorded; then COMMIT, the only moment anything is visible
 //
 // Contract: `encode_row` is a pure function (the sink's prepare runs it on
 // many threads, before anything is connected); a Warehouse is used from one
@@ -42,7 +41,7 @@ struct LoadInfo {
   std::string source;           ///< "snapshot DIR/ID", or "run"
 };
 
-/// A dataset's rows staged by a load.
+/// A dataset's rows loaded.
 struct StagedTable {
   Dataset dataset = Dataset::regions;
   std::uint64_t rows = 0;
@@ -57,7 +56,8 @@ class Warehouse {
   /// The URL without its password.
   virtual std::string describe() const = 0;
   virtual Result<LoadStart> begin(const LoadInfo& info, const std::vector<Dataset>& datasets) = 0;
-  virtual Result<void> append(Dataset dataset, std::string_view encoded, std::uint64_t rows) = 0;
+  virtual Result<void> append(Dataset dataset, const std::string& region, std::string_view encoded,
+                              std::uint64_t rows) = 0;
   virtual Result<void> commit(const std::vector<StagedTable>& tables) = 0;
   /// Abandons the transaction (nothing of this load stays).
   virtual void rollback() = 0;
