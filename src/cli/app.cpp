@@ -55,6 +55,7 @@ int run(int argc, char** argv) {
   RunCommand run_command(app);
   SnapshotCommand snapshot(app);
   LoadCommand load(app);
+  DiffCommand diff(app);
   ExplainCommand explain(app);
   CacheCommand cache_command(app);
   SchemaCommand schema(app);
@@ -79,6 +80,7 @@ int run(int argc, char** argv) {
     return snapshot.reads_snapshots() ? snapshot.run_reader() : run_pipeline(snapshot.spec(), settings, "snapshot");
   }
   if (load.selected()) return load.run();
+  if (diff.selected()) return diff.run();
   if (explain.selected()) return explain.run(settings);
   if (cache_command.selected()) return cache_command.run(settings.cache);
   if (schema.selected()) return schema.run();

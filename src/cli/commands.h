@@ -81,6 +81,20 @@ class LoadCommand {
   std::vector<std::string> datasets_{"all"};
 };
 
+/// `diff A B [--datasets LIST]`: the `price-changes` records from snapshot
+/// A to snapshot B as NDJSON on stdout (stages/sinks/snapshot_diff.h).
+class DiffCommand {
+ public:
+  explicit DiffCommand(CLI::App& parent);
+  bool selected() const { return cmd_->parsed(); }
+  int run() const;
+
+ private:
+  CLI::App* cmd_;
+  std::string older_, newer_;
+  std::vector<std::string> datasets_{"all"};
+};
+
 /// `run FILE.yaml`: a pipeline file.
 class RunCommand {
  public:

@@ -28,7 +28,9 @@ SnapshotCommand::SnapshotCommand(CLI::App& parent) {
                                "Write every dataset of every region (or those asked for) to a snapshot: partitioned "
                                "files, a manifest, schemas (docs/snapshot.md).");
   std::vector<std::string> names = {"all"};
-  for (const auto& d : all_datasets()) names.emplace_back(d.name);
+  for (const auto& d : all_datasets()) {
+    if (d.fetched) names.emplace_back(d.name);
+  }
   cmd_->add_option("--datasets", datasets_, "The datasets: all (the default) or a comma-separated list.")
       ->delimiter(',')
       ->check(CLI::IsMember(names));
@@ -109,7 +111,9 @@ config::PipelineSpec SnapshotCommand::spec() const {
 
   std::vector<std::string> datasets;
   if (std::find(datasets_.begin(), datasets_.end(), "all") != datasets_.end()) {
-    for (const auto& d : all_datasets()) datasets.emplace_back(d.name);
+    for (const auto& d : all_datasets()) {
+      if (d.fetched) datasets.emplace_back(d.name);
+    }
   } else {
     for (const auto& d : all_datasets()) {  // documentation order, each once
       if (std::find(datasets_.begin(), datasets_.end(), d.name) != datasets_.end()) datasets.emplace_back(d.name);

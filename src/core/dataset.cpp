@@ -6,7 +6,7 @@ namespace pricepipe {
 
 namespace {
 
-constexpr std::array<DatasetInfo, 10> kDatasets = {{
+constexpr std::array<DatasetInfo, 11> kDatasets = {{
     {Dataset::regions, "regions", "Every region of the partition with its opt-in status and Price List name.", false, false},
     {Dataset::availability_zones, "availability-zones", "Availability, Local and Wavelength Zones of each region.", true, false},
     {Dataset::instance_types, "instance-types", "Every instance type offered in each region, with its specs flattened and typed.", true, false},
@@ -29,6 +29,9 @@ constexpr std::array<DatasetInfo, 10> kDatasets = {{
      "One row per offered (region, instance type): specs, zones, on-demand, spot (current and over the window), "
      "interruption band, reserved and Savings Plans rates, and prices per vCPU and GiB, each with its source and "
      "age, or null and why.", true, false},
+    {Dataset::price_changes, "price-changes",
+     "What changed between two snapshots (`pricepipe diff A B`): every price added, removed or changed in the price "
+     "datasets and the catalog, with old and new value, absolute and percent change.", true, false, false},
 }};
 
 }  // namespace

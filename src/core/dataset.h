@@ -12,6 +12,7 @@
 #include "core/records/instance_type.h"
 #include "core/records/instance_type_offering.h"
 #include "core/records/price.h"
+#include "core/records/price_change.h"
 #include "core/records/region.h"
 #include "core/records/spot.h"
 
@@ -28,6 +29,7 @@ enum class Dataset {
   spot_prices,
   spot_advisor,
   catalog,
+  price_changes,
 };
 
 struct DatasetInfo {
@@ -36,6 +38,7 @@ struct DatasetInfo {
   std::string_view summary;
   bool regional;  ///< fetched once per region (false: once per run)
   bool priced;    ///< comes from the Price List (Pricing API or bulk offer files)
+  bool fetched = true;  ///< read from AWS (false: derived from snapshots, as price-changes by `diff`)
 };
 
 /// Every dataset, in documentation order.
@@ -48,7 +51,8 @@ using RecordVector =
     std::variant<std::vector<RegionRecord>, std::vector<AvailabilityZoneRecord>, std::vector<InstanceTypeRecord>,
                  std::vector<InstanceTypeOfferingRecord>, std::vector<OnDemandPriceRecord>,
                  std::vector<ReservedPriceRecord>, std::vector<SavingsPlansRateRecord>, std::vector<SpotPriceRecord>,
-                 std::vector<SpotAdvisorRecord>, std::vector<CatalogRecord>, std::vector<PriceListFile>>;
+                 std::vector<SpotAdvisorRecord>, std::vector<CatalogRecord>, std::vector<PriceChangeRecord>,
+                 std::vector<PriceListFile>>;
 
 /// Calls `fn(static_cast<const Record*>(nullptr))` with the record type of `dataset`,
 /// so generic code (schema printing, encoders) can be written once.
@@ -65,6 +69,7 @@ decltype(auto) visit_record_type(Dataset dataset, Fn&& fn) {
     case Dataset::spot_prices: return fn(static_cast<const SpotPriceRecord*>(nullptr));
     case Dataset::spot_advisor: return fn(static_cast<const SpotAdvisorRecord*>(nullptr));
     case Dataset::catalog: return fn(static_cast<const CatalogRecord*>(nullptr));
+    case Dataset::price_changes: return fn(static_cast<const PriceChangeRecord*>(nullptr));
   }
   return fn(static_cast<const RegionRecord*>(nullptr));
 }

@@ -315,6 +315,7 @@ std::vector<std::string_view> key_columns(Dataset dataset) {
     case Dataset::savings_plans_rates: return {"region", "plan_sku", "rate_code"};
     case Dataset::spot_prices: return {"region", "zone", "instance_type", "product_description", "timestamp"};
     case Dataset::spot_advisor: return {"region", "operating_system", "instance_type"};
+    case Dataset::price_changes: return {"region", "dataset", "key", "field"};
   }
   return {"region"};
 }

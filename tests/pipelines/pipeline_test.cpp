@@ -123,7 +123,10 @@ TEST(Pipelines, RunPrintsTheBytesStreamPrintsForEveryDataset) {
     EXPECT_EQ(ran.out, streamed.out) << c.yaml();
     covered.insert(c.dataset);
   }
-  for (const auto& d : all_datasets()) EXPECT_TRUE(covered.count(std::string(d.name))) << d.name << " is not covered";
+  for (const auto& d : all_datasets()) {
+    if (!d.fetched) continue;
+    EXPECT_TRUE(covered.count(std::string(d.name))) << d.name << " is not covered";
+  }
 }
 
 TEST(Pipelines, ExplainPrintsThePipelineAStreamCommandBuilds) {

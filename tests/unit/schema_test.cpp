@@ -1,6 +1,9 @@
 #include "core/schema.h"
+#include "core/table_schema.h"
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 #include <cctype>
 #include <limits>
@@ -96,6 +99,29 @@ TEST(Schema, EveryDatasetFieldIsSnakeCaseAndDocumented) {
         EXPECT_EQ(schema_of<Record>().front().name, "region") << d.name;
       }
     });
+  }
+}
+
+// A table's key names fields that are never null, region first; a history's
+// identity and values name fields of its dataset.
+TEST(Schema, KeysAndHistoriesNameFieldsOfTheirDataset) {
+  for (const auto& d : all_datasets()) {
+    const auto fields = fields_of(d.id);
+    auto field = [&](std::string_view name) {
+      return std::find_if(fields.begin(), fields.end(), [&](const FieldInfo& f) { return f.name == name; });
+    };
+    const auto key = key_columns(d.id);
+    ASSERT_FALSE(key.empty()) << d.name;
+    EXPECT_EQ(key.front(), "region") << d.name;
+    for (auto k : key) {
+      ASSERT_NE(field(k), fields.end()) << d.name << ": " << k;
+      EXPECT_FALSE(field(k)->nullable) << d.name << ": " << k << " is in the key";
+    }
+    if (const auto history = history_of(d.id)) {
+      for (auto k : history->identity) EXPECT_NE(std::find(key.begin(), key.end(), k), key.end()) << d.name << ": " << k;
+      for (auto v : history->values) EXPECT_NE(field(v), fields.end()) << d.name << ": " << v;
+      EXPECT_TRUE(d.priced || d.id == Dataset::spot_prices) << d.name;
+    }
   }
 }
 

@@ -11,6 +11,8 @@ prices changed, removed and added (rows edited, parts and manifest rewritten as 
   server stopped) with the previous data intact, and then loads it whole;
 - keeps strings with backslashes, tabs, newlines, quotes and non-ASCII, in text and in arrays, exactly.
 
+And `pricepipe diff A B` between those snapshots lists exactly the changes made to them.
+
 PostgreSQL's part skips, saying why, only when it cannot be installed.
 """
 
@@ -161,6 +163,34 @@ def setUpModule():
 
 def tearDownModule():
     Snapshots.remove()
+
+
+class Diff(unittest.TestCase):
+    def test_diff_lists_exactly_the_changes_made(self):
+        run = pricepipe("diff", Snapshots.a, Snapshots.b)
+        self.assertEqual(run.returncode, 0, run.stderr.decode())
+        changes = [json.loads(line) for line in run.stdout.decode().splitlines()]
+        ids = {"from_snapshot": "2026-10-01T06-00-00Z", "to_snapshot": "2026-10-01T07-00-00Z"}
+        probe = {"dataset": "on-demand-prices", "region": "eu-west-1", "instance_type": "m7g.large",
+                 "key": [Snapshots.probe_rate_code], "change": "changed", "field": "price_per_hour",
+                 "old_value": Snapshots.probe_a, "new_value": Snapshots.probe_b, **ids}
+        gone = [c for c in changes if c["change"] == "removed"]
+        spot = [c for c in changes if c["dataset"] == "spot-prices"]
+        self.assertEqual(len(changes), 3, changes)
+        got = next(c for c in changes if c["field"] == "price_per_hour" and c["change"] == "changed")
+        self.assertAlmostEqual(got.pop("change_abs"), Snapshots.probe_b - Snapshots.probe_a, places=9)
+        self.assertAlmostEqual(got.pop("change_pct"), (Snapshots.probe_b / Snapshots.probe_a - 1) * 100, places=6)
+        self.assertEqual(got, probe)
+        self.assertEqual([(c["key"], c["old_value"], c["new_value"]) for c in gone],
+                         [([Snapshots.gone_rate_code], c["old_value"], None) for c in gone])
+        self.assertEqual(len(gone), 1)
+        self.assertEqual([c["key"] for c in spot], [list(Snapshots.spot_key[1:])])
+        self.assertEqual(spot[0]["new_value"], Snapshots.spot_b)
+        # Back the other way: the same changes, reversed.
+        back = [json.loads(line) for line in pricepipe("diff", Snapshots.b, Snapshots.a).stdout.decode().splitlines()]
+        self.assertEqual(sorted(c["change"] for c in back), ["added", "changed", "changed"])
+        same = pricepipe("diff", Snapshots.a, Snapshots.older)
+        self.assertEqual((same.returncode, same.stdout), (0, b""), "the same rows: no change")
 
 
 class Engine:
