@@ -303,6 +303,17 @@ TEST(CacheKey, ClockFollowingParametersUseTheirRelativeName) {
   EXPECT_EQ(net::cache_key(at_ten), net::cache_key(at_eleven));
 }
 
+TEST(CacheKey, AStoredAnswerKeepsTheClockFollowingParametersItWasAskedWith) {
+  auto then = ec2_request("Action=DescribeSpotPriceHistory&EndTime=2026-11-24T10%3A00%3A00Z&StartTime=2026-11-24T09%3A00%3A00Z");
+  auto now = ec2_request("Action=DescribeSpotPriceHistory&EndTime=2026-11-24T11%3A00%3A00Z&StartTime=2026-11-24T10%3A00%3A00Z");
+  for (auto* r : {&then, &now}) r->key_overrides = {{"StartTime", "now-3600s"}, {"EndTime", "now"}};
+  const std::string pinned = net::pinned_params(then);
+  EXPECT_EQ(pinned, "EndTime=2026-11-24T10%3A00%3A00Z&StartTime=2026-11-24T09%3A00%3A00Z");
+  net::pin_params(now, pinned);
+  EXPECT_EQ(now.body, then.body) << "a chain continued from the stored page asks with its window";
+  EXPECT_EQ(net::pinned_params(ec2_request("Action=DescribeRegions")), "") << "nothing follows the clock";
+}
+
 TEST(CachePolicy, ClassesTtlsAndNegativeAnswers) {
   config::CacheSettings settings;
   settings.ttl_spot = "2h";

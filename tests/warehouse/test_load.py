@@ -400,6 +400,15 @@ class PostgreSQL(Engine, unittest.TestCase):
         # JSON, so that tabs and newlines in values do not split psql's lines.
         return [json.loads(r[0]) for r in self.query(f"SELECT json_build_array({columns}) FROM {table} ORDER BY {order}")]
 
+    def test_a_password_in_the_url_never_reaches_the_output(self):
+        canary = "Canary-9f2c61e0"
+        url = f"postgresql://postgres:{canary}@127.0.0.1:{self.server.port}/no_such_database"
+        run = pricepipe("load", Snapshots.a, "--to", url)
+        self.assertEqual(run.returncode, 4, run.stderr.decode())
+        self.assertIn(b"no_such_database", run.stderr)
+        self.assertNotIn(canary.encode(), run.stderr + run.stdout)
+        self.assertIn(b"postgres:***@", run.stderr)
+
     def copying(self):
         return self.server.psql(f"SELECT pid FROM pg_stat_activity WHERE datname = '{self.db}' AND query LIKE 'COPY%'")
 

@@ -1,0 +1,54 @@
+// The pieces of a load that need no database: URLs and their passwords,
+// COPY text, and which URLs are warehouses. (Loads themselves are tested
+// against real engines: tests/warehouse.)
+#include "stages/sinks/warehouse.h"
+
+#include <gtest/gtest.h>
+
+#include "core/table_schema.h"
+#include "stages/sinks/sql_warehouse.h"
+
+namespace pricepipe::stages {
+namespace {
+
+TEST(Warehouse, UrlsNeverShowTheirPassword) {
+  EXPECT_EQ(redact_url("postgresql://loader:s3cret@db:5432/finops"), "postgresql://loader:***@db:5432/finops");
+  EXPECT_EQ(redact_url("postgresql://db/finops?user=loader&password=s3cret&sslmode=verify-full"),
+            "postgresql://db/finops?user=loader&password=***&sslmode=verify-full");
+  EXPECT_EQ(redact_url("postgresql://loader@db/finops"), "postgresql://loader@db/finops");
+  EXPECT_EQ(redact_url("sqlite:///var/lib/prices.db"), "sqlite:///var/lib/prices.db");
+  EXPECT_TRUE(warehouse_url("postgres://db/x"));
+  EXPECT_TRUE(warehouse_url("sqlite:///x.db"));
+  EXPECT_FALSE(warehouse_url("mysql://db/x"));
+  EXPECT_NE(encoding_for("mysql://u:pw@db/x").error().message().find("u:***@db"), std::string::npos)
+      << encoding_for("mysql://u:pw@db/x").error().message();
+}
+
+std::string copy_row(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::object row = parser.parse(json.data(), json.size(), true).get_object().value();
+  const std::vector<FieldInfo> fields = {{"s", FieldType::string, true, "."},       {"n", FieldType::number, false, "."},
+                                         {"i", FieldType::integer, false, "."},     {"b", FieldType::boolean, false, "."},
+                                         {"l", FieldType::string_list, false, "."}, {"m", FieldType::number_map, false, "."}};
+  std::string out;
+  EXPECT_TRUE(encode_copy_row(fields, row, "id", out).ok());
+  return out;
+}
+
+TEST(Warehouse, CopyTextEscapesEveryByteThatWouldEndAValue) {
+  EXPECT_EQ(copy_row(R"({"s":"a\\b\tc\nd\re","n":0.1,"i":-3,"b":true,"l":["x\"y","z\\w",""],"m":{"a":1.5}})"),
+            "a\\\\b\\tc\\nd\\re\t0.1\t-3\tt\t{\"x\\\\\"y\",\"z\\\\\\\\w\",\"\"}\t{\"a\":1.5}\tid\n");
+  EXPECT_EQ(copy_row(R"({"s":null,"n":1e-07,"i":0,"b":false,"l":[],"m":{}})"), "\\N\t1e-07\t0\tf\t{}\t{}\tid\n");
+  // A key the fields do not name (a snapshot row's snapshot_id) is not a column; a missing field is an error.
+  simdjson::dom::parser parser;
+  std::string out;
+  const std::vector<FieldInfo> one = {{"s", FieldType::string, false, "."}};
+  EXPECT_TRUE(encode_copy_row(one, parser.parse(std::string_view(R"({"s":"x","snapshot_id":"old"})")).get_object().value(),
+                              "new", out).ok());
+  EXPECT_EQ(out, "x\tnew\n");
+  EXPECT_FALSE(encode_copy_row(one, parser.parse(std::string_view(R"({"t":"x"})")).get_object().value(), "new", out).ok());
+  EXPECT_FALSE(encode_copy_row(one, parser.parse(std::string_view(R"({"s":1})")).get_object().value(), "new", out).ok());
+}
+
+}  // namespace
+}  // namespace pricepipe::stages
