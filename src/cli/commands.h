@@ -13,6 +13,7 @@
 #include "cli/flags.h"
 #include "config/pipeline_spec.h"
 #include "config/settings.h"
+#include "core/metrics_report.h"
 
 namespace pricepipe::cli {
 
@@ -72,9 +73,11 @@ class LoadCommand {
  public:
   explicit LoadCommand(CLI::App& parent);
   bool selected() const { return cmd_->parsed(); }
-  int run() const;
+  /// Loads, then writes the metrics file (--metrics-out), also when the load fails.
+  int run(const RunSettings& settings) const;
 
  private:
+  int load(RunSummary& summary) const;
   CLI::App* cmd_;
   std::string snapshot_;
   std::string to_;

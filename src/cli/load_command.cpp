@@ -12,6 +12,9 @@
 #include "core/error.h"
 #include "core/interrupt.h"
 #include "core/metrics.h"
+#include "core/schema.h"
+#include "core/table_schema.h"
+#include "cli/pipeline_runner.h"
 #include "stages/sinks/load_sink.h"
 #include "stages/sinks/snapshot_store.h"
 
@@ -40,7 +43,20 @@ LoadCommand::LoadCommand(CLI::App& parent) {
       ->check(CLI::IsMember(names));
 }
 
-int LoadCommand::run() const {
+int LoadCommand::run(const RunSettings& settings) const {
+  Metrics metrics;
+  RunSummary summary;
+  summary.dataset = "load";
+  try {
+    summary.exit_code = load(summary);
+  } catch (const FatalError& e) {
+    std::fprintf(stderr, "pricepipe: error: %s\n", e.what());
+    summary.exit_code = static_cast<int>(exit_code_for(e.error().code()));
+  }
+  return write_metrics(settings, metrics, summary);
+}
+
+int LoadCommand::load(RunSummary& summary) const {
   const auto began = std::chrono::steady_clock::now();
   if (!stages::warehouse_url(to_)) {
     throw FatalError(stages::encoding_for(to_).error());
@@ -69,7 +85,9 @@ int LoadCommand::run() const {
   interrupt::Subscription stop([] {});  // checked between batches: a stop rolls the load back
   auto started = sink.begin();
   if (!started.ok()) throw FatalError(started.error());
+  if (auto at = parse_rfc3339(manifest->started_at)) summary.snapshot_time = at->time.time_since_epoch().count();
   if (*started == stages::LoadStart::already_loaded) {
+    summary.complete = true;
     std::fprintf(stderr, "pricepipe: load: snapshot %s is in %s already (the same manifest): nothing to do\n",
                  manifest->id.c_str(), sink.describe().c_str());
     return 0;
@@ -116,6 +134,9 @@ int LoadCommand::run() const {
     std::fprintf(stderr, "pricepipe: load: stopped; rolled back, %s is as it was\n", sink.describe().c_str());
     return 128 + interrupt::requested();
   }
+  summary.records = rows;
+  summary.complete = end.complete;
+  for (const auto& t : sink.loaded()) summary.loaded.emplace_back(table_name(t.dataset), t.rows);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
   std::fprintf(stderr, "pricepipe: load: %s rows · %zu tables · snapshot %s → %s · %.1f s\n",
                with_thousands(rows).c_str(), sink.loaded().size(), manifest->id.c_str(), sink.describe().c_str(),

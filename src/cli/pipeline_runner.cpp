@@ -33,18 +33,26 @@ Error explain_error(const Error& error) {
   return error;
 }
 
-// Metrics that cannot be written fail a run that otherwise succeeded: a
-// monitor reading the previous file would believe a run that is not there.
-int write_metrics(const RunSettings& settings, graph::Session& session, const RunSummary& run) {
+}  // namespace
+
+int write_metrics(const RunSettings& settings, const Metrics& metrics, const RunSummary& run) {
   const config::ReportSettings& out = settings.report;
   if (out.metrics_out.empty()) return run.exit_code;
-  const std::string text = out.metrics_format == "prometheus" ? metrics_prometheus(session.metrics(), run)
-                                                               : metrics_json(session.metrics(), run);
+  std::string previous;
+  if (std::FILE* f = std::fopen(out.metrics_out.c_str(), "rb")) {
+    char buf[1 << 16];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) previous.append(buf, n);
+    std::fclose(f);
+  }
+  const std::string text = out.metrics_format == "prometheus" ? metrics_prometheus(metrics, run, previous)
+                                                               : metrics_json(metrics, run);
   auto written = write_atomically(out.metrics_out, text);
   if (written.ok()) return run.exit_code;
   std::fprintf(stderr, "pricepipe: error: --metrics-out: %s\n", written.error().describe().c_str());
   return run.exit_code != 0 ? run.exit_code : static_cast<int>(ExitCode::io);
 }
+
+namespace {
 
 // "· 25 regions · endpoint AWS": what the summary says of a one-source pipeline.
 std::string origin_of(const graph::Plan& plan, const graph::RunReport& report, graph::Session& session) {
@@ -140,7 +148,7 @@ int run_pipeline(const config::PipelineSpec& spec, const RunSettings& settings, 
   std::fprintf(stderr, "pricepipe: %s%s\n", session.metrics().summary_line(what, report.records()).c_str(),
                origin_of(plan, report, session).c_str());
   const int code = outcome(plan, report);
-  return write_metrics(settings, session, RunSummary{what, report.records(), report.complete(), code});
+  return write_metrics(settings, session.metrics(), RunSummary{what, report.records(), report.complete(), code, {}, 0});
 }
 
 }  // namespace pricepipe::cli

@@ -74,6 +74,21 @@ std::string metrics_json(const Metrics& metrics, const RunSummary& run) {
   w.string(started_at(metrics));
   w.key("elapsed_s");
   w.number(metrics.elapsed_seconds());
+  if (run.snapshot_time != 0) {
+    w.key("snapshot_started_at");
+    std::string at;
+    append_rfc3339(at, Timestamp{std::chrono::sys_seconds(std::chrono::seconds(run.snapshot_time))});
+    w.string(at);
+  }
+  if (!run.loaded.empty()) {
+    w.key("loaded");
+    w.begin_object();
+    for (const auto& [table, rows] : run.loaded) {
+      w.key(table);
+      w.integer(static_cast<std::int64_t>(rows));
+    }
+    w.end_object();
+  }
   w.key("totals");
   w.begin_object();
   w.key("lookups");
@@ -119,7 +134,7 @@ std::string metrics_json(const Metrics& metrics, const RunSummary& run) {
   return out;
 }
 
-std::string metrics_prometheus(const Metrics& metrics, const RunSummary& run) {
+std::string metrics_prometheus(const Metrics& metrics, const RunSummary& run, std::string_view previous) {
   std::string out;
   const auto keys = metrics.actions();
   for (const auto& c : kCounters) {
@@ -154,6 +169,34 @@ std::string metrics_prometheus(const Metrics& metrics, const RunSummary& run) {
   gauge("duration_seconds", "Wall time of the last run.", metrics.elapsed_seconds());
   gauge("start_timestamp_seconds", "When the last run started, in Unix time.",
         std::chrono::duration_cast<std::chrono::seconds>(metrics.started_at().time_since_epoch()).count());
+  // When a run last succeeded: now, or what the file said before.
+  const std::string success = fmt::format("pricepipe_last_success_timestamp_seconds{{{}}} ", ds);
+  std::string last;
+  if (run.exit_code == 0) {
+    last = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count());
+  } else if (const auto at = previous.find("\n" + success); at != std::string_view::npos) {
+    const auto value = at + 1 + success.size();
+    last = std::string(previous.substr(value, previous.find('\n', value) - value));
+  }
+  if (!last.empty()) {
+    out += "# HELP pricepipe_last_success_timestamp_seconds When a run last ended with exit code 0, in Unix time.\n"
+           "# TYPE pricepipe_last_success_timestamp_seconds gauge\n" +
+           success + last + "\n";
+  }
+  if (run.snapshot_time != 0) {
+    out += fmt::format("# HELP pricepipe_load_snapshot_timestamp_seconds When the snapshot the last load read was "
+                       "taken, in Unix time.\n# TYPE pricepipe_load_snapshot_timestamp_seconds gauge\n"
+                       "pricepipe_load_snapshot_timestamp_seconds{{{}}} {}\n",
+                       ds, run.snapshot_time);
+  }
+  if (!run.loaded.empty()) {
+    out += "# HELP pricepipe_load_rows Rows the last load put in each table.\n# TYPE pricepipe_load_rows gauge\n";
+    for (const auto& [table, rows] : run.loaded) {
+      out += fmt::format("pricepipe_load_rows{{{},table=\"{}\"}} {}\n", ds, label(table), rows);
+    }
+  }
   return out;
 }
 

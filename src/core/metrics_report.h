@@ -10,6 +10,9 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/error.h"
 #include "core/metrics.h"
@@ -21,10 +24,16 @@ struct RunSummary {
   std::uint64_t records = 0;
   bool complete = false;
   int exit_code = 0;
+  /// A load: the rows loaded per table, and the time of the snapshot loaded (Unix seconds; 0: none).
+  std::vector<std::pair<std::string, std::uint64_t>> loaded;
+  std::int64_t snapshot_time = 0;
 };
 
 std::string metrics_json(const Metrics& metrics, const RunSummary& run);
-std::string metrics_prometheus(const Metrics& metrics, const RunSummary& run);
+/// The textfile. `pricepipe_last_success_timestamp_seconds` is when a run
+/// ended with exit code 0; a failed run carries the value of `previous` (the
+/// file it replaces), so a stale-data alert keeps firing from the last good run.
+std::string metrics_prometheus(const Metrics& metrics, const RunSummary& run, std::string_view previous = {});
 
 /// Writes `content` to a temporary file beside `path` (0644), then renames it over `path`.
 Result<void> write_atomically(const std::string& path, const std::string& content);

@@ -40,6 +40,19 @@ void array_element(std::string& literal, std::string_view text) {
   literal += '"';
 }
 
+// libpq's messages span lines ("…failed: Connection refused\n\tIs the server running…"): one line, as every error.
+std::string one_line(std::string why) {
+  for (char& c : why) {
+    if (c == '\n' || c == '\t') c = ' ';
+  }
+  while (!why.empty() && why.back() == ' ') why.pop_back();
+  std::string out;
+  for (char c : why) {
+    if (!(c == ' ' && !out.empty() && out.back() == ' ')) out += c;
+  }
+  return out;
+}
+
 template <class T>
 void number(std::string& out, T value) {
   char buf[32];
@@ -117,8 +130,7 @@ class PostgresWarehouse final : public SqlWarehouse {
 
  private:
   Error failure(const std::string& doing, std::string why = {}) const {
-    if (why.empty()) why = PQerrorMessage(conn_);
-    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    why = one_line(why.empty() ? PQerrorMessage(conn_) : why);
     const bool gone = PQstatus(conn_) == CONNECTION_BAD;
     return Error(gone ? ErrorCode::network : ErrorCode::aws_api, fmt::format("{}: {}: {}", described_, doing, why));
   }
@@ -200,8 +212,7 @@ Result<void> encode_copy_row(const std::vector<FieldInfo>& fields, simdjson::dom
 Result<std::unique_ptr<Warehouse>> open_postgres(const std::string& url) {
   PGconn* conn = PQconnectdb(url.c_str());
   if (PQstatus(conn) != CONNECTION_OK) {
-    std::string why = conn ? PQerrorMessage(conn) : "out of memory";
-    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    const std::string why = one_line(conn ? PQerrorMessage(conn) : "out of memory");
     PQfinish(conn);
     return Error(ErrorCode::unreachable, fmt::format("{}: cannot connect: {}", redact_url(url), why));
   }

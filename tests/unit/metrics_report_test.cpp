@@ -30,7 +30,7 @@ void fill(Metrics& m) {
 TEST(MetricsReport, JsonCarriesEveryCounterAndPercentile) {
   Metrics m;
   fill(m);
-  const std::string json = metrics_json(m, RunSummary{"catalog", 41118, false, 7});
+  const std::string json = metrics_json(m, RunSummary{"catalog", 41118, false, 7, {}, 0});
   simdjson::dom::parser parser;
   simdjson::dom::element doc = parser.parse(json);
   EXPECT_EQ(doc["dataset"].get_string().value(), "catalog");
@@ -60,10 +60,31 @@ TEST(MetricsReport, JsonCarriesEveryCounterAndPercentile) {
   EXPECT_TRUE(odd["latency_ms"]["p50"].is_null()) << "no sample: null, not 0";
 }
 
+// A stale load must keep alerting: a failed run keeps the last success's time.
+TEST(MetricsReport, LoadsCarryRowsPerTableAndTheLastSuccessSurvivesAFailure) {
+  Metrics m;
+  const RunSummary good{"load", 30, true, 0, {{"catalog", 18}, {"on_demand_prices", 12}}, 1790000000};
+  const std::string ok = metrics_prometheus(m, good);
+  EXPECT_NE(ok.find("pricepipe_load_rows{dataset=\"load\",table=\"catalog\"} 18\n"), std::string::npos) << ok;
+  EXPECT_NE(ok.find("pricepipe_load_snapshot_timestamp_seconds{dataset=\"load\"} 1790000000\n"), std::string::npos);
+  const auto at = ok.find("pricepipe_last_success_timestamp_seconds{dataset=\"load\"} ");
+  ASSERT_NE(at, std::string::npos) << ok;
+  const std::string line = ok.substr(at, ok.find('\n', at) - at);
+  const std::string failed = metrics_prometheus(m, RunSummary{"load", 0, false, 4, {}, 0}, ok);
+  EXPECT_NE(failed.find("\n" + line + "\n"), std::string::npos) << failed;
+  EXPECT_NE(failed.find("pricepipe_run_exit_code{dataset=\"load\"} 4\n"), std::string::npos);
+  EXPECT_EQ(metrics_prometheus(m, RunSummary{"load", 0, false, 4, {}, 0}).find("last_success"), std::string::npos)
+      << "no success yet: no time";
+  simdjson::dom::parser parser;
+  simdjson::dom::element json = parser.parse(metrics_json(m, good));
+  EXPECT_EQ(json["loaded"]["on_demand_prices"].get_int64().value(), 12);
+  EXPECT_EQ(std::string(json["snapshot_started_at"].get_string().value()), "2026-09-21T14:13:20Z");
+}
+
 TEST(MetricsReport, PrometheusTextfileHasOneHelpAndTypePerFamily) {
   Metrics m;
   fill(m);
-  const std::string text = metrics_prometheus(m, RunSummary{"catalog", 41118, true, 0});
+  const std::string text = metrics_prometheus(m, RunSummary{"catalog", 41118, true, 0, {}, 0});
   EXPECT_NE(text.find("# TYPE pricepipe_requests_total counter\n"
                       "pricepipe_requests_total{service=\"ec2\",action=\"DescribeInstanceTypes\"} 12\n"),
             std::string::npos)
