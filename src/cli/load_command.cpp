@@ -8,13 +8,13 @@
 #include <tbb/parallel_for.h>
 
 #include "cli/commands.h"
+#include "cli/pipeline_runner.h"
 #include "core/dataset.h"
 #include "core/error.h"
 #include "core/interrupt.h"
 #include "core/metrics.h"
 #include "core/schema.h"
 #include "core/table_schema.h"
-#include "cli/pipeline_runner.h"
 #include "stages/sinks/load_sink.h"
 #include "stages/sinks/snapshot_store.h"
 
@@ -125,7 +125,9 @@ int LoadCommand::load(RunSummary& summary) const {
     if (interrupt::requested() != 0) break;
     if (!read.ok()) throw FatalError(read.error());
   }
-  if (auto r = flush(); !r.ok()) throw FatalError(r.error());
+  if (interrupt::requested() == 0) {
+    if (auto r = flush(); !r.ok()) throw FatalError(r.error());
+  }
   stages::RunEnd end;
   end.finished = interrupt::requested() == 0;
   end.complete = end.finished && manifest->state == stages::SnapshotState::complete;

@@ -142,68 +142,47 @@ class PostgresWarehouse final : public SqlWarehouse {
 
 }  // namespace
 
-Result<void> encode_copy_row(const std::vector<FieldInfo>& fields, simdjson::dom::object row, std::string_view snapshot_id,
-                    std::string& out) {
-  thread_local std::vector<simdjson::dom::element> values;
-  thread_local std::string scratch;
-  if (auto r = values_in_order(fields, row, values); !r.ok()) return r;
-  for (std::size_t i = 0; i < fields.size(); ++i) {
-    const simdjson::dom::element v = values[i];
-    if (v.is_null()) {
-      out += "\\N\t";
-      continue;
+namespace {
+
+// One row of COPY text: values separated by tabs.
+struct CopyRow {
+  std::string& out;
+  std::string scratch;
+  void null() { out += "\\N\t"; }
+  void text(std::string_view s) { copy_escape(out, s), out += '\t'; }
+  void integer(std::int64_t n) { pricepipe::stages::number(out, n), out += '\t'; }
+  void number(double d) { pricepipe::stages::number(out, d), out += '\t'; }
+  void boolean(bool b) { out += b ? "t\t" : "f\t"; }
+  void json(simdjson::dom::element v) { copy_escape(out, simdjson::minify(v)), out += '\t'; }
+  bool list(simdjson::dom::element v) {  // an array literal: {"a","b"} or {1,2}
+    simdjson::dom::array items;
+    if (v.get_array().get(items) != simdjson::SUCCESS) return false;
+    scratch = "{";
+    for (simdjson::dom::element item : items) {
+      if (scratch.size() > 1) scratch += ',';
+      std::string_view s;
+      std::int64_t n;
+      if (item.get_string().get(s) == simdjson::SUCCESS) {
+        array_element(scratch, s);
+      } else if (item.get_int64().get(n) == simdjson::SUCCESS) {
+        pricepipe::stages::number(scratch, n);
+      } else {
+        return false;
+      }
     }
-    switch (fields[i].type) {
-      case FieldType::string:
-      case FieldType::timestamp: {
-        std::string_view s;
-        if (v.get_string().get(s)) return field_type_error(fields[i]);
-        copy_escape(out, s);
-        break;
-      }
-      case FieldType::integer: {
-        std::int64_t n;
-        if (v.get_int64().get(n)) return field_type_error(fields[i]);
-        number(out, n);
-        break;
-      }
-      case FieldType::number: {
-        double d;
-        if (v.get_double().get(d)) return field_type_error(fields[i]);
-        number(out, d);
-        break;
-      }
-      case FieldType::boolean: {
-        bool b;
-        if (v.get_bool().get(b)) return field_type_error(fields[i]);
-        out += b ? 't' : 'f';
-        break;
-      }
-      case FieldType::string_list:
-      case FieldType::integer_list: {
-        simdjson::dom::array items;
-        if (v.get_array().get(items)) return field_type_error(fields[i]);
-        scratch = "{";
-        for (simdjson::dom::element item : items) {
-          if (scratch.size() > 1) scratch += ',';
-          std::string_view s;
-          std::int64_t n;
-          if (item.get_string().get(s) == simdjson::SUCCESS) {
-            array_element(scratch, s);
-          } else if (item.get_int64().get(n) == simdjson::SUCCESS) {
-            number(scratch, n);
-          } else {
-            return field_type_error(fields[i]);
-          }
-        }
-        scratch += '}';
-        copy_escape(out, scratch);
-        break;
-      }
-      default: copy_escape(out, simdjson::minify(v)); break;  // maps and prices: jsonb
-    }
+    scratch += '}';
+    copy_escape(out, scratch);
     out += '\t';
+    return true;
   }
+};
+
+}  // namespace
+
+Result<void> encode_copy_row(const std::vector<FieldInfo>& fields, simdjson::dom::object row,
+                             std::string_view snapshot_id, std::string& out) {
+  CopyRow copy{out, {}};
+  if (auto r = visit_values(fields, row, copy); !r.ok()) return r;
   copy_escape(out, snapshot_id);
   out += '\n';
   return {};

@@ -75,7 +75,6 @@ Result<void> encode_copy_row(const std::vector<FieldInfo>& fields, simdjson::dom
                              std::string_view snapshot_id, std::string& out);
 Result<void> encode_sqlite_row(const std::vector<FieldInfo>& fields, simdjson::dom::object row,
                                std::string_view snapshot_id, std::string& out);
-/// Why a value cannot be loaded as its field's type.
-Error field_type_error(const FieldInfo& field);
+
 
 }  // namespace pricepipe::stages

@@ -137,45 +137,29 @@ class SqliteWarehouse final : public SqlWarehouse {
 
 }  // namespace
 
-Result<void> encode_sqlite_row(const std::vector<FieldInfo>& fields, simdjson::dom::object row, std::string_view snapshot_id,
-                    std::string& out) {
-  thread_local std::vector<simdjson::dom::element> values;
-  if (auto r = values_in_order(fields, row, values); !r.ok()) return r;
-  for (std::size_t i = 0; i < fields.size(); ++i) {
-    const simdjson::dom::element v = values[i];
-    if (v.is_null()) {
-      out.push_back('n');
-      continue;
-    }
-    switch (fields[i].type) {
-      case FieldType::string:
-      case FieldType::timestamp: {
-        std::string_view s;
-        if (v.get_string().get(s)) return field_type_error(fields[i]);
-        put_text(out, s);
-        break;
-      }
-      case FieldType::integer: {
-        std::int64_t n;
-        if (v.get_int64().get(n)) return field_type_error(fields[i]);
-        put(out, 'i', n);
-        break;
-      }
-      case FieldType::boolean: {
-        bool b;
-        if (v.get_bool().get(b)) return field_type_error(fields[i]);
-        put(out, 'i', static_cast<std::int64_t>(b));
-        break;
-      }
-      case FieldType::number: {
-        double d;
-        if (v.get_double().get(d)) return field_type_error(fields[i]);
-        put(out, 'd', d);
-        break;
-      }
-      default: put_text(out, simdjson::minify(v)); break;  // lists, maps, prices: JSON text
-    }
+namespace {
+
+// One row of typed values (the encoding above).
+struct SqliteRow {
+  std::string& out;
+  void null() { out.push_back('n'); }
+  void text(std::string_view s) { put_text(out, s); }
+  void integer(std::int64_t n) { put(out, 'i', n); }
+  void number(double d) { put(out, 'd', d); }
+  void boolean(bool b) { put(out, 'i', static_cast<std::int64_t>(b)); }
+  void json(simdjson::dom::element v) { put_text(out, simdjson::minify(v)); }  // SQLite's JSON functions read it
+  bool list(simdjson::dom::element v) {
+    json(v);
+    return true;
   }
+};
+
+}  // namespace
+
+Result<void> encode_sqlite_row(const std::vector<FieldInfo>& fields, simdjson::dom::object row,
+                               std::string_view snapshot_id, std::string& out) {
+  SqliteRow values{out};
+  if (auto r = visit_values(fields, row, values); !r.ok()) return r;
   put_text(out, snapshot_id);
   return {};
 }

@@ -73,10 +73,66 @@ Result<RowEncoding> encoding_for(std::string_view url);
 Result<void> encode_row(RowEncoding encoding, const std::vector<FieldInfo>& fields, simdjson::dom::object row,
                         std::string_view snapshot_id, std::string& out);
 
+/// Why a value cannot be loaded as its field's type.
+Error field_type_error(const FieldInfo& field);
+
 /// `row`'s values in the order of `fields` (a key not among them, such as a
 /// snapshot row's `snapshot_id`, is skipped); an error names a field the row lacks.
 Result<void> values_in_order(const std::vector<FieldInfo>& fields, simdjson::dom::object row,
                              std::vector<simdjson::dom::element>& out);
+
+/// Hands `out` each of `row`'s values, `fields` in order, as its declared
+/// type: `out.null()`, `out.text(string_view)` (strings, timestamps),
+/// `out.integer(int64)`, `out.number(double)`, `out.boolean(bool)`,
+/// `out.list(element)` (a JSON array), `out.json(element)` (maps, prices).
+/// An error names the field whose value is not of its type.
+template <class Out>
+Result<void> visit_values(const std::vector<FieldInfo>& fields, simdjson::dom::object row, Out& out) {
+  thread_local std::vector<simdjson::dom::element> values;
+  if (auto r = values_in_order(fields, row, values); !r.ok()) return r;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    const simdjson::dom::element v = values[i];
+    bool ok = true;
+    if (v.is_null()) {
+      out.null();
+      continue;
+    }
+    switch (fields[i].type) {
+      case FieldType::string:
+      case FieldType::timestamp: {
+        std::string_view s;
+        ok = v.get_string().get(s) == simdjson::SUCCESS;
+        if (ok) out.text(s);
+        break;
+      }
+      case FieldType::integer: {
+        std::int64_t n = 0;
+        ok = v.get_int64().get(n) == simdjson::SUCCESS;
+        if (ok) out.integer(n);
+        break;
+      }
+      case FieldType::number: {
+        double d = 0;
+        ok = v.get_double().get(d) == simdjson::SUCCESS;
+        if (ok) out.number(d);
+        break;
+      }
+      case FieldType::boolean: {
+        bool b = false;
+        ok = v.get_bool().get(b) == simdjson::SUCCESS;
+        if (ok) out.boolean(b);
+        break;
+      }
+      case FieldType::string_list:
+      case FieldType::integer_list:
+        ok = v.is_array() && out.list(v);
+        break;
+      default: out.json(v); break;
+    }
+    if (!ok) return field_type_error(fields[i]);
+  }
+  return {};
+}
 
 /// `postgresql://…` (or `postgres://`, libpq's conventions: PGPASSWORD,
 /// ~/.pgpass, sslmode), `sqlite:///path/to/file.db`; a usage error for
