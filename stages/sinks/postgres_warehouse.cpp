@@ -149,11 +149,23 @@ struct CopyRow {
   std::string& out;
   std::string scratch;
   void null() { out += "\\N\t"; }
-  void text(std::string_view s) { copy_escape(out, s), out += '\t'; }
-  void integer(std::int64_t n) { pricepipe::stages::number(out, n), out += '\t'; }
-  void number(double d) { pricepipe::stages::number(out, d), out += '\t'; }
+  void text(std::string_view s) {
+    copy_escape(out, s);
+    out += '\t';
+  }
+  void integer(std::int64_t n) {
+    pricepipe::stages::number(out, n);
+    out += '\t';
+  }
+  void number(double d) {
+    pricepipe::stages::number(out, d);
+    out += '\t';
+  }
   void boolean(bool b) { out += b ? "t\t" : "f\t"; }
-  void json(simdjson::dom::element v) { copy_escape(out, simdjson::minify(v)), out += '\t'; }
+  void json(simdjson::dom::element v) {
+    copy_escape(out, simdjson::minify(v));
+    out += '\t';
+  }
   bool list(simdjson::dom::element v) {  // an array literal: {"a","b"} or {1,2}
     simdjson::dom::array items;
     if (v.get_array().get(items) != simdjson::SUCCESS) return false;
