@@ -125,13 +125,7 @@ class Streams:
             return
         cls.dir = tempfile.mkdtemp(prefix="pricepipe-schemas-")
         with FakeAws() as fake:
-            env = dict(os.environ)
-            env.update({"AWS_ACCESS_KEY_ID": fake.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": fake.SECRET_KEY,
-                        "AWS_ENDPOINT_URL": fake.url, "AWS_EC2_METADATA_DISABLED": "true",
-                        "AWS_CONFIG_FILE": "/nonexistent/config", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
-                        "PRICEPIPE_PRICE_LIST_URL": fake.url,
-                        "PRICEPIPE_SPOT_ADVISOR_URL": fake.url + "/spot-advisor-data.json",
-                        "PRICEPIPE_CACHE_DIR": os.path.join(cls.dir, "cache")})
+            env = fake.pricepipe_env(os.path.join(cls.dir, "cache"))
             for dataset, args in STREAMS.items():
                 path = os.path.join(cls.dir, dataset + ".ndjson")
                 with open(path, "wb") as out:
