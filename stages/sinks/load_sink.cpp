@@ -50,21 +50,20 @@ std::string LoadSink::prepare(const RecordBatch& batch) const {
   const auto fields = fields_.find(batch.dataset);
   if (fields == fields_.end()) return std::string(1, kProblem) + "a dataset the load did not expect";
   // The rows as NDJSON (what a snapshot holds), then each in the warehouse's form.
-  std::string ndjson;
-  if (batch.ndjson) {
-    ndjson = *batch.ndjson;
-  } else if (batch.records) {
+  std::string encoded_records;
+  if (!batch.ndjson && batch.records) {
     std::visit(
         [&](const auto& records) {
-          for (const auto& r : records) append_ndjson(ndjson, r);
+          for (const auto& r : records) append_ndjson(encoded_records, r);
         },
         *batch.records);
   }
+  const std::string_view ndjson = batch.ndjson ? std::string_view(*batch.ndjson) : std::string_view(encoded_records);
   std::vector<RegionRows> groups;  // a batch of the advisor holds every region
   if (!ndjson.empty()) {
     thread_local simdjson::dom::parser parser;
     simdjson::dom::document_stream rows;
-    const simdjson::padded_string padded(ndjson);
+    const simdjson::padded_string padded(ndjson);  // simdjson reads past the end: one padded copy
     if (auto e = parser.parse_many(padded, std::max<std::size_t>(padded.size(), 1 << 20)).get(rows)) {
       return std::string(1, kProblem) + simdjson::error_message(e);
     }
@@ -128,7 +127,7 @@ Result<void> LoadSink::finish(const RunEnd& end) {
   auto started = begin();
   if (!started.ok()) return started.error();
   if (*started == LoadStart::already_loaded) return {};
-  std::vector<StagedTable> tables;
+  std::vector<LoadedTable> tables;
   for (Dataset d : options_.datasets) tables.push_back({d, rows_[d]});
   if (auto r = warehouse_->commit(tables); !r.ok()) return r;
   loaded_ = std::move(tables);

@@ -40,7 +40,7 @@ class LoadSink final : public Sink {
   Result<void> finish(const RunEnd& end) override;
 
   /// The rows loaded per table, once finished.
-  const std::vector<StagedTable>& loaded() const { return loaded_; }
+  const std::vector<LoadedTable>& loaded() const { return loaded_; }
   /// The warehouse, without its password.
   std::string describe() const;
 
@@ -51,7 +51,7 @@ class LoadSink final : public Sink {
   std::unique_ptr<Warehouse> warehouse_;
   std::optional<LoadStart> start_;
   std::map<Dataset, std::uint64_t> rows_;
-  std::vector<StagedTable> loaded_;
+  std::vector<LoadedTable> loaded_;
 };
 
 }  // namespace pricepipe::stages

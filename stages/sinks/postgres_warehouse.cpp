@@ -41,15 +41,14 @@ void array_element(std::string& literal, std::string_view text) {
 }
 
 // libpq's messages span lines ("…failed: Connection refused\n\tIs the server running…"): one line, as every error.
-std::string one_line(std::string why) {
-  for (char& c : why) {
-    if (c == '\n' || c == '\t') c = ' ';
-  }
-  while (!why.empty() && why.back() == ' ') why.pop_back();
+std::string one_line(std::string_view why) {
   std::string out;
   for (char c : why) {
-    if (!(c == ' ' && !out.empty() && out.back() == ' ')) out += c;
+    const bool space = c == ' ' || c == '\n' || c == '\t';
+    if (!space) out += c;
+    else if (!out.empty() && out.back() != ' ') out += ' ';
   }
+  if (!out.empty() && out.back() == ' ') out.pop_back();
   return out;
 }
 
@@ -139,10 +138,6 @@ class PostgresWarehouse final : public SqlWarehouse {
   std::string described_;
   std::optional<Dataset> copying_;
 };
-
-}  // namespace
-
-namespace {
 
 // One row of COPY text: values separated by tabs.
 struct CopyRow {

@@ -60,63 +60,72 @@ struct Row {
 
 using Partition = std::map<std::string, Row>;  // by the identity's values joined
 
-Result<Partition> read_partition(const Manifest& manifest, Dataset dataset, const std::string& region,
-                                 const Shape& shape) {
-  Partition out;
-  simdjson::dom::parser parser;
-  for (const auto& part : manifest.parts) {
-    if (part.dataset != dataset || part.region != region) continue;
-    auto take = [&](std::string_view lines, std::string& why) {
-      for (std::size_t at = 0; at < lines.size();) {
-        const auto end = lines.find('\n', at);
-        simdjson::dom::object row;
-        if (parser.parse(lines.data() + at, end - at, true).get_object().get(row)) {
-          why = "a row that is not a JSON object";
-          return false;
-        }
-        at = end + 1;
-        Row r;
-        std::string joined;
-        for (std::size_t i = 0; i < shape.identity.size(); ++i) {
-          std::string_view v;
-          if (row[shape.identity[i]].get_string().get(v)) {
-            why = fmt::format("a row without its '{}'", shape.identity[i]);
-            return false;
-          }
-          joined += v;
-          joined += '\x1f';
-          if (i > 0) r.key.emplace_back(v);
-        }
-        std::string_view type;
-        if (row["instance_type"].get_string().get(type) == simdjson::SUCCESS) r.instance_type = std::string(type);
-        for (std::size_t i = 0; i < shape.prices.size(); ++i) {
-          simdjson::dom::element v;
-          if (row[shape.prices[i]].get(v)) {
-            r.prices.emplace_back();
-            continue;
-          }
-          if (shape.is_object[i] && v.is_object()) v = v["value"];
-          double d;
-          r.prices.push_back(v.get_double().get(d) == simdjson::SUCCESS ? std::optional<double>(d) : std::nullopt);
-        }
-        if (!shape.latest_by.empty()) {
-          std::string_view t;
-          if (row[shape.latest_by].get_string().get(t) == simdjson::SUCCESS) r.latest = t;
-        }
-        auto [it, inserted] = out.try_emplace(joined);
-        if (inserted || r.latest > it->second.latest) it->second = std::move(r);
-      }
-      return true;
-    };
-    if (auto read = read_part(manifest, part, take); !read.ok()) return read.error();
-  }
+// A manifest's parts by (dataset, region), in manifest order.
+using Parts = std::map<std::pair<Dataset, std::string>, std::vector<const ManifestPart*>>;
+
+Parts parts_of(const Manifest& manifest) {
+  Parts out;
+  for (const auto& p : manifest.parts) out[{p.dataset, p.region}].push_back(&p);
   return out;
 }
 
-std::set<std::string> regions_of(const Manifest& m, Dataset dataset) {
-  std::set<std::string> out;
-  for (const auto& p : m.parts) {
-    if (p.dataset == dataset) out.insert(p.region);
+Result<Partition> read_partition(const Manifest& manifest, const std::vector<const ManifestPart*>& parts,
+                                 const Shape& shape) {
+  Partition out;
+  simdjson::dom::parser parser;
+  auto take_row = [&](simdjson::dom::object row, std::string& why) {
+    Row r;
+    std::string joined;
+    for (std::size_t i = 0; i < shape.identity.size(); ++i) {
+      std::string_view v;
+      if (row[shape.identity[i]].get_string().get(v)) {
+        why = fmt::format("a row without its '{}'", shape.identity[i]);
+        return false;
+      }
+      joined += v;
+      joined += '\x1f';
+      if (i > 0) r.key.emplace_back(v);
+    }
+    std::string_view type;
+    if (row["instance_type"].get_string().get(type) == simdjson::SUCCESS) r.instance_type = std::string(type);
+    for (std::size_t i = 0; i < shape.prices.size(); ++i) {
+      simdjson::dom::element v;
+      if (row[shape.prices[i]].get(v)) {
+        r.prices.emplace_back();
+        continue;
+      }
+      if (shape.is_object[i] && v.is_object()) v = v["value"];
+      double d;
+      r.prices.push_back(v.get_double().get(d) == simdjson::SUCCESS ? std::optional<double>(d) : std::nullopt);
+    }
+    if (!shape.latest_by.empty()) {
+      std::string_view t;
+      if (row[shape.latest_by].get_string().get(t) == simdjson::SUCCESS) r.latest = t;
+    }
+    auto [it, inserted] = out.try_emplace(joined);
+    if (inserted || r.latest > it->second.latest) it->second = std::move(r);
+    return true;
+  };
+  // Each chunk of lines parsed at once: one padded copy per chunk, not per row.
+  auto take = [&](std::string_view lines, std::string& why) {
+    const simdjson::padded_string padded(lines);
+    simdjson::dom::document_stream rows;
+    if (parser.parse_many(padded, std::max<std::size_t>(padded.size(), 1 << 20)).get(rows)) {
+      why = "rows that are not JSON";
+      return false;
+    }
+    for (auto doc : rows) {
+      simdjson::dom::object row;
+      if (doc.get_object().get(row)) {
+        why = "a row that is not a JSON object";
+        return false;
+      }
+      if (!take_row(row, why)) return false;
+    }
+    return true;
+  };
+  for (const ManifestPart* part : parts) {
+    if (auto read = read_part(manifest, *part, take); !read.ok()) return read.error();
   }
   return out;
 }
@@ -136,21 +145,33 @@ bool diffed(Dataset dataset) { return history_of(dataset).has_value() || dataset
 Result<DiffReport> diff_snapshots(const Manifest& older, const Manifest& newer, const std::vector<Dataset>& datasets,
                                   const std::function<Result<void>(std::vector<PriceChangeRecord>&)>& emit) {
   DiffReport report;
+  const Parts old_parts = parts_of(older), new_parts = parts_of(newer);
+  const std::vector<const ManifestPart*> none;
+  auto parts_in = [&none](const Parts& parts, Dataset dataset, const std::string& region)
+      -> const std::vector<const ManifestPart*>& {
+    const auto it = parts.find({dataset, region});
+    return it == parts.end() ? none : it->second;
+  };
   for (Dataset dataset : datasets) {
     if (!diffed(dataset)) continue;
     const Shape shape = shape_of(dataset);
-    std::set<std::string> regions = regions_of(older, dataset);
-    regions.merge(regions_of(newer, dataset));
+    std::set<std::string> regions;
+    for (const Parts* parts : {&old_parts, &new_parts}) {
+      for (const auto& [at, _] : *parts) {
+        if (at.first == dataset) regions.insert(at.second);
+      }
+    }
     for (const std::string& region : regions) {
-      const bool in_old = regions_of(older, dataset).count(region) > 0;
-      const bool in_new = regions_of(newer, dataset).count(region) > 0;
-      if ((!in_old && missing_in(older, dataset, region)) || (!in_new && missing_in(newer, dataset, region))) {
+      const auto& before_parts = parts_in(old_parts, dataset, region);
+      const auto& after_parts = parts_in(new_parts, dataset, region);
+      if ((before_parts.empty() && missing_in(older, dataset, region)) ||
+          (after_parts.empty() && missing_in(newer, dataset, region))) {
         report.skipped.push_back(fmt::format("{} {}", info(dataset).name, region));
         continue;
       }
-      auto before = read_partition(older, dataset, region, shape);
+      auto before = read_partition(older, before_parts, shape);
       if (!before.ok()) return before.error();
-      auto after = read_partition(newer, dataset, region, shape);
+      auto after = read_partition(newer, after_parts, shape);
       if (!after.ok()) return after.error();
       ++report.partitions;
       std::vector<PriceChangeRecord> out;

@@ -183,14 +183,14 @@ std::string SqlWarehouse::history_statements(Dataset dataset) const {
   return out;
 }
 
-Result<void> SqlWarehouse::commit(const std::vector<StagedTable>& tables) {
+Result<void> SqlWarehouse::commit(const std::vector<LoadedTable>& tables) {
   if (auto r = end_appends(); !r.ok()) {
     rollback();
     return r.error();
   }
   std::string sql;
   std::string rows = "{";
-  for (const StagedTable& t : tables) {
+  for (const LoadedTable& t : tables) {
     if (replaced_.count(t.dataset)) sql += history_statements(t.dataset);
     rows += fmt::format("{}\"{}\":{}", rows.size() > 1 ? "," : "", table_name(t.dataset), t.rows);
   }

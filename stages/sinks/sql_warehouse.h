@@ -1,6 +1,6 @@
 // What PostgreSQL and SQLite loads share: the statements of a load
 // (warehouse.h) in either dialect, run through the few calls an engine
-// provides (a statement, a one-row query, its staging writes).
+// provides (a statement, a one-row query, streaming rows into a table).
 //
 // Tables (docs/warehouse.md):
 //   <dataset>           one snapshot per region: the rows of the latest load
@@ -32,7 +32,7 @@ class SqlWarehouse : public Warehouse {
  public:
   Result<LoadStart> begin(const LoadInfo& info, const std::vector<Dataset>& datasets) final;
   Result<void> append(Dataset dataset, const std::string& region, std::string_view encoded, std::uint64_t rows) final;
-  Result<void> commit(const std::vector<StagedTable>& tables) final;
+  Result<void> commit(const std::vector<LoadedTable>& tables) final;
   void rollback() final;
 
  protected:
@@ -50,11 +50,10 @@ class SqlWarehouse : public Warehouse {
   /// Ends what append_rows has open (a COPY) before another statement.
   virtual Result<void> end_appends() { return {}; }
 
-  /// A string literal of `value`.
+  /// A string literal of `value` (quotes doubled; both engines take backslashes as they are).
   std::string literal(std::string_view value) const;
   /// The table of `dataset`, quoted.
   std::string table(Dataset dataset) const;
-  SchemaDialect dialect() const { return dialect_; }
 
  private:
   std::string timestamp_literal(std::string_view rfc3339) const;
@@ -75,6 +74,5 @@ Result<void> encode_copy_row(const std::vector<FieldInfo>& fields, simdjson::dom
                              std::string_view snapshot_id, std::string& out);
 Result<void> encode_sqlite_row(const std::vector<FieldInfo>& fields, simdjson::dom::object row,
                                std::string_view snapshot_id, std::string& out);
-
 
 }  // namespace pricepipe::stages

@@ -8,8 +8,9 @@ namespace pricepipe::stages {
 
 Result<void> values_in_order(const std::vector<FieldInfo>& fields, simdjson::dom::object row,
                              std::vector<simdjson::dom::element>& out) {
+  thread_local std::vector<unsigned char> seen;  // reused: this runs once per row
   out.assign(fields.size(), simdjson::dom::element());
-  std::vector<bool> seen(fields.size(), false);
+  seen.assign(fields.size(), 0);
   std::size_t next = 0;  // rows come in declaration order: a key is most likely the next field
   for (auto [key, value] : row) {
     std::size_t at = next;
@@ -19,7 +20,7 @@ Result<void> values_in_order(const std::vector<FieldInfo>& fields, simdjson::dom
       if (at == fields.size()) continue;
     }
     out[at] = value;
-    seen[at] = true;
+    seen[at] = 1;
     next = at + 1;
   }
   for (std::size_t i = 0; i < fields.size(); ++i) {
@@ -71,7 +72,7 @@ Result<std::unique_ptr<Warehouse>> open_warehouse(const std::string& url) {
   auto encoding = encoding_for(url);
   if (!encoding.ok()) return encoding.error();
   if (*encoding == RowEncoding::copy_text) return open_postgres(url);
-  const std::string path = url.substr(9);
+  const std::string path = url.substr(std::string_view("sqlite://").size());
   if (path.empty()) return Error(ErrorCode::usage, "sqlite:// needs a file: sqlite:///path/to/prices.db");
   return open_sqlite(path);
 }

@@ -13,9 +13,9 @@
 //
 // Contract: `encode_row` is a pure function (the sink's prepare runs it on
 // many threads, before anything is connected); a Warehouse is used from one
-// thread, in order. An
-// error, a killed connection, a stopped server or a killed process before
-// COMMIT leaves the previous data as it was: the engine rolls back.
+// thread, in order. An error, a killed connection, a stopped server or a
+// killed process before COMMIT leaves the previous data as it was: the
+// engine rolls back.
 // Passwords never appear in `describe()` or in an error.
 #pragma once
 
@@ -42,7 +42,7 @@ struct LoadInfo {
 };
 
 /// A dataset's rows loaded.
-struct StagedTable {
+struct LoadedTable {
   Dataset dataset = Dataset::regions;
   std::uint64_t rows = 0;
 };
@@ -58,7 +58,7 @@ class Warehouse {
   virtual Result<LoadStart> begin(const LoadInfo& info, const std::vector<Dataset>& datasets) = 0;
   virtual Result<void> append(Dataset dataset, const std::string& region, std::string_view encoded,
                               std::uint64_t rows) = 0;
-  virtual Result<void> commit(const std::vector<StagedTable>& tables) = 0;
+  virtual Result<void> commit(const std::vector<LoadedTable>& tables) = 0;
   /// Abandons the transaction (nothing of this load stays).
   virtual void rollback() = 0;
 };
