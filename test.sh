@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Fresh machine → installed, built and tested: every GoogleTest suite, the
 # fakeaws fidelity test (boto3), the moto interop test, the table schemas
-# against jsonschema, DuckDB (npm) and PostgreSQL, and loads into PostgreSQL
-# and SQLite.
+# against jsonschema, DuckDB (npm) and PostgreSQL, and loads into PostgreSQL,
+# ClickHouse and SQLite.
 set -euo pipefail
 source "$(dirname "$0")/cmake/bootstrap.sh"
-pricepipe_install_packages postgresql sqlite3  # tests/readers and tests/warehouse load into a temporary cluster and files
+# tests/readers and tests/warehouse load into temporary PostgreSQL and ClickHouse servers and SQLite files
+pricepipe_install_packages postgresql clickhouse-server sqlite3
 pricepipe_build -DPRICEPIPE_BUILD_TESTS=ON
 cd "$PRICEPIPE_BUILD"
 ctest --output-on-failure --timeout 600 -j "$(nproc)" "$@"

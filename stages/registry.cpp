@@ -343,7 +343,9 @@ struct LoadOptions {
   static void describe(V&& v) {
     v(&LoadOptions::to, config::Option{.key = "to",
                                        .help = "The warehouse: postgresql://USER@HOST:PORT/DB (libpq: PGPASSWORD, "
-                                               "~/.pgpass, sslmode) or sqlite:///path/to/prices.db.",
+                                               "~/.pgpass, sslmode), clickhouse://[USER@]HOST:8123/DB or "
+                                               "https://[USER@]HOST:8443/DB (CLICKHOUSE_PASSWORD), or "
+                                               "sqlite:///path/to/prices.db.",
                                        .placeholder = "URL"});
   }
   std::optional<config::OptionProblem> validate() const {
@@ -466,8 +468,8 @@ std::vector<StageType> build_types() {
       }));
   out.push_back(stage<LoadOptions>(
       "load", NodeKind::sink,
-      "Its inputs' records into a warehouse (PostgreSQL, SQLite) as one load: typed tables, partitions of the "
-      "regions read replaced in one transaction, price history (docs/warehouse.md).",
+      "Its inputs' records into a warehouse (PostgreSQL, ClickHouse, SQLite) as one load: typed tables, "
+      "the partitions it replaces swapped at once, price history (docs/warehouse.md).",
       [](const LoadOptions& o, const LoweringContext& context) -> Lowered {
         LoadSinkOptions options;
         options.url = o.to;
@@ -476,6 +478,7 @@ std::vector<StageType> build_types() {
         options.info.source = "run";
         return SinkLowering{[options](const SinkInputs& inputs) {
                               LoadSinkOptions with = options;
+                              with.fetcher = inputs.fetcher;
                               for (Dataset d : inputs.datasets) {
                                 if (std::find(with.datasets.begin(), with.datasets.end(), d) == with.datasets.end()) {
                                   with.datasets.push_back(d);

@@ -15,6 +15,10 @@
 #include "config/settings.h"
 #include "core/metrics_report.h"
 
+namespace pricepipe::net {
+class Fetcher;
+}
+
 namespace pricepipe::cli {
 
 /// The global options of a run.
@@ -77,7 +81,7 @@ class LoadCommand {
   int run(const RunSettings& settings) const;
 
  private:
-  int load(RunSummary& summary) const;
+  int load(net::Fetcher& fetcher, RunSummary& summary) const;
   CLI::App* cmd_;
   std::string snapshot_;
   std::string to_;

@@ -15,6 +15,7 @@
 #include "core/metrics.h"
 #include "core/schema.h"
 #include "core/table_schema.h"
+#include "graph/session.h"
 #include "stages/sinks/load_sink.h"
 #include "stages/sinks/snapshot_store.h"
 
@@ -33,7 +34,8 @@ LoadCommand::LoadCommand(CLI::App& parent) {
                                "a record of each load (docs/warehouse.md).");
   cmd_->add_option("snapshot", snapshot_, "DIR/ID, or DIR for DIR/latest: a snapshot with its manifest.")->required();
   cmd_->add_option("--to", to_,
-                   "postgresql://USER@HOST:PORT/DB (libpq: PGPASSWORD, ~/.pgpass, sslmode) or "
+                   "postgresql://USER@HOST:PORT/DB (libpq: PGPASSWORD, ~/.pgpass, sslmode), "
+                   "clickhouse://[USER@]HOST:8123/DB or https://HOST:8443/DB (CLICKHOUSE_PASSWORD), or "
                    "sqlite:///path/to/prices.db")
       ->required();
   std::vector<std::string> names = {"all"};
@@ -44,19 +46,25 @@ LoadCommand::LoadCommand(CLI::App& parent) {
 }
 
 int LoadCommand::run(const RunSettings& settings) const {
-  Metrics metrics;
+  // ClickHouse is called through the one fetch path: a session that signs
+  // nothing and caches nothing (its calls never are).
+  graph::SessionOptions options;
+  options.network = settings.network;
+  options.cache.disabled = true;
+  options.sign_requests = false;
+  graph::Session session(options);
   RunSummary summary;
   summary.dataset = "load";
   try {
-    summary.exit_code = load(summary);
+    summary.exit_code = load(session.fetcher(), summary);
   } catch (const FatalError& e) {
     std::fprintf(stderr, "pricepipe: error: %s\n", e.what());
     summary.exit_code = static_cast<int>(exit_code_for(e.error().code()));
   }
-  return write_metrics(settings, metrics, summary);
+  return write_metrics(settings, session.metrics(), summary);
 }
 
-int LoadCommand::load(RunSummary& summary) const {
+int LoadCommand::load(net::Fetcher& fetcher, RunSummary& summary) const {
   const auto began = std::chrono::steady_clock::now();
   if (!stages::warehouse_url(to_)) {
     throw FatalError(stages::encoding_for(to_).error());
@@ -81,6 +89,7 @@ int LoadCommand::load(RunSummary& summary) const {
   options.url = to_;
   options.info = {manifest->id, manifest->started_at, manifest->sha256, "snapshot " + manifest->path.string()};
   options.datasets = datasets;
+  options.fetcher = &fetcher;
   stages::LoadSink sink(std::move(options));
   interrupt::Subscription stop([] {});  // checked between batches: a stop rolls the load back
   auto started = sink.begin();

@@ -50,6 +50,8 @@ class JsonWriter {
     out_.append(buf, r.ptr);
   }
   void string(std::string_view s) { separate(); write_string(s); }
+  /// A value already JSON (a minified array), as it is.
+  void raw(std::string_view json) { separate(); out_.append(json); }
 
  private:
   void separate() {

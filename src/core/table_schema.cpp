@@ -214,21 +214,22 @@ std::string sql_type(SchemaDialect dialect, FieldType type) {
     case FieldType::string: return pick("text", "String", "VARCHAR", "VARCHAR");
     case FieldType::integer: return pick("bigint", "Int64", "NUMBER(19,0)", "BIGINT");
     case FieldType::number: return pick("double precision", "Float64", "FLOAT", "DOUBLE");
-    case FieldType::boolean: return pick("boolean", "Bool", "BOOLEAN", "BOOLEAN");
+    case FieldType::boolean: return pick("boolean", "UInt8", "BOOLEAN", "BOOLEAN");
     case FieldType::timestamp: return pick("timestamptz", "DateTime('UTC')", "TIMESTAMP_TZ", "TIMESTAMPTZ");
     case FieldType::string_list: return pick("text[]", "Array(String)", "ARRAY", "VARCHAR[]");
     case FieldType::integer_list: return pick("bigint[]", "Array(Int64)", "ARRAY", "BIGINT[]");
-    case FieldType::number_map: return pick("jsonb", "Map(String, Float64)", "OBJECT", "MAP(VARCHAR, DOUBLE)");
+    case FieldType::number_map: return pick("jsonb", "String", "OBJECT", "MAP(VARCHAR, DOUBLE)");
     case FieldType::price: {
       if (dialect == D::postgresql) return "jsonb";
+      if (dialect == D::clickhouse) return "String";
       if (dialect == D::snowflake) return "OBJECT";
       std::string members;
       for (const auto& m : kPriceMembers) {
         if (!members.empty()) members += ", ";
         const std::string inner = sql_type(dialect, m.type);
-        members += fmt::format("{} {}", m.name, dialect == D::clickhouse ? "Nullable(" + inner + ")" : inner);
+        members += fmt::format("{} {}", m.name, inner);
       }
-      return (dialect == D::clickhouse ? "Tuple(" : "STRUCT(") + members + ")";
+      return "STRUCT(" + members + ")";
     }
   }
   return "text";
@@ -246,12 +247,8 @@ std::string quoted(SchemaDialect dialect, std::string_view name) {
   }
 }
 
-// ClickHouse cannot make a composite (Array, Map, Tuple) Nullable; a null
-// loads as the empty value (input_format_null_as_default, on by default).
-bool composite(FieldType type) {
-  return type == FieldType::string_list || type == FieldType::integer_list || type == FieldType::number_map ||
-         type == FieldType::price;
-}
+// ClickHouse cannot make an Array Nullable: a null list loads as [].
+bool composite(FieldType type) { return type == FieldType::string_list || type == FieldType::integer_list; }
 
 }  // namespace
 
@@ -259,7 +256,9 @@ std::string create_table(Dataset dataset, SchemaDialect dialect, const std::vect
                          std::string_view table, const std::vector<std::string_view>& key, std::string_view verb) {
   std::string out = fmt::format("-- {}: {}\n", info(dataset).name, info(dataset).summary);
   if (dialect == SchemaDialect::clickhouse) {
-    out += "-- Timestamps are RFC 3339 (2026-12-01T06:00:00Z): load with date_time_input_format = 'best_effort'.\n";
+    out += "-- Timestamps are RFC 3339 (2026-12-01T06:00:00Z): load with date_time_input_format = 'best_effort'.\n"
+           "-- Maps and prices are JSON text (visitParamExtractFloat(on_demand_linux, 'value')): from NDJSON, load\n"
+           "-- with input_format_json_read_objects_as_strings = 1 (ClickHouse 22.7 and later).\n";
   }
   out += fmt::format("{} {} (\n", verb, quoted(dialect, table));
   for (std::size_t i = 0; i < fields.size(); ++i) {
@@ -277,7 +276,12 @@ std::string create_table(Dataset dataset, SchemaDialect dialect, const std::vect
   std::vector<std::string> keys;
   for (std::string_view k : key) keys.push_back(quoted(dialect, k));
   if (dialect == SchemaDialect::clickhouse) {
-    out += fmt::format(")\nENGINE = MergeTree\nORDER BY ({})", fmt::join(keys, ", "));
+    // Rows of a snapshot are one partition: a reload replaces it whole.
+    const bool snapshot_rows = std::any_of(fields.begin(), fields.end(),
+                                           [](const FieldInfo& f) { return f.name == kSnapshotIdField.name; });
+    out += fmt::format(")\nENGINE = MergeTree\n{}ORDER BY ({})",
+                       snapshot_rows ? fmt::format("PARTITION BY {}\n", quoted(dialect, kSnapshotIdField.name)) : "",
+                       fmt::join(keys, ", "));
   } else {
     out += fmt::format("  PRIMARY KEY ({})\n)", fmt::join(keys, ", "));
   }

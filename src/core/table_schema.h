@@ -9,8 +9,9 @@
 // integer, number → double, timestamp → a UTC timestamp, lists → arrays,
 // a price (`{"value", "source", "as_of", "reason"}`) → a struct where the
 // engine has one (JSON in PostgreSQL), spot prices by zone → a map (JSON in
-// PostgreSQL and BigQuery). A field that may be null is nullable; every
-// other is NOT NULL.
+// PostgreSQL and BigQuery). ClickHouse's types are those every release since
+// 18.16 knows: booleans UInt8, maps and prices JSON text in a String. A field
+// that may be null is nullable; every other is NOT NULL.
 #pragma once
 
 #include <optional>

@@ -27,6 +27,14 @@ struct ApiRequest {
   std::vector<std::pair<std::string, std::string>> key_overrides;
   /// A 404 is an answer (an object that is not there), not a failure: for Fetcher::call.
   bool absent_is_answer = false;
+  /// Every HTTP answer is the caller's to read, whatever its status: for
+  /// Fetcher::call to a server that is not AWS (ClickHouse), whose error
+  /// answers are not AWS's and are not retried.
+  bool any_status_is_answer = false;
+  /// May be sent again after an attempt that may have reached the server (a
+  /// reset, a timeout); false for a call that must not run twice (an
+  /// INSERT), which is retried only when the server was not reached at all.
+  bool idempotent = true;
 
   const std::string& signing_region() const { return endpoint_region.empty() ? region : endpoint_region; }
 };

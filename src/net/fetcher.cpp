@@ -276,7 +276,8 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
     }
 
     auto lane = lanes.find({call.request.service, call.request.signing_region()});
-    if (error && call.reply && call.request.absent_is_answer && response.status == 404) {
+    if (error && call.reply && response.status != 0 &&
+        (call.request.any_status_is_answer || (call.request.absent_is_answer && response.status == 404))) {
       call.reply->set_value(std::move(response));
       return;
     }
@@ -297,7 +298,8 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
       m.throttles.fetch_add(1);
       if (lane != lanes.end()) lane->second.rate.on_throttled(call.sent, Clock::now());
     }
-    if (auto delay = options.retry.retry_after(call.tries, *error, Clock::now(), rng)) {
+    const bool may_repeat = call.request.idempotent || error->code() == ErrorCode::unreachable;
+    if (auto delay = may_repeat ? options.retry.retry_after(call.tries, *error, Clock::now(), rng) : std::nullopt) {
       m.retries.fetch_add(1);
       spdlog::debug("{}; retrying in {} ms", error->describe(),
                     std::chrono::duration_cast<std::chrono::milliseconds>(*delay).count());

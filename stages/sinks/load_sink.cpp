@@ -37,7 +37,7 @@ std::string LoadSink::describe() const { return warehouse_ ? warehouse_->describ
 
 Result<LoadStart> LoadSink::begin() {
   if (start_) return *start_;
-  auto opened = open_warehouse(options_.url);
+  auto opened = open_warehouse(options_.url, options_.fetcher);
   if (!opened.ok()) return opened.error();
   warehouse_ = std::move(*opened);
   auto started = warehouse_->begin(options_.info, options_.datasets);

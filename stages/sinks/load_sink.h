@@ -24,6 +24,7 @@ struct LoadSinkOptions {
   std::string url;                ///< postgresql://…, sqlite:///…
   LoadInfo info;
   std::vector<Dataset> datasets;  ///< the inputs' datasets: their tables
+  net::Fetcher* fetcher = nullptr;  ///< what ClickHouse is called through
 };
 
 class LoadSink final : public Sink {

@@ -40,18 +40,6 @@ void array_element(std::string& literal, std::string_view text) {
   literal += '"';
 }
 
-// libpq's messages span lines ("…failed: Connection refused\n\tIs the server running…"): one line, as every error.
-std::string one_line(std::string_view why) {
-  std::string out;
-  for (char c : why) {
-    const bool space = c == ' ' || c == '\n' || c == '\t';
-    if (!space) out += c;
-    else if (!out.empty() && out.back() != ' ') out += ' ';
-  }
-  if (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
-
 template <class T>
 void number(std::string& out, T value) {
   char buf[32];

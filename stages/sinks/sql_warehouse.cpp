@@ -1,7 +1,5 @@
 #include "stages/sinks/sql_warehouse.h"
 
-#include <chrono>
-
 #include <fmt/format.h>
 
 #include "core/schema.h"
@@ -9,28 +7,6 @@
 
 namespace pricepipe::stages {
 
-namespace {
-
-std::string now_rfc3339() {
-  std::string out;
-  append_rfc3339(out, Timestamp{std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())});
-  return out;
-}
-
-// A column of pricepipe_loads.
-struct LoadColumn {
-  std::string_view name;
-  FieldType type;
-  bool nullable;
-};
-constexpr LoadColumn kLoadColumns[] = {
-    {"snapshot_id", FieldType::string, false},       {"snapshot_started_at", FieldType::timestamp, false},
-    {"manifest_sha256", FieldType::string, true},    {"source", FieldType::string, false},
-    {"rows", FieldType::number_map, false},          {"load_started_at", FieldType::timestamp, false},
-    {"load_finished_at", FieldType::timestamp, false}, {"pricepipe_version", FieldType::string, false},
-};
-
-}  // namespace
 
 std::string SqlWarehouse::literal(std::string_view value) const {
   std::string out = "'";
@@ -75,7 +51,7 @@ Result<LoadStart> SqlWarehouse::begin(const LoadInfo& info, const std::vector<Da
   };
   // The tables, from the records' field declaration.
   std::string ddl = fmt::format("CREATE TABLE IF NOT EXISTS {} (\n", q("pricepipe_loads"));
-  for (const auto& c : kLoadColumns) {
+  for (const auto& c : load_columns()) {
     ddl += fmt::format("  {} {}{},\n", q(c.name), sql_type(dialect_, c.type), c.nullable ? "" : " NOT NULL");
   }
   ddl += fmt::format("  PRIMARY KEY ({})\n);\n", q("snapshot_id"));

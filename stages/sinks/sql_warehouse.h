@@ -67,12 +67,16 @@ class SqlWarehouse : public Warehouse {
   std::map<Dataset, std::set<std::string>> replaced_;  ///< the partitions this load replaced
 };
 
-/// The engines (postgres_warehouse.cpp, sqlite_warehouse.cpp), for open_warehouse.
+/// The engines (postgres_warehouse.cpp, sqlite_warehouse.cpp, and ClickHouse's,
+/// which is not a SqlWarehouse: clickhouse_warehouse.cpp), for open_warehouse.
 Result<std::unique_ptr<Warehouse>> open_postgres(const std::string& url);
 Result<std::unique_ptr<Warehouse>> open_sqlite(const std::string& path);
 Result<void> encode_copy_row(const std::vector<FieldInfo>& fields, simdjson::dom::object row,
                              std::string_view snapshot_id, std::string& out);
 Result<void> encode_sqlite_row(const std::vector<FieldInfo>& fields, simdjson::dom::object row,
                                std::string_view snapshot_id, std::string& out);
+Result<std::unique_ptr<Warehouse>> open_clickhouse(const std::string& url, net::Fetcher* fetcher);
+Result<void> encode_json_each_row(const std::vector<FieldInfo>& fields, simdjson::dom::object row,
+                                  std::string_view snapshot_id, std::string& out);
 
 }  // namespace pricepipe::stages

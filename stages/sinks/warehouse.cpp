@@ -1,5 +1,7 @@
 #include "stages/sinks/warehouse.h"
 
+#include <chrono>
+
 #include <fmt/format.h>
 
 #include "stages/sinks/sql_warehouse.h"
@@ -55,28 +57,63 @@ Error field_type_error(const FieldInfo& f) {
 }
 
 Result<RowEncoding> encoding_for(std::string_view url) {
-  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) return RowEncoding::copy_text;
-  if (url.rfind("sqlite://", 0) == 0) return RowEncoding::sqlite_values;
-  return Error(ErrorCode::usage, fmt::format("'{}' is not a warehouse URL: expected postgresql://… or "
-                                             "sqlite:///path/to/file.db",
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) return RowEncoding::copy_text;
+  if (url.starts_with("sqlite://")) return RowEncoding::sqlite_values;
+  if (url.starts_with("clickhouse://") || url.starts_with("http://") || url.starts_with("https://")) {
+    return RowEncoding::json_each_row;
+  }
+  return Error(ErrorCode::usage, fmt::format("'{}' is not a warehouse URL: expected postgresql://…, "
+                                             "clickhouse://HOST:8123/DB (or http(s)://…) or sqlite:///path/to/file.db",
                                              redact_url(url)));
 }
 
 Result<void> encode_row(RowEncoding encoding, const std::vector<FieldInfo>& fields, simdjson::dom::object row,
                         std::string_view snapshot_id, std::string& out) {
-  return encoding == RowEncoding::copy_text ? encode_copy_row(fields, row, snapshot_id, out)
-                                            : encode_sqlite_row(fields, row, snapshot_id, out);
+  switch (encoding) {
+    case RowEncoding::copy_text: return encode_copy_row(fields, row, snapshot_id, out);
+    case RowEncoding::sqlite_values: return encode_sqlite_row(fields, row, snapshot_id, out);
+    case RowEncoding::json_each_row: break;
+  }
+  return encode_json_each_row(fields, row, snapshot_id, out);
 }
 
-Result<std::unique_ptr<Warehouse>> open_warehouse(const std::string& url) {
+Result<std::unique_ptr<Warehouse>> open_warehouse(const std::string& url, net::Fetcher* fetcher) {
   auto encoding = encoding_for(url);
   if (!encoding.ok()) return encoding.error();
   if (*encoding == RowEncoding::copy_text) return open_postgres(url);
+  if (*encoding == RowEncoding::json_each_row) return open_clickhouse(url, fetcher);
   const std::string path = url.substr(std::string_view("sqlite://").size());
   if (path.empty()) return Error(ErrorCode::usage, "sqlite:// needs a file: sqlite:///path/to/prices.db");
   return open_sqlite(path);
 }
 
 bool warehouse_url(std::string_view url) { return encoding_for(url).ok(); }
+
+std::span<const LoadColumn> load_columns() {
+  static constexpr LoadColumn kColumns[] = {
+      {"snapshot_id", FieldType::string, false},         {"snapshot_started_at", FieldType::timestamp, false},
+      {"manifest_sha256", FieldType::string, true},      {"source", FieldType::string, false},
+      {"rows", FieldType::number_map, false},            {"load_started_at", FieldType::timestamp, false},
+      {"load_finished_at", FieldType::timestamp, false}, {"pricepipe_version", FieldType::string, false},
+  };
+  return kColumns;
+}
+
+std::string now_rfc3339() {
+  std::string out;
+  append_rfc3339(out, Timestamp{std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())});
+  return out;
+}
+
+std::string one_line(std::string_view why) {
+  std::string out;
+  for (char c : why) {
+    const bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
+    if (!space) out += c;
+    else if (!out.empty() && out.back() != ' ') out += ' ';
+  }
+  if (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
 
 }  // namespace pricepipe::stages

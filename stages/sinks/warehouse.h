@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,10 @@
 #include "core/dataset.h"
 #include "core/error.h"
 #include "core/schema.h"
+
+namespace pricepipe::net {
+class Fetcher;
+}
 
 namespace pricepipe::stages {
 
@@ -63,8 +68,9 @@ class Warehouse {
   virtual void rollback() = 0;
 };
 
-/// How an engine takes rows: PostgreSQL's COPY text, SQLite's typed values.
-enum class RowEncoding { copy_text, sqlite_values };
+/// How an engine takes rows: PostgreSQL's COPY text, SQLite's typed values,
+/// ClickHouse's JSONEachRow.
+enum class RowEncoding { copy_text, sqlite_values, json_each_row };
 /// The encoding of `url`'s engine; a usage error naming a URL that is not a warehouse's.
 Result<RowEncoding> encoding_for(std::string_view url);
 /// Appends `row`'s values, `fields` in order then `snapshot_id`, as
@@ -135,14 +141,29 @@ Result<void> visit_values(const std::vector<FieldInfo>& fields, simdjson::dom::o
 }
 
 /// `postgresql://…` (or `postgres://`, libpq's conventions: PGPASSWORD,
-/// ~/.pgpass, sslmode), `sqlite:///path/to/file.db`; a usage error for
-/// anything else. Connects (or opens) at once.
-Result<std::unique_ptr<Warehouse>> open_warehouse(const std::string& url);
+/// ~/.pgpass, sslmode), `clickhouse://[USER[:PASSWORD]@]HOST[:PORT][/DB]`
+/// (or `http(s)://…`; CLICKHOUSE_PASSWORD when the URL has none), through
+/// `fetcher`), `sqlite:///path/to/file.db`; a usage error for anything else.
+/// Connects (or opens) at once, but ClickHouse, which is asked at `begin`.
+Result<std::unique_ptr<Warehouse>> open_warehouse(const std::string& url, net::Fetcher* fetcher);
 
 /// `url` with any password replaced by `***`.
 std::string redact_url(std::string_view url);
 
 /// True when `url` names a warehouse pricepipe loads (by its scheme).
 bool warehouse_url(std::string_view url);
+
+/// A column of `pricepipe_loads`, the table where every engine records its loads.
+struct LoadColumn {
+  std::string_view name;
+  FieldType type;
+  bool nullable;
+};
+std::span<const LoadColumn> load_columns();
+
+/// Now, in RFC 3339 to the second.
+std::string now_rfc3339();
+/// A server's message on one line: runs of spaces, tabs and newlines folded to one space.
+std::string one_line(std::string_view why);
 
 }  // namespace pricepipe::stages

@@ -33,6 +33,90 @@ def wait_until_answering(url, process, log, what, seconds=60):
     raise RuntimeError(f"{what} did not answer on {url} within {seconds} s")
 
 
+class ClickHouse:
+    """Debian's clickhouse-server (18.16), its data in a temporary directory, HTTP on a loopback port; `stop()`
+    removes it. `ClickHouse.missing()` says why it cannot run here (None when it can)."""
+
+    BINARY = "/usr/sbin/clickhouse-server"
+
+    @staticmethod
+    def missing():
+        if not os.path.exists(ClickHouse.BINARY):
+            return "ClickHouse is not installed (Debian's clickhouse-server package)"
+        return None
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="pricepipe-clickhouse-")
+        self.port = free_port()
+        self.config = os.path.join(self.dir, "config.xml")
+        with open(os.path.join(self.dir, "users.xml"), "w") as f:
+            f.write("""<?xml version="1.0"?>
+<yandex>
+  <profiles><default></default></profiles>
+  <users><default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile>
+    <quota>default</quota></default></users>
+  <quotas><default></default></quotas>
+</yandex>
+""")
+        with open(self.config, "w") as f:
+            f.write(f"""<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>{self.dir}/server.log</log><errorlog>{self.dir}/error.log</errorlog></logger>
+  <http_port>{self.port}</http_port>
+  <tcp_port>{free_port()}</tcp_port>
+  <listen_host>127.0.0.1</listen_host>
+  <path>{self.dir}/data/</path>
+  <tmp_path>{self.dir}/tmp/</tmp_path>
+  <user_files_path>{self.dir}/user_files/</user_files_path>
+  <users_config>{self.dir}/users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <mark_cache_size>67108864</mark_cache_size>
+</yandex>
+""")
+        self.process = None
+        self.start()
+
+    def start(self):
+        self.log = open(os.path.join(self.dir, "stdout.log"), "w+b")
+        self.process = subprocess.Popen([self.BINARY, f"--config-file={self.config}"], stdout=self.log,
+                                        stderr=subprocess.STDOUT, cwd=self.dir)
+        wait_until_answering(self.http(), self.process, self.log, "clickhouse-server")
+
+    def halt(self):
+        """Kills the server as a crash would, keeping its data."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=30)
+        self.log.close()
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def http(self):
+        return f"http://127.0.0.1:{self.port}/"
+
+    def url(self, db="default"):
+        return f"clickhouse://127.0.0.1:{self.port}/{db}"
+
+    def query(self, sql, db="default"):
+        """The body `sql` answers; raises with ClickHouse's message."""
+        request = urllib.request.Request(f"{self.http()}?database={db}", data=sql.encode(), method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=300) as answer:
+                return answer.read().decode()
+        except urllib.error.HTTPError as e:
+            raise RuntimeError(e.read().decode(errors="replace")) from None
+
+
 class Postgres:
     """Debian's PostgreSQL, initdb into a temporary directory, on a loopback port; `stop()` removes it.
 

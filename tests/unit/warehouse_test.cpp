@@ -50,5 +50,38 @@ TEST(Warehouse, CopyTextEscapesEveryByteThatWouldEndAValue) {
   EXPECT_FALSE(encode_copy_row(one, parser.parse(std::string_view(R"({"s":1})")).get_object().value(), "new", out).ok());
 }
 
+TEST(Warehouse, JsonEachRowKeepsNamesTypesAndNullsAsClickHouseReadsThem) {
+  simdjson::dom::parser parser;
+  const std::string_view json =
+      R"({"s":"a\"b\u00e9","n":0.1,"b":false,"l":null,"il":[1,2],"m":{"z":1.5},"p":{"value":null,"reason":"x"},"t":"2026-10-01T06:00:00Z"})";
+  simdjson::dom::object row = parser.parse(json.data(), json.size(), true).get_object().value();
+  const std::vector<FieldInfo> fields = {
+      {"s", FieldType::string, true, "."},       {"n", FieldType::number, false, "."},
+      {"b", FieldType::boolean, false, "."},     {"l", FieldType::string_list, true, "."},
+      {"il", FieldType::integer_list, false, "."}, {"m", FieldType::number_map, false, "."},
+      {"p", FieldType::price, false, "."},       {"t", FieldType::timestamp, false, "."}};
+  std::string out;
+  ASSERT_TRUE(encode_json_each_row(fields, row, "2026-10-01T06-00-00Z", out).ok());
+  // A null list is [] (ClickHouse's arrays cannot be null); maps and prices are JSON text.
+  EXPECT_EQ(out,
+            R"({"s":"a\"bé","n":0.1,"b":false,"l":[],"il":[1,2],"m":"{\"z\":1.5}","p":"{\"value\":null,\"reason\":\"x\"}","t":"2026-10-01T06:00:00Z","snapshot_id":"2026-10-01T06-00-00Z"})"
+            "\n");
+  EXPECT_EQ(encoding_for("clickhouse://127.0.0.1:8123/finops").value(), RowEncoding::json_each_row);
+  EXPECT_EQ(encoding_for("https://ch.internal:8443/finops").value(), RowEncoding::json_each_row);
+}
+
+TEST(Warehouse, ClickHouseUrlsAreCheckedBeforeAnythingIsSent) {
+  // Plain http leaves loopback never; a refused URL names itself without its password.
+  auto remote = open_warehouse("clickhouse://loader:s3cret@ch.example.com:8123/finops", nullptr);
+  ASSERT_FALSE(remote.ok());
+  EXPECT_EQ(remote.error().code(), ErrorCode::usage);
+  EXPECT_NE(remote.error().message().find("loopback"), std::string::npos) << remote.error().message();
+  EXPECT_NE(remote.error().message().find("loader:***@"), std::string::npos) << remote.error().message();
+  EXPECT_EQ(remote.error().message().find("s3cret"), std::string::npos);
+  auto nested = open_warehouse("clickhouse://127.0.0.1/a/b", nullptr);
+  ASSERT_FALSE(nested.ok());
+  EXPECT_NE(nested.error().message().find("one database name"), std::string::npos) << nested.error().message();
+}
+
 }  // namespace
 }  // namespace pricepipe::stages

@@ -1,5 +1,6 @@
-"""`pricepipe load` into real warehouses: SQLite (a file, read back with Python's sqlite3) and PostgreSQL
-(Debian's, initdb into a temporary directory, on a loopback port, read back with psql).
+"""`pricepipe load` into real warehouses: SQLite (a file, read back with Python's sqlite3), PostgreSQL
+(Debian's, initdb into a temporary directory, on a loopback port, read back with psql) and ClickHouse (Debian's
+clickhouse-server 18.16, its data in a temporary directory, on a loopback port, read back over HTTP).
 
 A fakeaws snapshot (two regions, every dataset) is loaded; later and earlier snapshots are derived from it with
 prices changed, removed and added (rows edited, parts and manifest rewritten as pricepipe writes them). Each engine:
@@ -8,12 +9,13 @@ prices changed, removed and added (rows edited, parts and manifest rewritten as 
   point in time is one query; an older snapshot than the last loaded is refused (exit 2), as is the same id from
   another manifest;
 - survives a load cut short (pricepipe SIGKILLed mid-load; for PostgreSQL also its connection terminated and the
-  server stopped) with the previous data intact, and then loads it whole;
+  server stopped; for ClickHouse the server killed) with the previous data intact, and then loads it whole;
 - keeps strings with backslashes, tabs, newlines, quotes and non-ASCII, in text and in arrays, exactly.
 
 And `pricepipe diff A B` between those snapshots lists exactly the changes made to them.
 
-PostgreSQL's part skips, saying why, only when it cannot be installed.
+ClickHouse keeps every snapshot loaded (a partition each), so what it is checked for is its latest loaded snapshot.
+PostgreSQL's and ClickHouse's parts skip, saying why, only when they cannot be installed.
 """
 
 import copy
@@ -33,7 +35,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "tests", "fakeaws"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "interop"))
 from harness import FakeAws  # noqa: E402
-from servers import Postgres  # noqa: E402
+from servers import ClickHouse, Postgres  # noqa: E402
 
 PRICEPIPE = os.environ.get("PRICEPIPE_BIN", os.path.join(ROOT, "build", "src", "cli", "pricepipe"))
 REGIONS = "eu-west-1,us-east-1"
@@ -204,6 +206,10 @@ class Engine:
     def load(self, snapshot, **kw):
         return pricepipe("load", snapshot, "--to", self.url(), **kw)
 
+    def load_args(self):
+        """What a load that is cut short is run with, after `load D --to URL`."""
+        return []
+
     def assert_loaded(self, run):
         self.assertEqual(run.returncode, 0, run.stderr.decode())
 
@@ -271,7 +277,7 @@ class Engine:
         before = (self.counts(), self.probe_price_at("2026-10-01T09:00:00Z"))
         for cut in self.cuts():
             with self.subTest(cut=cut.__name__):
-                process = subprocess.Popen([PRICEPIPE, "load", Snapshots.d, "--to", self.url()],
+                process = subprocess.Popen([PRICEPIPE, "load", Snapshots.d, "--to", self.url(), *self.load_args()],
                                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
                 try:
                     cut(process)
@@ -286,6 +292,8 @@ class Engine:
                 self.assertEqual(self.query("SELECT count(*) FROM pricepipe_loads"), [("2",)])
         self.assert_loaded(self.load(Snapshots.d))
         self.assertEqual(self.probe_price_at("2026-10-01T09:00:00Z"), [Snapshots.probe_b * 2])
+        self.assertEqual(self.counts()["on_demand_prices"], len(Snapshots.b_rows["on-demand-prices"]),
+                         "what the cut loads left is replaced, not added to")
 
     def test_hostile_strings_survive_in_text_and_arrays(self):
         self.fresh()
@@ -432,6 +440,104 @@ class PostgreSQL(Engine, unittest.TestCase):
         deadline = time.monotonic() + 30
         while self.copying().strip() and time.monotonic() < deadline:
             time.sleep(0.05)
+
+
+@unittest.skipIf(ClickHouse.missing(), ClickHouse.missing() or "")
+class ClickHouseLoads(Engine, unittest.TestCase):
+    LATEST = "(SELECT argMax(snapshot_id, snapshot_started_at) FROM pricepipe_loads)"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = ClickHouse()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def setUp(self):
+        self.db = f"t{os.getpid()}_{self._testMethodName[-20:].lower()}"  # the load creates it
+
+    def fresh(self):
+        self.db += "_fresh"
+
+    def url(self):
+        return self.server.url(self.db)
+
+    def ts(self, when):
+        return f"parseDateTimeBestEffort('{when}')"
+
+    def counts(self):
+        # Every snapshot loaded stays, a partition each: the latest loaded is what the other engines hold.
+        return {t: int(self.query(f"SELECT count() FROM {t} WHERE snapshot_id = {self.LATEST}")[0][0])
+                for t in (d.replace("-", "_") for d in Snapshots.rows)}
+
+    def query(self, sql):
+        out = self.server.query(sql + " FORMAT TabSeparated", db=self.db)
+        return [tuple(None if v == "\\N" else v for v in line.split("\t")) for line in out.splitlines()]
+
+    def json_rows(self, columns, table, order):
+        return json.loads(self.server.query(f"SELECT {columns} FROM {table} ORDER BY {order} FORMAT JSONCompact",
+                                            db=self.db))["data"]
+
+    def array(self, column, table):
+        return self.json_rows(column, table, "region")[0][0]
+
+    def load_args(self):
+        return ["--retry-deadline", "2"]  # a server that is gone fails the load at once
+
+    def writing(self):
+        return int(self.server.query(f"SELECT count() FROM system.parts WHERE database = '{self.db}' AND active AND "
+                                     f"partition LIKE '%2026-10-01T08-00-00Z%'").strip() or 0) > 0
+
+    def cuts(self):
+        def sigkill_mid_load(process):
+            self.wait_for(self.writing, process, "writing")
+            process.send_signal(signal.SIGKILL)
+
+        def server_killed(process):
+            self.wait_for(self.writing, process, "writing")
+            self.server.halt()
+            process.wait(timeout=120)
+            self.server.start()
+        return [sigkill_mid_load, server_killed]
+
+    def after_cut(self):
+        pass
+
+    def test_every_schema_file_creates_its_table_in_clickhouse_18_16(self):
+        self.server.query(f"CREATE DATABASE {self.db}")
+        for dataset in Snapshots.rows:
+            with self.subTest(dataset=dataset):
+                ddl = pricepipe("schema", dataset, "--format", "clickhouse", "--snapshot")
+                self.assertEqual(ddl.returncode, 0, ddl.stderr.decode())
+                self.server.query(ddl.stdout.decode(), db=self.db)
+        tables = self.query("SHOW TABLES")
+        self.assertEqual(sorted(t[0] for t in tables), sorted(d.replace("-", "_") for d in Snapshots.rows))
+
+    def test_a_pipeline_loads_records_straight_from_a_run(self):
+        pipeline = os.path.join(Snapshots.dir, "clickhouse.yaml")
+        with open(pipeline, "w") as f:
+            f.write(f"""sources:
+  catalog: {{type: catalog, regions: [{REGIONS}]}}
+sinks:
+  db: {{type: load, to: "{self.url()}", inputs: [catalog]}}
+""")
+        with FakeAws() as fake:
+            run = subprocess.run([PRICEPIPE, "run", pipeline], env=fake.pricepipe_env(os.path.join(Snapshots.dir, "cache")),
+                                 capture_output=True, timeout=600)
+        self.assertEqual(run.returncode, 0, run.stderr.decode())
+        self.assertEqual(self.query("SELECT count() FROM catalog"), [(str(len(Snapshots.rows["catalog"])),)])
+        self.assertEqual(self.query("SELECT source FROM pricepipe_loads"), [("run",)])
+
+    def test_a_password_in_the_url_never_reaches_the_output(self):
+        canary = "Canary-9f2c61e0"
+        run = pricepipe("load", Snapshots.a, "--to", f"clickhouse://default:{canary}@127.0.0.1:{self.server.port}/x")
+        self.assertNotEqual(run.returncode, 0, run.stderr.decode())
+        self.assertIn(b"default:***@", run.stderr)
+        self.assertNotIn(canary.encode(), run.stderr + run.stdout)
+        plain = pricepipe("load", Snapshots.a, "--to", "clickhouse://example.com:8123/x")
+        self.assertEqual(plain.returncode, 2, plain.stderr.decode())
+        self.assertIn(b"loopback", plain.stderr)
 
 
 if __name__ == "__main__":
