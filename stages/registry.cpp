@@ -279,6 +279,8 @@ struct SnapshotOptions {
   std::int64_t level = 3;
   std::int64_t keep = 0;
   bool resume = false;
+  bool changes = false;
+  std::string load;
 
   template <class V>
   static void describe(V&& v) {
@@ -325,9 +327,22 @@ struct SnapshotOptions {
                              "newest (never the latest, never an incomplete one); 0 keeps all.",
                      .min = 0,
                      .max = 100000});
+    v(&SnapshotOptions::changes,
+      config::Option{.key = "changes",
+                     .help = "Write the price-changes dataset into the snapshot: every price added, removed or "
+                             "changed since the snapshot `DIR/latest` named before this one (docs/datasets.md)."});
+    v(&SnapshotOptions::load,
+      config::Option{.key = "load",
+                     .help = "Once the snapshot is written, load it into this warehouse as `pricepipe load DIR/ID "
+                             "--to URL` does (docs/warehouse.md).",
+                     .placeholder = "URL"});
   }
   std::optional<config::OptionProblem> validate() const {
     if (out.empty()) return config::OptionProblem{"out", "a snapshot sink needs out: the directory"};
+    if (out.rfind("s3://", 0) == 0 && (changes || !load.empty())) {
+      return config::OptionProblem{changes ? "changes" : "load", "reads the snapshot back: out must be a directory"};
+    }
+    if (!load.empty() && !warehouse_url(load)) return config::OptionProblem{"load", encoding_for(load).error().message()};
     if (out.rfind("s3://", 0) == 0 && !net::parse_s3_url(out)) {
       return config::OptionProblem{"out", "expected s3://BUCKET[/PREFIX] with a valid bucket name, got '" + out + "'"};
     }
@@ -447,15 +462,20 @@ std::vector<StageType> build_types() {
         options.compression = *compression_from_name(o.compression);
         options.level = static_cast<int>(o.level);
         options.keep = static_cast<std::size_t>(o.keep);
+        options.changes = o.changes;
+        options.load = o.load;
         options.part_bytes = *config::parse_size(o.part_size);
         std::string started;
         append_rfc3339(started, Timestamp{context.now});
         options.started_at = started;
         options.options = {{"compression", o.compression}, {"part_size", o.part_size}, {"level", std::to_string(o.level)}};
         const std::string id = options.id.empty() ? "(the newest incomplete, resumed)" : options.id;
-        const std::string describe = "snapshot " + (std::filesystem::path(o.out) / id).string();
+        std::string describe = "snapshot " + (std::filesystem::path(o.out) / id).string();
+        if (o.changes) describe += ", with the price changes since DIR/latest";
+        if (!o.load.empty()) describe += ", then loaded into " + redact_url(o.load);
         return SinkLowering{[options, s3](const SinkInputs& inputs) {
                               SnapshotSinkOptions with = options;
+                              with.fetcher = inputs.fetcher;
                               if (s3) with.target = s3_target(*inputs.fetcher, *s3, inputs.region);
                               for (Dataset d : inputs.datasets) {
                                 if (std::find(with.datasets.begin(), with.datasets.end(), d) == with.datasets.end()) {

@@ -80,7 +80,7 @@ int run(int argc, char** argv) {
     return snapshot.reads_snapshots() ? snapshot.run_reader() : run_pipeline(snapshot.spec(), settings, "snapshot");
   }
   if (load.selected()) return load.run(settings);
-  if (diff.selected()) return diff.run();
+  if (diff.selected()) return diff.run(settings);
   if (explain.selected()) return explain.run(settings);
   if (cache_command.selected()) return cache_command.run(settings.cache);
   if (schema.selected()) return schema.run();

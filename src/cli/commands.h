@@ -94,11 +94,12 @@ class DiffCommand {
  public:
   explicit DiffCommand(CLI::App& parent);
   bool selected() const { return cmd_->parsed(); }
-  int run() const;
+  int run(const RunSettings& settings) const;
 
  private:
   CLI::App* cmd_;
   std::string older_, newer_;
+  std::string in_;  ///< a warehouse: A and B are snapshot ids loaded there
   std::vector<std::string> datasets_{"all"};
 };
 

@@ -5,7 +5,6 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <tbb/parallel_for.h>
 
 #include "cli/commands.h"
 #include "cli/pipeline_runner.h"
@@ -20,13 +19,6 @@
 #include "stages/sinks/snapshot_store.h"
 
 namespace pricepipe::cli {
-
-namespace {
-
-// Batches prepared side by side, then written in order: what a load holds in memory.
-constexpr std::size_t kBatchesInFlight = 16;
-
-}  // namespace
 
 LoadCommand::LoadCommand(CLI::App& parent) {
   cmd_ = parent.add_subcommand("load",
@@ -71,88 +63,32 @@ int LoadCommand::load(net::Fetcher& fetcher, RunSummary& summary) const {
   }
   auto manifest = stages::read_manifest(snapshot_);
   if (!manifest.ok()) throw FatalError(manifest.error());
-  const bool all = std::find(datasets_.begin(), datasets_.end(), "all") != datasets_.end();
-  std::vector<Dataset> datasets;
-  for (const auto& part : manifest->parts) {
-    const bool wanted = all || std::find(datasets_.begin(), datasets_.end(), info(part.dataset).name) != datasets_.end();
-    if (wanted && std::find(datasets.begin(), datasets.end(), part.dataset) == datasets.end()) {
-      datasets.push_back(part.dataset);
-    }
+  std::vector<Dataset> datasets;  // empty: all
+  if (std::find(datasets_.begin(), datasets_.end(), "all") == datasets_.end()) {
+    for (const auto& name : datasets_) datasets.push_back(*dataset_from_name(name));
   }
-  if (manifest->state == stages::SnapshotState::partial) {
-    spdlog::warn("snapshot {} is partial: {} inputs are missing; their partitions keep what was loaded before",
-                 manifest->id, manifest->missing.size());
-    for (const auto& m : manifest->missing) spdlog::warn("  missing: {}", m);
-  }
-
-  stages::LoadSinkOptions options;
-  options.url = to_;
-  options.info = {manifest->id, manifest->started_at, manifest->sha256, "snapshot " + manifest->path.string()};
-  options.datasets = datasets;
-  options.fetcher = &fetcher;
-  stages::LoadSink sink(std::move(options));
-  interrupt::Subscription stop([] {});  // checked between batches: a stop rolls the load back
-  auto started = sink.begin();
-  if (!started.ok()) throw FatalError(started.error());
+  auto loaded = stages::load_snapshot(*manifest, to_, &fetcher, datasets);
+  if (!loaded.ok()) throw FatalError(loaded.error());
   if (auto at = parse_rfc3339(manifest->started_at)) summary.snapshot_time = at->time.time_since_epoch().count();
-  if (*started == stages::LoadStart::already_loaded) {
+  if (loaded->start == stages::LoadStart::already_loaded) {
     summary.complete = true;
     std::fprintf(stderr, "pricepipe: load: snapshot %s is in %s already (the same manifest): nothing to do\n",
-                 manifest->id.c_str(), sink.describe().c_str());
+                 manifest->id.c_str(), loaded->warehouse.c_str());
     return 0;
   }
-
-  std::vector<stages::RecordBatch> pending;
-  std::vector<std::string> prepared;
-  auto flush = [&]() -> Result<void> {
-    prepared.assign(pending.size(), {});
-    tbb::parallel_for(std::size_t{0}, pending.size(), [&](std::size_t i) { prepared[i] = sink.prepare(pending[i]); });
-    for (std::size_t i = 0; i < pending.size(); ++i) {
-      if (auto r = sink.write(pending[i], std::move(prepared[i])); !r.ok()) return r;
-    }
-    pending.clear();
-    return {};
-  };
-  std::uint64_t rows = 0;
-  for (const auto& part : manifest->parts) {
-    if (std::find(datasets.begin(), datasets.end(), part.dataset) == datasets.end()) continue;
-    Result<void> written;
-    auto take = [&](std::string_view lines, std::string& why) {
-      stages::RecordBatch batch;
-      batch.dataset = part.dataset;
-      batch.region = part.region;
-      batch.ndjson = std::make_shared<const std::string>(lines);
-      batch.rows = static_cast<std::uint64_t>(std::count(lines.begin(), lines.end(), '\n'));
-      rows += batch.rows;
-      pending.push_back(std::move(batch));
-      if (pending.size() >= kBatchesInFlight) written = flush();
-      if (!written.ok()) why = written.error().describe();
-      return written.ok() && interrupt::requested() == 0;
-    };
-    auto read = stages::read_part(*manifest, part, take);
-    if (!written.ok()) throw FatalError(written.error());
-    if (interrupt::requested() != 0) break;
-    if (!read.ok()) throw FatalError(read.error());
-  }
-  if (interrupt::requested() == 0) {
-    if (auto r = flush(); !r.ok()) throw FatalError(r.error());
-  }
-  stages::RunEnd end;
-  end.finished = interrupt::requested() == 0;
-  end.complete = end.finished && manifest->state == stages::SnapshotState::complete;
-  if (auto r = sink.finish(end); !r.ok()) throw FatalError(r.error());
-  if (!end.finished) {
-    std::fprintf(stderr, "pricepipe: load: stopped; rolled back, %s is as it was\n", sink.describe().c_str());
+  if (loaded->stopped) {
+    std::fprintf(stderr, "pricepipe: load: stopped; rolled back, %s is as it was\n", loaded->warehouse.c_str());
     return 128 + interrupt::requested();
   }
-  summary.records = rows;
-  summary.complete = end.complete;
-  for (const auto& t : sink.loaded()) summary.loaded.emplace_back(table_name(t.dataset), t.rows);
+  const bool partial = manifest->state == stages::SnapshotState::partial;
+  summary.records = loaded->rows;
+  summary.complete = !partial;
+  for (const auto& t : loaded->tables) summary.loaded.emplace_back(table_name(t.dataset), t.rows);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
   std::fprintf(stderr, "pricepipe: load: %s rows · %zu tables · snapshot %s → %s · %.1f s\n",
-               with_thousands(rows).c_str(), sink.loaded().size(), manifest->id.c_str(), sink.describe().c_str(),
-               seconds);
-  return manifest->state == stages::SnapshotState::partial ? static_cast<int>(ExitCode::partial) : 0;
+               with_thousands(loaded->rows).c_str(), loaded->tables.size(), manifest->id.c_str(),
+               loaded->warehouse.c_str(), seconds);
+  return partial ? static_cast<int>(ExitCode::partial) : 0;
 }
 
 }  // namespace pricepipe::cli

@@ -148,7 +148,12 @@ int run_pipeline(const config::PipelineSpec& spec, const RunSettings& settings, 
   std::fprintf(stderr, "pricepipe: %s%s\n", session.metrics().summary_line(what, report.records()).c_str(),
                origin_of(plan, report, session).c_str());
   const int code = outcome(plan, report);
-  return write_metrics(settings, session.metrics(), RunSummary{what, report.records(), report.complete(), code, {}, 0});
+  RunSummary summary{what, report.records(), report.complete(), code, {}, 0};
+  for (const auto& sink : report.sinks) {
+    summary.loaded.insert(summary.loaded.end(), sink.loaded.begin(), sink.loaded.end());
+    summary.snapshot_time = std::max(summary.snapshot_time, sink.snapshot_time);
+  }
+  return write_metrics(settings, session.metrics(), summary);
 }
 
 }  // namespace pricepipe::cli

@@ -30,8 +30,9 @@ constexpr std::array<DatasetInfo, 11> kDatasets = {{
      "interruption band, reserved and Savings Plans rates, and prices per vCPU and GiB, each with its source and "
      "age, or null and why.", true, false},
     {Dataset::price_changes, "price-changes",
-     "What changed between two snapshots (`pricepipe diff A B`): every price added, removed or changed in the price "
-     "datasets and the catalog, with old and new value, absolute and percent change.", true, false, false},
+     "What changed between two snapshots (`pricepipe diff A B`, or written into a snapshot by `snapshot --changes`, "
+     "and loaded with it): every price added, removed or changed in the price datasets and the catalog, with old and "
+     "new value, absolute and percent change.", true, false, false},
 }};
 
 }  // namespace

@@ -1004,9 +1004,10 @@ RunReport Run::go() {
   }
   const auto outcomes = planner_.outcomes();
   for (std::size_t i = 0; i < sinks_.size(); ++i) {
-    report.sinks.push_back(SinkOutcome{plan_.sinks[i].id, sinks_[i]->records});
     auto finished = sinks_[i]->sink.finish(end_for(i, report, outcomes));
     if (!finished.ok() && !report.sink_error) report.sink_error = finished.error();
+    report.sinks.push_back(SinkOutcome{plan_.sinks[i].id, sinks_[i]->records, sinks_[i]->sink.loaded_rows(),
+                                       sinks_[i]->sink.loaded_snapshot_time()});
   }
   return report;
 }

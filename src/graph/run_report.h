@@ -22,6 +22,9 @@ struct StreamOutcome {
 struct SinkOutcome {
   std::string id;
   std::uint64_t records = 0;
+  /// A load's rows per table and its snapshot's time (Sink::loaded_rows).
+  std::vector<std::pair<std::string, std::uint64_t>> loaded;
+  std::int64_t snapshot_time = 0;
 };
 
 struct RunReport {

@@ -275,6 +275,39 @@ class ClickHouseWarehouse final : public Warehouse {
     return {};
   }
 
+  Result<Loaded> loaded_snapshot(const std::string& id) override {
+    auto listed = rows(fmt::format("SELECT {} FROM {} WHERE {} = {}", q("snapshot_id"), q("pricepipe_loads"),
+                                   q("snapshot_id"), literal(id)));
+    if (!listed.ok()) return listed.error();
+    if (listed->empty()) {
+      return Error(ErrorCode::usage, fmt::format("snapshot {} is not loaded in {} (pricepipe_loads)", id, describe()));
+    }
+    Loaded out;
+    for (const auto& d : all_datasets()) {
+      if (d.fetched) out.datasets.push_back(d.id);
+    }
+    out.side.id = id;
+    out.side.missing = [](Dataset, const std::string&) { return false; };
+    out.side.regions = [this, id](Dataset d) -> Result<std::vector<std::string>> {
+      auto exists = rows("EXISTS TABLE " + q(table_name(d)));
+      if (!exists.ok()) return exists.error();
+      if (exists->empty() || (*exists)[0] != "1") return std::vector<std::string>{};
+      return rows(fmt::format("SELECT DISTINCT {} FROM {} WHERE {} = {} ORDER BY 1", q("region"), q(table_name(d)),
+                              q("snapshot_id"), literal(id)));
+    };
+    out.side.rows = [this, id](Dataset d, const std::string& region, const TakeRows& take) -> Result<void> {
+      auto body = send(fmt::format("SELECT * FROM {} WHERE {} = {} AND {} = {} FORMAT JSONEachRow", q(table_name(d)),
+                                   q("snapshot_id"), literal(id), q("region"), literal(region)));
+      if (!body.ok()) return body.error();
+      std::string why;
+      if (!body->empty() && !take(*body, why)) {
+        return Error(ErrorCode::malformed_response, fmt::format("{}: {} of {}: {}", describe(), info(d).name, region, why));
+      }
+      return {};
+    };
+    return out;
+  }
+
   void rollback() override {
     if (!open_) return;
     open_ = false;

@@ -5,9 +5,13 @@
 
 #include <fmt/format.h>
 #include <simdjson.h>
+#include <spdlog/spdlog.h>
+#include <tbb/parallel_for.h>
 
+#include "core/interrupt.h"
 #include "core/schema.h"
 #include "core/table_schema.h"
+#include "stages/sinks/snapshot_store.h"
 
 namespace pricepipe::stages {
 
@@ -23,6 +27,13 @@ struct RegionRows {
   std::uint64_t rows = 0;
   std::string encoded;
 };
+
+// Rolls the load back (the warehouse as it was) and says why.
+Error fail_load(LoadSink& sink, Error error) {
+  RunEnd stopped;
+  (void)sink.finish(stopped);
+  return error;
+}
 
 }  // namespace
 
@@ -119,6 +130,18 @@ Result<void> LoadSink::write(const RecordBatch& batch, std::string prepared) {
   return {};
 }
 
+std::vector<std::pair<std::string, std::uint64_t>> LoadSink::loaded_rows() const {
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  for (const auto& t : loaded_) out.emplace_back(table_name(t.dataset), t.rows);
+  return out;
+}
+
+std::int64_t LoadSink::loaded_snapshot_time() const {
+  if (loaded_.empty()) return 0;
+  const auto at = parse_rfc3339(options_.info.started_at);
+  return at ? at->time.time_since_epoch().count() : 0;
+}
+
 Result<void> LoadSink::finish(const RunEnd& end) {
   if (!end.finished) {
     if (warehouse_) warehouse_->rollback();
@@ -132,6 +155,76 @@ Result<void> LoadSink::finish(const RunEnd& end) {
   if (auto r = warehouse_->commit(tables); !r.ok()) return r;
   loaded_ = std::move(tables);
   return {};
+}
+
+Result<SnapshotLoad> load_snapshot(const Manifest& manifest, const std::string& url, net::Fetcher* fetcher,
+                                   const std::vector<Dataset>& wanted) {
+  // Batches prepared side by side, then written in order: what a load holds in memory.
+  constexpr std::size_t kBatchesInFlight = 16;
+  std::vector<Dataset> datasets;  // those of the snapshot asked for, a dataset without rows too
+  for (Dataset d : manifest.datasets) {
+    if (wanted.empty() || std::find(wanted.begin(), wanted.end(), d) != wanted.end()) datasets.push_back(d);
+  }
+  if (manifest.state == SnapshotState::partial) {
+    spdlog::warn("snapshot {} is partial: {} inputs are missing; their partitions keep what was loaded before",
+                 manifest.id, manifest.missing.size());
+    for (const auto& m : manifest.missing) spdlog::warn("  missing: {}", m);
+  }
+  LoadSinkOptions options;
+  options.url = url;
+  options.info = {manifest.id, manifest.started_at, manifest.sha256, "snapshot " + manifest.path.string()};
+  options.datasets = datasets;
+  options.fetcher = fetcher;
+  LoadSink sink(std::move(options));
+  SnapshotLoad out;
+  interrupt::Subscription stop([] {});  // checked between batches: a stop rolls the load back
+  auto started = sink.begin();
+  if (!started.ok()) return started.error();
+  out.start = *started;
+  out.warehouse = sink.describe();
+  if (*started == LoadStart::already_loaded) return out;
+
+  std::vector<RecordBatch> pending;
+  std::vector<std::string> prepared;
+  auto flush = [&]() -> Result<void> {
+    prepared.assign(pending.size(), {});
+    tbb::parallel_for(std::size_t{0}, pending.size(), [&](std::size_t i) { prepared[i] = sink.prepare(pending[i]); });
+    for (std::size_t i = 0; i < pending.size(); ++i) {
+      if (auto r = sink.write(pending[i], std::move(prepared[i])); !r.ok()) return r;
+    }
+    pending.clear();
+    return {};
+  };
+  for (const auto& part : manifest.parts) {
+    if (std::find(datasets.begin(), datasets.end(), part.dataset) == datasets.end()) continue;
+    Result<void> written;
+    auto take = [&](std::string_view lines, std::string& why) {
+      RecordBatch batch;
+      batch.dataset = part.dataset;
+      batch.region = part.region;
+      batch.ndjson = std::make_shared<const std::string>(lines);
+      batch.rows = static_cast<std::uint64_t>(std::count(lines.begin(), lines.end(), '\n'));
+      out.rows += batch.rows;
+      pending.push_back(std::move(batch));
+      if (pending.size() >= kBatchesInFlight) written = flush();
+      if (!written.ok()) why = written.error().describe();
+      return written.ok() && interrupt::requested() == 0;
+    };
+    auto read = read_part(manifest, part, take);
+    if (!written.ok()) return fail_load(sink, written.error());
+    if (interrupt::requested() != 0) break;
+    if (!read.ok()) return fail_load(sink, read.error());
+  }
+  if (interrupt::requested() == 0) {
+    if (auto r = flush(); !r.ok()) return fail_load(sink, r.error());
+  }
+  RunEnd end;
+  end.finished = interrupt::requested() == 0;
+  end.complete = end.finished && manifest.state == SnapshotState::complete;
+  if (auto r = sink.finish(end); !r.ok()) return r.error();
+  out.stopped = !end.finished;
+  out.tables = sink.loaded();
+  return out;
 }
 
 }  // namespace pricepipe::stages

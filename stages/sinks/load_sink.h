@@ -42,6 +42,8 @@ class LoadSink final : public Sink {
 
   /// The rows loaded per table, once finished.
   const std::vector<LoadedTable>& loaded() const { return loaded_; }
+  std::vector<std::pair<std::string, std::uint64_t>> loaded_rows() const override;
+  std::int64_t loaded_snapshot_time() const override;
   /// The warehouse, without its password.
   std::string describe() const;
 
@@ -54,5 +56,24 @@ class LoadSink final : public Sink {
   std::map<Dataset, std::uint64_t> rows_;
   std::vector<LoadedTable> loaded_;
 };
+
+struct Manifest;
+
+/// A snapshot loaded (load_snapshot).
+struct SnapshotLoad {
+  LoadStart start = LoadStart::load;
+  bool stopped = false;             ///< a signal came: rolled back, the warehouse is as it was
+  std::uint64_t rows = 0;
+  std::vector<LoadedTable> tables;  ///< the rows per table, once committed
+  std::string warehouse;            ///< the URL without its password
+};
+
+/// Loads `manifest`'s parts of `datasets` (those it has; empty: all) into
+/// `url` as one load: what `pricepipe load` and a snapshot sink's `load` do.
+/// Batches are encoded side by side (kBatchesInFlight at most in memory)
+/// and written in order; every part is checked against the manifest as it
+/// is read. A signal rolls the load back.
+Result<SnapshotLoad> load_snapshot(const Manifest& manifest, const std::string& url, net::Fetcher* fetcher,
+                                   const std::vector<Dataset>& datasets);
 
 }  // namespace pricepipe::stages

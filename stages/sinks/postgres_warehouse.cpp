@@ -84,21 +84,22 @@ class PostgresWarehouse final : public SqlWarehouse {
     return failure("a statement");
   }
 
-  Result<std::optional<std::vector<std::optional<std::string>>>> query_row(const std::string& sql) override {
+  Result<void> query(const std::string& sql, const std::function<void(Columns&)>& each) override {
     PGresult* res = PQexec(conn_, sql.c_str());
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
       PQclear(res);
       return failure("a query");
     }
-    std::optional<std::vector<std::optional<std::string>>> row;
-    if (PQntuples(res) > 0) {
-      row.emplace();
+    Columns row;
+    for (int r = 0; r < PQntuples(res); ++r) {
+      row.clear();
       for (int c = 0; c < PQnfields(res); ++c) {
-        row->push_back(PQgetisnull(res, 0, c) ? std::nullopt : std::optional<std::string>(PQgetvalue(res, 0, c)));
+        row.push_back(PQgetisnull(res, r, c) ? std::nullopt : std::optional<std::string>(PQgetvalue(res, r, c)));
       }
+      each(row);
     }
     PQclear(res);
-    return row;
+    return {};
   }
 
   Result<void> end_appends() override {

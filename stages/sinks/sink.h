@@ -57,6 +57,11 @@ class Sink {
   virtual bool needs_records() const { return true; }
   virtual Result<void> write(const RecordBatch& batch, std::string prepared) = 0;
   virtual Result<void> finish(const RunEnd& end) = 0;
+  /// What a sink that loads a warehouse loaded, once finished: rows per
+  /// table, and the time of the snapshot loaded (Unix seconds), for the
+  /// run's metrics. Empty for the others.
+  virtual std::vector<std::pair<std::string, std::uint64_t>> loaded_rows() const { return {}; }
+  virtual std::int64_t loaded_snapshot_time() const { return 0; }
 };
 
 }  // namespace pricepipe::stages

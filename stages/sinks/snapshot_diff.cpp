@@ -69,10 +69,21 @@ Parts parts_of(const Manifest& manifest) {
   return out;
 }
 
-Result<Partition> read_partition(const Manifest& manifest, const std::vector<const ManifestPart*>& parts,
-                                 const Shape& shape) {
+// A price as a row has it: a number, a price object's `value`, or a price
+// object kept as JSON text (a warehouse's String column).
+std::optional<double> price_in(simdjson::dom::element v, bool is_object, simdjson::dom::parser& text_parser) {
+  std::string_view text;
+  if (is_object && v.get_string().get(text) == simdjson::SUCCESS) {
+    if (text_parser.parse(text).get(v) != simdjson::SUCCESS) return std::nullopt;
+  }
+  if (is_object && v.is_object()) v = v["value"];
+  double d;
+  return v.get_double().get(d) == simdjson::SUCCESS ? std::optional<double>(d) : std::nullopt;
+}
+
+Result<Partition> read_partition(const DiffSide& side, Dataset dataset, const std::string& region, const Shape& shape) {
   Partition out;
-  simdjson::dom::parser parser;
+  simdjson::dom::parser parser, text_parser;
   auto take_row = [&](simdjson::dom::object row, std::string& why) {
     Row r;
     std::string joined;
@@ -90,13 +101,7 @@ Result<Partition> read_partition(const Manifest& manifest, const std::vector<con
     if (row["instance_type"].get_string().get(type) == simdjson::SUCCESS) r.instance_type = std::string(type);
     for (std::size_t i = 0; i < shape.prices.size(); ++i) {
       simdjson::dom::element v;
-      if (row[shape.prices[i]].get(v)) {
-        r.prices.emplace_back();
-        continue;
-      }
-      if (shape.is_object[i] && v.is_object()) v = v["value"];
-      double d;
-      r.prices.push_back(v.get_double().get(d) == simdjson::SUCCESS ? std::optional<double>(d) : std::nullopt);
+      r.prices.push_back(row[shape.prices[i]].get(v) ? std::nullopt : price_in(v, shape.is_object[i], text_parser));
     }
     if (!shape.latest_by.empty()) {
       std::string_view t;
@@ -124,9 +129,7 @@ Result<Partition> read_partition(const Manifest& manifest, const std::vector<con
     }
     return true;
   };
-  for (const ManifestPart* part : parts) {
-    if (auto read = read_part(manifest, *part, take); !read.ok()) return read.error();
-  }
+  if (auto read = side.rows(dataset, region, take); !read.ok()) return read.error();
   return out;
 }
 
@@ -142,36 +145,29 @@ bool missing_in(const Manifest& m, Dataset dataset, const std::string& region) {
 
 bool diffed(Dataset dataset) { return history_of(dataset).has_value() || dataset == Dataset::catalog; }
 
-Result<DiffReport> diff_snapshots(const Manifest& older, const Manifest& newer, const std::vector<Dataset>& datasets,
-                                  const std::function<Result<void>(std::vector<PriceChangeRecord>&)>& emit) {
+Result<DiffReport> diff_sides(const DiffSide& older, const DiffSide& newer, const std::vector<Dataset>& datasets,
+                              const EmitChanges& emit) {
   DiffReport report;
-  const Parts old_parts = parts_of(older), new_parts = parts_of(newer);
-  const std::vector<const ManifestPart*> none;
-  auto parts_in = [&none](const Parts& parts, Dataset dataset, const std::string& region)
-      -> const std::vector<const ManifestPart*>& {
-    const auto it = parts.find({dataset, region});
-    return it == parts.end() ? none : it->second;
-  };
   for (Dataset dataset : datasets) {
     if (!diffed(dataset)) continue;
     const Shape shape = shape_of(dataset);
-    std::set<std::string> regions;
-    for (const Parts* parts : {&old_parts, &new_parts}) {
-      for (const auto& [at, _] : *parts) {
-        if (at.first == dataset) regions.insert(at.second);
-      }
-    }
+    auto old_regions = older.regions(dataset);
+    if (!old_regions.ok()) return old_regions.error();
+    auto new_regions = newer.regions(dataset);
+    if (!new_regions.ok()) return new_regions.error();
+    const std::set<std::string> before_has(old_regions->begin(), old_regions->end()),
+        after_has(new_regions->begin(), new_regions->end());
+    std::set<std::string> regions = before_has;
+    regions.insert(after_has.begin(), after_has.end());
     for (const std::string& region : regions) {
-      const auto& before_parts = parts_in(old_parts, dataset, region);
-      const auto& after_parts = parts_in(new_parts, dataset, region);
-      if ((before_parts.empty() && missing_in(older, dataset, region)) ||
-          (after_parts.empty() && missing_in(newer, dataset, region))) {
+      if ((!before_has.count(region) && older.missing(dataset, region)) ||
+          (!after_has.count(region) && newer.missing(dataset, region))) {
         report.skipped.push_back(fmt::format("{} {}", info(dataset).name, region));
         continue;
       }
-      auto before = read_partition(older, before_parts, shape);
+      auto before = read_partition(older, dataset, region, shape);
       if (!before.ok()) return before.error();
-      auto after = read_partition(newer, after_parts, shape);
+      auto after = read_partition(newer, dataset, region, shape);
       if (!after.ok()) return after.error();
       ++report.partitions;
       std::vector<PriceChangeRecord> out;
@@ -228,6 +224,33 @@ Result<DiffReport> diff_snapshots(const Manifest& older, const Manifest& newer, 
     }
   }
   return report;
+}
+
+Result<DiffReport> diff_snapshots(const Manifest& older, const Manifest& newer, const std::vector<Dataset>& datasets,
+                                  const EmitChanges& emit) {
+  auto side = [](const Manifest& m, const Parts& parts) {
+    DiffSide s;
+    s.id = m.id;
+    s.regions = [&parts](Dataset d) -> Result<std::vector<std::string>> {
+      std::vector<std::string> out;
+      for (const auto& [at, _] : parts) {
+        if (at.first == d) out.push_back(at.second);
+      }
+      return out;
+    };
+    s.rows = [&m, &parts](Dataset d, const std::string& region, const TakeRows& take) -> Result<void> {
+      const auto it = parts.find({d, region});
+      if (it == parts.end()) return {};
+      for (const ManifestPart* part : it->second) {
+        if (auto read = read_part(m, *part, take); !read.ok()) return read;
+      }
+      return {};
+    };
+    s.missing = [&m](Dataset d, const std::string& region) { return missing_in(m, d, region); };
+    return s;
+  };
+  const Parts old_parts = parts_of(older), new_parts = parts_of(newer);
+  return diff_sides(side(older, old_parts), side(newer, new_parts), datasets, emit);
 }
 
 }  // namespace pricepipe::stages

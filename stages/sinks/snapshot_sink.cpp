@@ -16,6 +16,9 @@
 #include "core/sha256.h"
 #include "core/table_schema.h"
 #include "core/version.h"
+#include "core/records/price_change.h"
+#include "stages/sinks/load_sink.h"
+#include "stages/sinks/snapshot_diff.h"
 #include "stages/sinks/snapshot_store.h"
 #include "stages/sinks/snapshot_target.h"
 
@@ -379,7 +382,79 @@ Result<void> SnapshotSink::finish(const RunEnd& end) {
                  "not moved, and --resume completes it",
                  target_->where(options_.id), end.missing.size());
   }
-  return write_manifest(end, whole);
+  if (options_.changes) {
+    if (auto written = write_changes(); !written.ok()) return written;
+  }
+  if (auto written = write_manifest(end, whole); !written.ok()) return written;
+  return options_.load.empty() ? Result<void>{} : load_into_warehouse();
+}
+
+Result<void> SnapshotSink::write_changes() {
+  if (auto begun = begin(); !begun.ok()) return begun;
+  // A resumed run diffs again from the start: the same changes, under the same part names.
+  std::erase_if(closed_, [](const Closed& p) { return p.dataset == Dataset::price_changes; });
+  std::erase_if(next_part_, [](const auto& entry) { return entry.first.first == Dataset::price_changes; });
+  if (std::find(options_.datasets.begin(), options_.datasets.end(), Dataset::price_changes) == options_.datasets.end()) {
+    options_.datasets.push_back(Dataset::price_changes);  // its schemas and its line in the manifest
+  }
+  auto previous = read_manifest(options_.dir);
+  if (!previous.ok()) {
+    spdlog::info("snapshot {}: no earlier complete snapshot in {} ({}): no price changes to write",
+                 target_->where(options_.id), options_.dir.string(), previous.error().message());
+    return {};
+  }
+  Manifest current;
+  current.path = options_.dir / options_.id;
+  current.id = options_.id;
+  current.started_at = options_.started_at;
+  for (const auto& p : closed_) current.parts.push_back({p.path, p.dataset, p.region, p.rows, p.bytes, p.sha256});
+  std::vector<Dataset> datasets;  // what both snapshots have
+  for (Dataset d : options_.datasets) {
+    const auto in = [d](const Manifest& m) {
+      return std::any_of(m.parts.begin(), m.parts.end(), [d](const ManifestPart& p) { return p.dataset == d; });
+    };
+    if (diffed(d) && in(current) && in(*previous)) datasets.push_back(d);
+  }
+  std::string ndjson;
+  auto emit = [&](std::vector<PriceChangeRecord>& records) -> Result<void> {
+    if (records.empty()) return {};
+    ndjson.clear();
+    for (const auto& r : records) append_ndjson(ndjson, r);
+    RecordBatch batch;
+    batch.dataset = Dataset::price_changes;
+    batch.region = records.front().region;
+    batch.rows = records.size();
+    batch.ndjson = std::make_shared<const std::string>(ndjson);
+    return write(batch, prepare(batch));
+  };
+  auto report = diff_snapshots(*previous, current, datasets, emit);
+  if (!report.ok()) return report.error();
+  if (part_) {
+    if (auto closed = close_part(); !closed.ok()) return closed;
+  }
+  spdlog::info("snapshot {}: {} price changes since snapshot {}", target_->where(options_.id), report->changes,
+               previous->id);
+  return {};
+}
+
+Result<void> SnapshotSink::load_into_warehouse() {
+  auto manifest = read_manifest(options_.dir / options_.id);
+  if (!manifest.ok()) return manifest.error();
+  auto loaded = load_snapshot(*manifest, options_.load, options_.fetcher, {});
+  if (!loaded.ok()) return loaded.error();
+  if (loaded->stopped) return Error(ErrorCode::cancelled, "the load of snapshot " + options_.id + " was stopped");
+  if (loaded->start == LoadStart::already_loaded) {
+    spdlog::info("snapshot {} is in {} already: nothing to load", options_.id, loaded->warehouse);
+  }
+  for (const auto& t : loaded->tables) loaded_.emplace_back(table_name(t.dataset), t.rows);
+  spdlog::info("snapshot {}: {} rows loaded into {}", options_.id, loaded->rows, loaded->warehouse);
+  return {};
+}
+
+std::int64_t SnapshotSink::loaded_snapshot_time() const {
+  if (loaded_.empty()) return 0;
+  const auto at = parse_rfc3339(options_.started_at);
+  return at ? at->time.time_since_epoch().count() : 0;
 }
 
 Result<void> SnapshotSink::write_manifest(const RunEnd& end, bool whole) {

@@ -19,6 +19,12 @@
 // failed under --keep-going writes a partial manifest (`complete: false`,
 // the failures under `missing`); `latest` is moved by complete ones only.
 //
+// With `changes`, the `price-changes` dataset from the snapshot `latest`
+// named before this one (diff_snapshots) is written as parts of this one
+// before its manifest, so it loads like every other dataset; with `load`,
+// the snapshot, once its manifest is written, is loaded into that warehouse
+// as `pricepipe load DIR/ID` does (load_snapshot). Both need a local DIR.
+//
 // Contract (stages/sinks/sink.h): `prepare` (many threads) turns a batch
 // into its rows, grouped by region and compressed, each group a whole zstd
 // frame or gzip member, so parts concatenate them as they come; `write`
@@ -35,6 +41,10 @@
 #include <vector>
 
 #include "stages/sinks/sink.h"
+
+namespace pricepipe::net {
+class Fetcher;
+}
 
 namespace pricepipe::stages {
 
@@ -63,6 +73,9 @@ struct SnapshotSinkOptions {
   std::size_t keep = 0;                     ///< once complete, keep this many complete snapshots (0: all)
   /// The options as given, for the manifest (name → value as written).
   std::vector<std::pair<std::string, std::string>> options;
+  bool changes = false;            ///< write price-changes since the previous snapshot into this one
+  std::string load;                ///< a warehouse URL to load the snapshot into once written; empty: none
+  net::Fetcher* fetcher = nullptr;  ///< what a ClickHouse load calls through
 };
 
 /// `2026-12-01T06-00-00Z` for `time`: an id that sorts as time and is a
@@ -86,6 +99,8 @@ class SnapshotSink final : public Sink {
   /// run went to its end with inputs that failed under --keep-going
   /// (partial: `complete: false`, each listed as missing; `latest` stays).
   Result<void> finish(const RunEnd& end) override;
+  std::vector<std::pair<std::string, std::uint64_t>> loaded_rows() const override { return loaded_; }
+  std::int64_t loaded_snapshot_time() const override;
 
  private:
   struct Part;
@@ -102,6 +117,8 @@ class SnapshotSink final : public Sink {
   Result<void> open_part(Dataset dataset, const std::string& region);
   Result<void> close_part();
   Result<void> write_manifest(const RunEnd& end, bool whole);
+  Result<void> write_changes();
+  Result<void> load_into_warehouse();
   Result<void> begin();
 
   SnapshotSinkOptions options_;
@@ -111,6 +128,7 @@ class SnapshotSink final : public Sink {
   std::vector<Closed> closed_;
   bool begun_ = false;
   bool partial_manifest_ = false;  ///< resuming a partial snapshot: its manifest goes when writing begins
+  std::vector<std::pair<std::string, std::uint64_t>> loaded_;  ///< rows per table, once loaded
 };
 
 }  // namespace pricepipe::stages

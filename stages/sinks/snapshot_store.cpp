@@ -376,7 +376,15 @@ Result<Manifest> read_manifest(const fs::path& given) {
   if (m["snapshot_id"].get_string().get(id) != simdjson::SUCCESS || id != out.id) {
     return bad_part(file, -1, fmt::format("the manifest names snapshot '{}', not its directory's '{}'", id, out.id));
   }
-  simdjson::dom::array parts;
+  simdjson::dom::array datasets, parts;
+  if (m["datasets"].get_array().get(datasets) == simdjson::SUCCESS) {
+    for (simdjson::dom::element d : datasets) {
+      std::string_view name;
+      if (d["name"].get_string().get(name) == simdjson::SUCCESS) {
+        if (const auto dataset = dataset_from_name(name)) out.datasets.push_back(*dataset);
+      }
+    }
+  }
   if (m["parts"].get_array().get(parts) != simdjson::SUCCESS) return bad_part(file, -1, "the manifest has no parts list");
   for (simdjson::dom::element p : parts) {
     std::string_view rel, dataset_name, region, sha;
@@ -395,6 +403,9 @@ Result<Manifest> read_manifest(const fs::path& given) {
     part.dataset = *dataset;
     part.region = region;
     part.sha256 = sha;
+    if (std::find(out.datasets.begin(), out.datasets.end(), part.dataset) == out.datasets.end()) {
+      out.datasets.push_back(part.dataset);
+    }
     out.parts.push_back(std::move(part));
   }
   return out;

@@ -69,6 +69,8 @@ struct Manifest {
   SnapshotState state = SnapshotState::complete;  ///< complete or partial
   std::vector<std::string> missing;               ///< of a partial one, as SnapshotSummary says them
   std::vector<ManifestPart> parts;
+  /// Every dataset the snapshot was taken of, those without a row too.
+  std::vector<Dataset> datasets;
   std::string sha256;          ///< of manifest.json as written
 };
 

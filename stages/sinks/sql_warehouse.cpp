@@ -1,5 +1,7 @@
 #include "stages/sinks/sql_warehouse.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "core/schema.h"
@@ -102,6 +104,11 @@ Result<LoadStart> SqlWarehouse::begin(const LoadInfo& info, const std::vector<Da
                                   info.snapshot_id, info.started_at, (**newer)[0].value_or("?"), describe())));
   }
 
+  // The price changes are those of the snapshot loaded last, every region's:
+  // replaced whole, a snapshot without any included.
+  if (std::find(datasets.begin(), datasets.end(), Dataset::price_changes) != datasets.end()) {
+    if (auto r = exec("DELETE FROM " + table(Dataset::price_changes)); !r.ok()) return fail(r.error());
+  }
   if (auto r = prepared(datasets); !r.ok()) return fail(r.error());
   replaced_.clear();
   return LoadStart::load;
@@ -183,6 +190,71 @@ Result<void> SqlWarehouse::commit(const std::vector<LoadedTable>& tables) {
   }
   open_ = false;
   return {};
+}
+
+Result<std::optional<SqlWarehouse::Columns>> SqlWarehouse::query_row(const std::string& sql) {
+  std::optional<Columns> first;
+  auto r = query(sql, [&first](Columns& row) {
+    if (!first) first = std::move(row);
+  });
+  if (!r.ok()) return r.error();
+  return first;
+}
+
+Result<SqlWarehouse::Loaded> SqlWarehouse::loaded_snapshot(const std::string& id) {
+  const bool pg = dialect_ == SchemaDialect::postgresql;
+  // When the snapshot was taken, as text both engines take back in a literal.
+  auto at = query_row(fmt::format("SELECT {} FROM {} WHERE {} = {}",
+                                  pg ? "snapshot_started_at::text" : q("snapshot_started_at"), q("pricepipe_loads"),
+                                  q("snapshot_id"), literal(id)));
+  if (!at.ok()) return at.error();
+  if (!*at || !(**at)[0]) {
+    return Error(ErrorCode::usage, fmt::format("snapshot {} is not loaded in {} (pricepipe_loads)", id, describe()));
+  }
+  const std::string when = timestamp_literal(*(**at)[0]);
+  // The versions of a price current at that snapshot.
+  auto valid = [this, when](Dataset d) {
+    return fmt::format("FROM {} h WHERE {} <= {w} AND ({} IS NULL OR {} > {w})", q(table_name(d) + "_history"),
+                       q("valid_from"), q("valid_to"), q("valid_to"), fmt::arg("w", when));
+  };
+  Loaded out;
+  for (const auto& d : all_datasets()) {
+    if (history_of(d.id)) out.datasets.push_back(d.id);
+  }
+  out.side.id = id;
+  out.side.missing = [](Dataset, const std::string&) { return false; };
+  out.side.regions = [this, valid](Dataset d) -> Result<std::vector<std::string>> {
+    std::vector<std::string> regions;
+    auto r = query(fmt::format("SELECT DISTINCT {} {} ORDER BY 1", q("region"), valid(d)),
+                   [&regions](Columns& row) { regions.push_back(row[0].value_or("")); });
+    if (!r.ok()) return r.error();
+    return regions;
+  };
+  out.side.rows = [this, valid, pg](Dataset d, const std::string& region, const TakeRows& take) -> Result<void> {
+    // Each row as a JSON object: PostgreSQL's row_to_json, SQLite's json_object of the dataset's fields.
+    std::string object = "row_to_json(h)::text";
+    if (!pg) {
+      std::vector<std::string> pairs;
+      for (const auto& f : fields_of(d)) pairs.push_back(fmt::format("{}, h.{}", literal(f.name), q(f.name)));
+      object = fmt::format("json_object({})", fmt::join(pairs, ", "));
+    }
+    std::string lines, why;
+    bool taken = true;
+    auto r = query(fmt::format("SELECT {} {} AND h.{} = {}", object, valid(d), q("region"), literal(region)),
+                   [&](Columns& row) {
+                     lines += row[0].value_or("{}");
+                     lines += '\n';
+                     if (lines.size() >= (1u << 20) && taken) {
+                       taken = take(lines, why);
+                       lines.clear();
+                     }
+                   });
+    if (!r.ok()) return r;
+    if (taken && !lines.empty()) taken = take(lines, why);
+    if (!taken) return Error(ErrorCode::malformed_response, fmt::format("{} of {}: {}", info(d).name, region, why));
+    return {};
+  };
+  return out;
 }
 
 void SqlWarehouse::rollback() {

@@ -17,6 +17,7 @@
 // psql's \copy rate (docs/performance.md).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -34,15 +35,16 @@ class SqlWarehouse : public Warehouse {
   Result<void> append(Dataset dataset, const std::string& region, std::string_view encoded, std::uint64_t rows) final;
   Result<void> commit(const std::vector<LoadedTable>& tables) final;
   void rollback() final;
+  Result<Loaded> loaded_snapshot(const std::string& id) final;
 
  protected:
   explicit SqlWarehouse(SchemaDialect dialect) : dialect_(dialect) {}
 
   /// Runs `sql` (one or more statements without results).
   virtual Result<void> exec(const std::string& sql) = 0;
-  /// The first row of `sql`'s result, its columns as text (null as nullopt);
-  /// nullopt when there is none.
-  virtual Result<std::optional<std::vector<std::optional<std::string>>>> query_row(const std::string& sql) = 0;
+  using Columns = std::vector<std::optional<std::string>>;
+  /// Runs `sql`, handing `row` each row of its result, the columns as text (null as nullopt).
+  virtual Result<void> query(const std::string& sql, const std::function<void(Columns&)>& row) = 0;
   /// Called once the tables exist, before the first append.
   virtual Result<void> prepared(const std::vector<Dataset>& datasets) { (void)datasets; return {}; }
   /// Streams `encoded` rows into `dataset`'s table.
@@ -56,6 +58,8 @@ class SqlWarehouse : public Warehouse {
   std::string table(Dataset dataset) const;
 
  private:
+  /// The first row of `sql`'s result; nullopt when there is none.
+  Result<std::optional<Columns>> query_row(const std::string& sql);
   std::string timestamp_literal(std::string_view rfc3339) const;
   std::string history_statements(Dataset dataset) const;
   std::string q(std::string_view name) const { return quote_name(dialect_, name); }

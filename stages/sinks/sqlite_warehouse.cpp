@@ -89,21 +89,22 @@ class SqliteWarehouse final : public SqlWarehouse {
                  fmt::format("{}: {}", describe(), what));
   }
 
-  Result<std::optional<std::vector<std::optional<std::string>>>> query_row(const std::string& sql) override {
+  Result<void> query(const std::string& sql, const std::function<void(Columns&)>& each) override {
     sqlite3_stmt* stmt = nullptr;
     if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) return failure("a query");
-    std::optional<std::vector<std::optional<std::string>>> row;
-    const int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW) {
-      row.emplace();
+    Columns row;
+    int rc = SQLITE_ROW;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      row.clear();
       for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
         const auto* text = sqlite3_column_text(stmt, c);
-        row->push_back(text ? std::optional<std::string>(reinterpret_cast<const char*>(text)) : std::nullopt);
+        row.push_back(text ? std::optional<std::string>(reinterpret_cast<const char*>(text)) : std::nullopt);
       }
+      each(row);
     }
     sqlite3_finalize(stmt);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return failure("a query");
-    return row;
+    if (rc != SQLITE_DONE) return failure("a query");
+    return {};
   }
 
   Result<void> prepared(const std::vector<Dataset>& datasets) override {

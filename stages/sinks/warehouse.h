@@ -31,6 +31,7 @@
 #include "core/dataset.h"
 #include "core/error.h"
 #include "core/schema.h"
+#include "stages/sinks/snapshot_diff.h"
 
 namespace pricepipe::net {
 class Fetcher;
@@ -66,6 +67,19 @@ class Warehouse {
   virtual Result<void> commit(const std::vector<LoadedTable>& tables) = 0;
   /// Abandons the transaction (nothing of this load stays).
   virtual void rollback() = 0;
+
+  /// Reading back, for `pricepipe diff A B --in URL`: snapshot `id` as it
+  /// was loaded here, one side of a diff (it reads through this warehouse,
+  /// which must outlive it); an error naming the snapshot when it is not
+  /// loaded. `datasets` says what it can be compared on: PostgreSQL and
+  /// SQLite keep each region's latest rows but every version of a price, so
+  /// the price datasets as they were at that snapshot; ClickHouse keeps every
+  /// snapshot, so every dataset.
+  struct Loaded {
+    DiffSide side;
+    std::vector<Dataset> datasets;
+  };
+  virtual Result<Loaded> loaded_snapshot(const std::string& id) = 0;
 };
 
 /// How an engine takes rows: PostgreSQL's COPY text, SQLite's typed values,

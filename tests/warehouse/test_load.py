@@ -10,7 +10,8 @@ prices changed, removed and added (rows edited, parts and manifest rewritten as 
   another manifest;
 - survives a load cut short (pricepipe SIGKILLed mid-load; for PostgreSQL also its connection terminated and the
   server stopped; for ClickHouse the server killed) with the previous data intact, and then loads it whole;
-- keeps strings with backslashes, tabs, newlines, quotes and non-ASCII, in text and in arrays, exactly.
+- keeps strings with backslashes, tabs, newlines, quotes and non-ASCII, in text and in arrays, exactly;
+- gives `pricepipe diff A B --in URL` of two snapshots loaded there the changes their files give.
 
 And `pricepipe diff A B` between those snapshots lists exactly the changes made to them.
 
@@ -267,6 +268,18 @@ class Engine:
                           f"ORDER BY valid_from")
         self.assertEqual([float(p) for p, _ in spot][-1], Snapshots.spot_b)
         self.assertEqual(len(spot), 2)
+
+        # The two snapshots loaded here give the changes their files give.
+        changes = lambda run: sorted(json.dumps(json.loads(line), sort_keys=True)
+                                     for line in run.stdout.decode().splitlines())
+        files = pricepipe("diff", Snapshots.a, Snapshots.b)
+        here = pricepipe("diff", "2026-10-01T06-00-00Z", "2026-10-01T07-00-00Z", "--in", self.url())
+        self.assertEqual(here.returncode, 0, here.stderr.decode())
+        self.assertEqual(changes(here), changes(files))
+        self.assertEqual(len(changes(here)), 3)
+        unknown = pricepipe("diff", "2026-10-01T06-00-00Z", "2026-01-01T00-00-00Z", "--in", self.url())
+        self.assertEqual(unknown.returncode, 2, unknown.stderr.decode())
+        self.assertIn(b"2026-01-01T00-00-00Z is not loaded", unknown.stderr)
 
         older = self.load(Snapshots.older)
         self.assertEqual(older.returncode, 2, older.stderr.decode())
@@ -538,6 +551,73 @@ sinks:
         plain = pricepipe("load", Snapshots.a, "--to", "clickhouse://example.com:8123/x")
         self.assertEqual(plain.returncode, 2, plain.stderr.decode())
         self.assertIn(b"loopback", plain.stderr)
+
+
+@unittest.skipIf(Postgres.missing(), Postgres.missing() or "")
+class NightlyPipeline(unittest.TestCase):
+    """`pricepipe run pipelines/nightly-warehouse.yaml` end to end against fakeaws and PostgreSQL: fetch, snapshot,
+    the price changes since the previous snapshot written into it, the load, the metrics a stale load alerts on."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Postgres()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def nightly(self, fake, snapshots, metrics):
+        env = dict(fake.pricepipe_env(os.path.join(Snapshots.dir, "cache")), SNAPSHOTS=snapshots, REGIONS=REGIONS,
+                   WAREHOUSE=self.server.url(), KEEP="2")
+        return subprocess.run([PRICEPIPE, "run", os.path.join(ROOT, "pipelines", "nightly-warehouse.yaml"),
+                               "--metrics-out", metrics, "--metrics-format", "prometheus"],
+                              env=env, capture_output=True, timeout=600)
+
+    def test_fetch_snapshot_changes_and_load_in_one_run(self):
+        snapshots = os.path.join(Snapshots.dir, "nightly")
+        metrics = os.path.join(Snapshots.dir, "nightly.prom")
+        # The night before: fakeaws's rows with the probe's price 10% up (so tonight's is a change back).
+        before = copy.deepcopy(Snapshots.rows)
+        probe = next(r for r in before["on-demand-prices"] if is_probe(r))
+        probe["price_per_hour"] = round(probe["price_per_hour"] * 1.1, 6)
+        write_snapshot(snapshots, Snapshots.manifest, before, "2026-09-30T06-00-00Z", "2026-09-30T06:00:00Z")
+        os.symlink("2026-09-30T06-00-00Z", os.path.join(snapshots, "latest"))
+
+        with FakeAws() as fake:
+            run = self.nightly(fake, snapshots, metrics)
+            self.assertEqual(run.returncode, 0, run.stderr.decode())
+            tonight = os.readlink(os.path.join(snapshots, "latest"))
+            self.assertNotEqual(tonight, "2026-09-30T06-00-00Z")
+            self.assertEqual(pricepipe("snapshot", "verify", snapshots).returncode, 0)
+            changes = subprocess.run(["sh", "-c", f"zstdcat {snapshots}/{tonight}/dataset=price-changes/region=*/*"],
+                                     capture_output=True, check=True).stdout.decode().splitlines()
+            self.assertEqual([(c["dataset"], c["change"], c["key"], c["old_value"], c["new_value"])
+                              for c in map(json.loads, changes)],
+                             [("on-demand-prices", "changed", [Snapshots.probe_rate_code], probe["price_per_hour"],
+                               Snapshots.probe_a)])
+
+            psql = self.server.psql
+            self.assertEqual(psql("SELECT snapshot_id, source LIKE 'snapshot %' FROM pricepipe_loads").split(),
+                             [tonight, "t"])
+            self.assertEqual(int(psql("SELECT count(*) FROM on_demand_prices")),
+                             len(Snapshots.rows["on-demand-prices"]))
+            self.assertEqual(psql("SELECT old_value, new_value FROM price_changes").split(),
+                             [str(probe["price_per_hour"]), str(Snapshots.probe_a)])
+            with open(metrics) as f:
+                prom = f.read()
+            self.assertIn(f'pricepipe_load_rows{{dataset="pipelines/nightly-warehouse.yaml",table="on_demand_prices"}} '
+                          f'{len(Snapshots.rows["on-demand-prices"])}', prom.replace(os.path.join(ROOT, ""), ""))
+            self.assertIn("pricepipe_load_snapshot_timestamp_seconds", prom)
+            self.assertRegex(prom, r"pricepipe_last_success_timestamp_seconds\{[^}]*\} [1-9]")
+
+            # The next night: nothing changed, loaded after it; --keep 2 removes the oldest.
+            time.sleep(1.1)  # a new id (the run's start, to the second)
+            again = self.nightly(fake, snapshots, metrics)
+            self.assertEqual(again.returncode, 0, again.stderr.decode())
+        self.assertEqual(int(psql("SELECT count(*) FROM pricepipe_loads")), 2)
+        self.assertEqual(int(psql("SELECT count(*) FROM price_changes")), 0, "no change since the night before")
+        self.assertEqual(sorted(d for d in os.listdir(snapshots) if not d.startswith(".") and d != "latest"),
+                         sorted([tonight, os.readlink(os.path.join(snapshots, "latest"))]))
 
 
 if __name__ == "__main__":
