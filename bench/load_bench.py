@@ -12,8 +12,9 @@ starts Debian's PostgreSQL in a temporary directory on loopback, and measures:
                 table on a first load: pricepipe writes twice what psql does.
   reload        the same dataset's load again from a snapshot one hour later
                 (the nightly case: every partition replaced, history checked)
-  whole         the whole snapshot into PostgreSQL and into SQLite: wall, CPU
-                and peak RSS
+  whole         the whole snapshot into PostgreSQL, ClickHouse (Debian's
+                clickhouse-server, when installed) and SQLite: wall, CPU and
+                peak RSS
 
     python3 bench/load_bench.py [--runs 3] [--snapshot DIR] [--datasets catalog,on-demand-prices,savings-plans-rates]
 """
@@ -33,7 +34,7 @@ PRICEPIPE = os.environ.get("PRICEPIPE_BIN", os.path.join(ROOT, "build", "src", "
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "interop"))
 from catalog_cache import env_for, start_fakeaws, timed  # noqa: E402
-from servers import Postgres  # noqa: E402
+from servers import ClickHouse, Postgres  # noqa: E402
 
 
 def later_copy(snapshot, work):
@@ -59,7 +60,7 @@ def main():
 
     work = tempfile.mkdtemp(prefix="pricepipe-load-bench-")
     os.chmod(work, 0o755)
-    pg = None
+    pg = clickhouse = None
     try:
         snapshot = args.snapshot
         if not snapshot:
@@ -82,7 +83,7 @@ def main():
             return name
 
         print(f"{'dataset':<22} {'rows':>8} {'load rows/s':>12} {'psql rows/s':>12} {'ratio':>6} {'reload rows/s':>14}")
-        for dataset in args.datasets.split(","):
+        for dataset in filter(None, args.datasets.split(",")):
             table = dataset.replace("-", "_")
             loads, copies, reloads = [], [], []
             rows = 0
@@ -113,6 +114,12 @@ def main():
         db = fresh()
         t = timed([PRICEPIPE, "load", snapshot, "--to", pg.url(db)], env, summary_has="load:")
         print(f"{'postgresql':<22} {t['wall']:>8.2f} {t['cpu']:>8.2f} {t['rss_mb']:>12.1f}")
+        if ClickHouse.missing():
+            print(f"{'clickhouse':<22} skipped: {ClickHouse.missing()}")
+        else:
+            clickhouse = ClickHouse()
+            t = timed([PRICEPIPE, "load", snapshot, "--to", clickhouse.url("bench")], env, summary_has="load:")
+            print(f"{'clickhouse':<22} {t['wall']:>8.2f} {t['cpu']:>8.2f} {t['rss_mb']:>12.1f}")
         t = timed([PRICEPIPE, "load", snapshot, "--to", "sqlite://" + os.path.join(work, "prices.db")], env,
                   summary_has="load:")
         print(f"{'sqlite':<22} {t['wall']:>8.2f} {t['cpu']:>8.2f} {t['rss_mb']:>12.1f}")
@@ -120,6 +127,8 @@ def main():
     finally:
         if pg:
             pg.stop()
+        if clickhouse:
+            clickhouse.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -17,8 +17,9 @@
 // pricepipe_loads as they were; the cut snapshot's partial partition is not
 // listed in pricepipe_loads and is dropped by the next load of it.
 //
-// Rows of one dataset are gathered up to kInsertBytes per INSERT: each
-// INSERT makes a part on disk, and ClickHouse wants few large ones.
+// Rows of one dataset are gathered up to kInsertBytes per INSERT (each
+// INSERT makes a part on disk, and ClickHouse wants few large ones), and
+// sent when another dataset's rows come: memory holds one insert's worth.
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -40,7 +41,7 @@ namespace pricepipe::stages {
 
 namespace {
 
-constexpr std::size_t kInsertBytes = 32u << 20;
+constexpr std::size_t kInsertBytes = 8u << 20;
 constexpr std::string_view kNext = "_pricepipe_next", kPrevious = "_pricepipe_prev";
 
 std::string base64(std::string_view in) {
@@ -247,6 +248,13 @@ class ClickHouseWarehouse final : public Warehouse {
                       std::uint64_t rows) override {
     (void)rows;
     regions_[dataset].insert(region);
+    // A snapshot's parts come dataset by dataset: what another dataset gathered goes now,
+    // so that what is held stays one insert's worth whatever the snapshot's size.
+    for (auto& [other, rows_of_other] : pending_) {
+      if (other != dataset && !rows_of_other.empty()) {
+        if (auto r = insert(other); !r.ok()) return r;
+      }
+    }
     std::string& pending = pending_[dataset];
     pending.append(encoded);
     if (pending.size() >= kInsertBytes) return insert(dataset);

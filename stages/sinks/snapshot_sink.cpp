@@ -383,13 +383,13 @@ Result<void> SnapshotSink::finish(const RunEnd& end) {
                  target_->where(options_.id), end.missing.size());
   }
   if (options_.changes) {
-    if (auto written = write_changes(); !written.ok()) return written;
+    if (auto written = write_changes(end); !written.ok()) return written;
   }
   if (auto written = write_manifest(end, whole); !written.ok()) return written;
   return options_.load.empty() ? Result<void>{} : load_into_warehouse();
 }
 
-Result<void> SnapshotSink::write_changes() {
+Result<void> SnapshotSink::write_changes(const RunEnd& end) {
   if (auto begun = begin(); !begun.ok()) return begun;
   // A resumed run diffs again from the start: the same changes, under the same part names.
   std::erase_if(closed_, [](const Closed& p) { return p.dataset == Dataset::price_changes; });
@@ -397,16 +397,23 @@ Result<void> SnapshotSink::write_changes() {
   if (std::find(options_.datasets.begin(), options_.datasets.end(), Dataset::price_changes) == options_.datasets.end()) {
     options_.datasets.push_back(Dataset::price_changes);  // its schemas and its line in the manifest
   }
-  auto previous = read_manifest(options_.dir);
-  if (!previous.ok()) {
-    spdlog::info("snapshot {}: no earlier complete snapshot in {} ({}): no price changes to write",
-                 target_->where(options_.id), options_.dir.string(), previous.error().message());
+  std::error_code ec;
+  if (!std::filesystem::exists(options_.dir / "latest", ec)) {
+    spdlog::info("snapshot {}: no earlier snapshot in {}: no price changes to write", target_->where(options_.id),
+                 options_.dir.string());
     return {};
   }
+  auto previous = read_manifest(options_.dir);
+  if (!previous.ok()) return previous.error();
   Manifest current;
   current.path = options_.dir / options_.id;
   current.id = options_.id;
   current.started_at = options_.started_at;
+  // What failed under --keep-going is unknown tonight, not gone: as the manifest will list it.
+  for (const auto& m : end.missing) {
+    current.missing.push_back(fmt::format("{} {} ({}): {}", info(m.dataset).name,
+                                          m.region.empty() ? "every region" : m.region, m.source, m.error.describe()));
+  }
   for (const auto& p : closed_) current.parts.push_back({p.path, p.dataset, p.region, p.rows, p.bytes, p.sha256});
   std::vector<Dataset> datasets;  // what both snapshots have
   for (Dataset d : options_.datasets) {
@@ -445,6 +452,7 @@ Result<void> SnapshotSink::load_into_warehouse() {
   if (loaded->stopped) return Error(ErrorCode::cancelled, "the load of snapshot " + options_.id + " was stopped");
   if (loaded->start == LoadStart::already_loaded) {
     spdlog::info("snapshot {} is in {} already: nothing to load", options_.id, loaded->warehouse);
+    return {};
   }
   for (const auto& t : loaded->tables) loaded_.emplace_back(table_name(t.dataset), t.rows);
   spdlog::info("snapshot {}: {} rows loaded into {}", options_.id, loaded->rows, loaded->warehouse);

@@ -117,7 +117,7 @@ class SnapshotSink final : public Sink {
   Result<void> open_part(Dataset dataset, const std::string& region);
   Result<void> close_part();
   Result<void> write_manifest(const RunEnd& end, bool whole);
-  Result<void> write_changes();
+  Result<void> write_changes(const RunEnd& end);
   Result<void> load_into_warehouse();
   Result<void> begin();
 
