@@ -219,22 +219,14 @@ class ClickHouseWarehouse final : public Warehouse {
     if (!same->empty()) {
       const std::string& hash = (*same)[0];
       if (!info.manifest_sha256.empty() && hash == info.manifest_sha256) return LoadStart::already_loaded;
-      return Error(ErrorCode::usage,
-                   fmt::format("refused: snapshot {} is loaded in {} already, from another manifest (sha256 {}, this "
-                               "one's is {}); a snapshot id names one snapshot",
-                               info.snapshot_id, describe(), hash == "\\N" ? "none" : hash,
-                               info.manifest_sha256.empty() ? "none" : info.manifest_sha256));
+      return another_manifest(info.snapshot_id, describe(), hash == "\\N" ? "" : hash, info.manifest_sha256);
     }
     auto newer = rows(fmt::format("SELECT {} FROM {} WHERE {} > {} ORDER BY {} DESC LIMIT 1", q("snapshot_id"),
                                   q("pricepipe_loads"), q("snapshot_started_at"), time_literal(info.started_at),
                                   q("snapshot_started_at")));
     if (!newer.ok()) return newer.error();
     if (!newer->empty()) {
-      return Error(ErrorCode::usage,
-                   fmt::format("refused: snapshot {} ({}) is older than snapshot {} loaded in {} already; loads go in "
-                               "time order, so that the price history stays true (load older snapshots into a new "
-                               "database first)",
-                               info.snapshot_id, info.started_at, (*newer)[0], describe()));
+      return older_than_loaded(info.snapshot_id, info.started_at, (*newer)[0], describe());
     }
     // What an interrupted load of this snapshot left goes first.
     open_ = true;

@@ -86,22 +86,14 @@ Result<LoadStart> SqlWarehouse::begin(const LoadInfo& info, const std::vector<Da
       rollback();
       return LoadStart::already_loaded;
     }
-    return fail(Error(ErrorCode::usage,
-                      fmt::format("refused: snapshot {} is loaded in {} already, from another manifest (sha256 {}, "
-                                  "this one's is {}); a snapshot id names one snapshot",
-                                  info.snapshot_id, describe(), hash.value_or("none"),
-                                  info.manifest_sha256.empty() ? "none" : info.manifest_sha256)));
+    return fail(another_manifest(info.snapshot_id, describe(), hash.value_or(""), info.manifest_sha256));
   }
   auto newer = query_row(fmt::format("SELECT {}, {} FROM {} WHERE {} > {} ORDER BY {} DESC LIMIT 1", q("snapshot_id"),
                                      q("snapshot_started_at"), q("pricepipe_loads"), q("snapshot_started_at"),
                                      timestamp_literal(info.started_at), q("snapshot_started_at")));
   if (!newer.ok()) return fail(newer.error());
   if (*newer) {
-    return fail(Error(ErrorCode::usage,
-                      fmt::format("refused: snapshot {} ({}) is older than snapshot {} loaded in {} already; loads "
-                                  "go in time order, so that the price history stays true (load older snapshots "
-                                  "into a new database first)",
-                                  info.snapshot_id, info.started_at, (**newer)[0].value_or("?"), describe())));
+    return fail(older_than_loaded(info.snapshot_id, info.started_at, (**newer)[0].value_or("?"), describe()));
   }
 
   // The price changes are those of the snapshot loaded last, every region's:

@@ -99,6 +99,23 @@ std::span<const LoadColumn> load_columns() {
   return kColumns;
 }
 
+Error another_manifest(const std::string& id, const std::string& where, std::string_view loaded_hash,
+                       std::string_view this_hash) {
+  return Error(ErrorCode::usage,
+               fmt::format("refused: snapshot {} is loaded in {} already, from another manifest (sha256 {}, this "
+                           "one's is {}); a snapshot id names one snapshot",
+                           id, where, loaded_hash.empty() ? "none" : loaded_hash, this_hash.empty() ? "none" : this_hash));
+}
+
+Error older_than_loaded(const std::string& id, const std::string& at, const std::string& newer,
+                        const std::string& where) {
+  return Error(ErrorCode::usage,
+               fmt::format("refused: snapshot {} ({}) is older than snapshot {} loaded in {} already; loads go in "
+                           "time order, so that the price history stays true (load older snapshots into a new "
+                           "database first)",
+                           id, at, newer, where));
+}
+
 std::string now_rfc3339() {
   std::string out;
   append_rfc3339(out, Timestamp{std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())});

@@ -175,6 +175,14 @@ struct LoadColumn {
 };
 std::span<const LoadColumn> load_columns();
 
+/// The refusals of `begin` (every engine's words): snapshot `id` loaded in
+/// `where` already from another manifest (hashes empty when there is none),
+/// and `id` taken at `at` older than `newer`, loaded already.
+Error another_manifest(const std::string& id, const std::string& where, std::string_view loaded_hash,
+                       std::string_view this_hash);
+Error older_than_loaded(const std::string& id, const std::string& at, const std::string& newer,
+                        const std::string& where);
+
 /// Now, in RFC 3339 to the second.
 std::string now_rfc3339();
 /// A server's message on one line: runs of spaces, tabs and newlines folded to one space.

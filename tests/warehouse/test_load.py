@@ -195,6 +195,19 @@ class Diff(unittest.TestCase):
         self.assertEqual((same.returncode, same.stdout), (0, b""), "the same rows: no change")
 
 
+class Served:
+    """A server (`server_type`) started for the class's tests and stopped after them."""
+    server_type = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = cls.server_type()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+
 class Engine:
     """What each engine's test does; `query(sql)` gives rows as tuples of text (None for null)."""
 
@@ -387,14 +400,8 @@ class SQLite(Engine, unittest.TestCase):
 
 
 @unittest.skipIf(Postgres.missing(), Postgres.missing() or "")
-class PostgreSQL(Engine, unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Postgres()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
+class PostgreSQL(Served, Engine, unittest.TestCase):
+    server_type = Postgres
 
     def setUp(self):
         self.db = f"t{os.getpid()}_{self._testMethodName[-20:].lower()}"
@@ -456,16 +463,9 @@ class PostgreSQL(Engine, unittest.TestCase):
 
 
 @unittest.skipIf(ClickHouse.missing(), ClickHouse.missing() or "")
-class ClickHouseLoads(Engine, unittest.TestCase):
+class ClickHouseLoads(Served, Engine, unittest.TestCase):
     LATEST = "(SELECT argMax(snapshot_id, snapshot_started_at) FROM pricepipe_loads)"
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = ClickHouse()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
+    server_type = ClickHouse
 
     def setUp(self):
         self.db = f"t{os.getpid()}_{self._testMethodName[-20:].lower()}"  # the load creates it
@@ -554,17 +554,10 @@ sinks:
 
 
 @unittest.skipIf(Postgres.missing(), Postgres.missing() or "")
-class NightlyPipeline(unittest.TestCase):
+class NightlyPipeline(Served, unittest.TestCase):
     """`pricepipe run pipelines/nightly-warehouse.yaml` end to end against fakeaws and PostgreSQL: fetch, snapshot,
     the price changes since the previous snapshot written into it, the load, the metrics a stale load alerts on."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Postgres()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
+    server_type = Postgres
 
     def nightly(self, fake, snapshots, metrics):
         env = dict(fake.pricepipe_env(os.path.join(Snapshots.dir, "cache")), SNAPSHOTS=snapshots, REGIONS=REGIONS,
