@@ -246,8 +246,9 @@ struct StdoutOptions {
   template <class V>
   static void describe(V&& v) {
     v(&StdoutOptions::format, config::Option{.key = "format",
-                                             .help = "How records are written: ndjson (one JSON object per line).",
-                                             .choices = {"ndjson"}});
+                                             .help = "How records are written: ndjson (one JSON object per line) or csv "
+                                                     "(a header, then a line per record: docs/cli.md#csv).",
+                                             .choices = {"ndjson", "csv"}});
   }
 };
 
@@ -262,8 +263,9 @@ struct FileOptions {
                                                  "run renames it to PATH, an incomplete one leaves PATH untouched.",
                                          .placeholder = "PATH"});
     v(&FileOptions::format, config::Option{.key = "format",
-                                           .help = "How records are written: ndjson (one JSON object per line).",
-                                           .choices = {"ndjson"}});
+                                           .help = "How records are written: ndjson (one JSON object per line) or csv "
+                                                   "(a header, then a line per record: docs/cli.md#csv).",
+                                           .choices = {"ndjson", "csv"}});
   }
   std::optional<config::OptionProblem> validate() const {
     if (path.empty()) return config::OptionProblem{"path", "a file sink needs a path"};
@@ -431,21 +433,22 @@ std::vector<StageType> build_types() {
         t.output = [](Dataset input) { return input; };
         return t;
       }));
-  out.push_back(stage<StdoutOptions>("stdout", NodeKind::sink, "Records on standard output, one JSON object per line.",
+  out.push_back(stage<StdoutOptions>("stdout", NodeKind::sink,
+                                     "Records on standard output, one JSON object per line (or CSV).",
                                      [](const StdoutOptions& o, const LoweringContext&) -> Lowered {
-                                       return SinkLowering{[format = o.format](const SinkInputs&) {
+                                       return SinkLowering{[format = o.format](const SinkInputs& inputs) {
                                                              return std::make_unique<FormattedSink>(
-                                                                 make_format(format), std::make_unique<FdDestination>(STDOUT_FILENO));
+                                                                 make_format(format, inputs.datasets), std::make_unique<FdDestination>(STDOUT_FILENO));
                                                            },
                                                            "stdout"};
                                      }));
   out.push_back(stage<FileOptions>("file", NodeKind::sink,
-                                   "Records in a file, one JSON object per line, renamed into place when the run is "
-                                   "complete.",
+                                   "Records in a file, one JSON object per line (or CSV), renamed into place when the "
+                                   "run is complete.",
                                    [](const FileOptions& o, const LoweringContext&) -> Lowered {
-                                     return SinkLowering{[path = o.path, format = o.format](const SinkInputs&) {
+                                     return SinkLowering{[path = o.path, format = o.format](const SinkInputs& inputs) {
                                                            return std::make_unique<FormattedSink>(
-                                                               make_format(format), std::make_unique<FileDestination>(path));
+                                                               make_format(format, inputs.datasets), std::make_unique<FileDestination>(path));
                                                          },
                                                          "file " + o.path};
                                    }));

@@ -42,6 +42,7 @@ class StreamCommand {
   std::string dataset_;
   FlagValues options_;
   FlagValues pipeline_;
+  FlagValues output_;  ///< the stdout sink's options: --format
 };
 
 /// `snapshot --out DIR [--datasets all|LIST] [options]`: every dataset (or

@@ -35,6 +35,7 @@ StreamCommand::StreamCommand(CLI::App& parent, const std::string& name, const st
   // Every source type's options; the chosen type refuses those it does not take.
   options_.bind(*cmd_, source_option_union());
   pipeline_.bind(*cmd_, config::declarations_of<stages::PipelineOptions>());
+  output_.bind(*cmd_, stages::find_stage_type("stdout")->options);
 }
 
 config::PipelineSpec StreamCommand::spec() const {
@@ -57,6 +58,7 @@ config::PipelineSpec StreamCommand::spec() const {
   sink.at = spec.at;
   sink.type_at = spec.at;
   sink.inputs.emplace_back(dataset_, spec.at);
+  sink.options = output_.given();
   spec.nodes = {std::move(source), std::move(sink)};
   return spec;
 }

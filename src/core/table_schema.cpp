@@ -291,6 +291,22 @@ std::string create_table(Dataset dataset, SchemaDialect dialect, const std::vect
 
 std::string quote_name(SchemaDialect dialect, std::string_view name) { return quoted(dialect, name); }
 
+std::vector<CsvColumn> csv_columns(Dataset dataset) {
+  std::vector<CsvColumn> out;
+  const auto fields = fields_of(dataset);
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (fields[i].type != FieldType::price) {
+      out.push_back({std::string(fields[i].name), i, {}});
+      continue;
+    }
+    for (const auto& m : kPriceMembers) {
+      const bool value = m.name == std::string_view("value");
+      out.push_back({value ? std::string(fields[i].name) : fmt::format("{}_{}", fields[i].name, m.name), i, m.name});
+    }
+  }
+  return out;
+}
+
 std::span<const DialectInfo> all_dialects() { return kDialects; }
 
 std::optional<SchemaDialect> dialect_from_name(std::string_view name) {

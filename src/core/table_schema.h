@@ -76,6 +76,16 @@ std::string sql_type(SchemaDialect dialect, FieldType type);
 /// `name` quoted as `dialect` quotes identifiers.
 std::string quote_name(SchemaDialect dialect, std::string_view name);
 
+/// A column of `dataset` as CSV: a field, or one member of a price field
+/// (`on_demand_linux` its value, then `on_demand_linux_source`, `_as_of`,
+/// `_reason`). Lists and maps are one column each, as JSON text.
+struct CsvColumn {
+  std::string name;
+  std::size_t field = 0;    ///< in fields_of(dataset)
+  std::string_view member;  ///< of a price; empty for any other field
+};
+std::vector<CsvColumn> csv_columns(Dataset dataset);
+
 /// `dataset`'s schema in `dialect`; with `snapshot_id`, as snapshot rows are
 /// (kSnapshotIdField last). Ends with a newline.
 std::string table_schema(Dataset dataset, SchemaDialect dialect, bool snapshot_id);

@@ -16,12 +16,16 @@ namespace pricepipe::stages {
 class Format {
  public:
   virtual ~Format() = default;
+  /// What the output begins with, records or none (CSV's header line).
+  virtual std::string header() const { return {}; }
   virtual std::string encode(const RecordBatch& batch) const = 0;
 };
 
 /// The formats a sink's `format` option names.
 std::vector<std::string> format_names();
-/// The format named `name` (one of format_names()).
-std::unique_ptr<const Format> make_format(const std::string& name);
+/// The format named `name` (one of format_names()) for records of
+/// `datasets`, the sink's inputs'; a usage FatalError when the format takes
+/// one dataset only (csv) and they are more.
+std::unique_ptr<const Format> make_format(const std::string& name, const std::vector<Dataset>& datasets);
 
 }  // namespace pricepipe::stages

@@ -18,12 +18,26 @@ class FormattedSink final : public Sink {
 
   std::string prepare(const RecordBatch& batch) const override { return format_->encode(batch); }
   bool needs_records() const override { return false; }
-  Result<void> write(const RecordBatch&, std::string prepared) override { return destination_->write(prepared); }
-  Result<void> finish(const RunEnd& end) override { return destination_->finish(end.complete); }
+  Result<void> write(const RecordBatch&, std::string prepared) override {
+    if (auto begun = begin(); !begun.ok()) return begun;
+    return destination_->write(prepared);
+  }
+  Result<void> finish(const RunEnd& end) override {
+    if (auto begun = begin(); !begun.ok()) return begun;  // a header without records is still one
+    return destination_->finish(end.complete);
+  }
 
  private:
+  Result<void> begin() {
+    if (begun_) return {};
+    begun_ = true;
+    const std::string header = format_->header();
+    return header.empty() ? Result<void>{} : destination_->write(header);
+  }
+
   std::unique_ptr<const Format> format_;
   std::unique_ptr<Destination> destination_;
+  bool begun_ = false;
 };
 
 }  // namespace pricepipe::stages

@@ -1,6 +1,11 @@
 #include "stages/sinks/ndjson_format.h"
 
+#include <algorithm>
+
+#include <fmt/format.h>
+
 #include "core/schema.h"
+#include "stages/sinks/csv_format.h"
 
 namespace pricepipe::stages {
 
@@ -20,11 +25,20 @@ std::string NdjsonFormat::encode(const RecordBatch& batch) const {
   return out;
 }
 
-std::vector<std::string> format_names() { return {"ndjson"}; }
+std::vector<std::string> format_names() { return {"ndjson", "csv"}; }
 
-std::unique_ptr<const Format> make_format(const std::string& name) {
-  if (name != "ndjson") throw FatalError(ErrorCode::internal, "no format named " + name);
-  return std::make_unique<const NdjsonFormat>();
+std::unique_ptr<const Format> make_format(const std::string& name, const std::vector<Dataset>& datasets) {
+  if (name == "ndjson") return std::make_unique<const NdjsonFormat>();
+  if (name != "csv") throw FatalError(ErrorCode::internal, "no format named " + name);
+  std::vector<std::string> names;
+  for (Dataset d : datasets) {
+    if (std::find(names.begin(), names.end(), info(d).name) == names.end()) names.emplace_back(info(d).name);
+  }
+  if (names.size() != 1) {
+    throw FatalError(ErrorCode::usage, fmt::format("format csv: one dataset per output, and its inputs give {}",
+                                                   fmt::join(names, ", ")));
+  }
+  return std::make_unique<const CsvFormat>(datasets.front());
 }
 
 }  // namespace pricepipe::stages

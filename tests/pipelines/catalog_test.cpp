@@ -148,6 +148,35 @@ TEST(Catalog, GoldenSmallWorld) {
                                  "PRICEPIPE_UPDATE_GOLDEN=1 and review the diff";
 }
 
+// The same small world as CSV: the header, then the rows (grouped by region
+// as above), each price as four columns, lists as JSON text.
+TEST(Catalog, GoldenSmallWorldAsCsv) {
+  FakeAws fake({"--synthetic", "--synthetic-regions", "3"});
+  const auto r = pricepipe(fake, {"stream", "catalog", "--regions", "eu-west-1,us-east-1", "--instance-types",
+                                  "t4g.small,m5.large,c5v3.xlarge,g5.xlarge,u-3tb1.56xlarge,i4iv7.xlarge",
+                                  "--since", "2026-11-20T00:00:00Z", "--until", "2026-11-21T12:00:00Z", "--format",
+                                  "csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto lines = lines_of(r.out);
+  ASSERT_FALSE(lines.empty());
+  std::map<std::string, std::string> by_region;
+  for (std::size_t i = 1; i < lines.size(); ++i) by_region[lines[i].substr(0, lines[i].find(','))] += lines[i] + "\n";
+  std::string actual = lines[0] + "\n";
+  for (const auto& [region, rows] : by_region) actual += rows;
+
+  const std::string path = source_dir() + "/tests/pipelines/golden/catalog_small_world.csv";
+  if (std::getenv("PRICEPIPE_UPDATE_GOLDEN") != nullptr) {
+    std::ofstream(path, std::ios::binary) << actual;
+    GTEST_SKIP() << "wrote " << path;
+  }
+  std::ifstream in(path, std::ios::binary);
+  ASSERT_TRUE(in) << path << " is missing; run with PRICEPIPE_UPDATE_GOLDEN=1 to write it";
+  const std::string expected((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(lines.size(), 12u) << "a header and the 11 rows of the NDJSON golden";
+  EXPECT_EQ(actual, expected) << "the CSV of the small world changed; if on purpose, rerun with "
+                                 "PRICEPIPE_UPDATE_GOLDEN=1 and review the diff";
+}
+
 // The catalog's spot fields, worked out again from the spot-prices stream of
 // the same window: each zone's newest price, the extremes, and each price
 // weighted by how long it held (from the window's start for the price in

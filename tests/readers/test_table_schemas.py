@@ -135,6 +135,13 @@ class Streams:
                     raise AssertionError(f"pricepipe stream {dataset} failed ({run.returncode}): "
                                          f"{run.stderr.decode(errors='replace')[-2000:]}")
                 cls.files[dataset] = path
+                # The same records as CSV (the answers are cached: the same ones).
+                with open(os.path.join(cls.dir, dataset + ".csv"), "wb") as out:
+                    run = subprocess.run([PRICEPIPE, "-q", "stream", dataset, *args, "--format", "csv"], env=env,
+                                         stdout=out, stderr=subprocess.PIPE, timeout=600)
+                if run.returncode != 0:
+                    raise AssertionError(f"pricepipe stream {dataset} --format csv failed ({run.returncode}): "
+                                         f"{run.stderr.decode(errors='replace')[-2000:]}")
 
     @classmethod
     def rows(cls, dataset):
@@ -311,6 +318,64 @@ class OtherDialects(unittest.TestCase):
                             self.assertEqual(line.endswith("NOT NULL"), not f["nullable"], line)
                         elif f["type"] in ("string", "integer", "number", "boolean", "timestamp"):
                             self.assertEqual("Nullable(" in line, f["nullable"], line)
+
+
+class Csv(unittest.TestCase):
+    """`stream --format csv` holds the NDJSON's records, flattened as docs/cli.md says: a column per field, a price
+    as four (`X` its value, `X_source`, `X_as_of`, `X_reason`), lists and maps as JSON text, null an empty field."""
+
+    @classmethod
+    def setUpClass(cls):
+        Streams.make()
+
+    @staticmethod
+    def flattened(fields, row):
+        out = []
+        for f in fields:
+            v = row[f["name"]]
+            if f["type"] == "price":
+                out += [("number", (v or {}).get("value")), ("string", (v or {}).get("source")),
+                        ("string", (v or {}).get("as_of")), ("string", (v or {}).get("reason"))]
+            else:
+                out.append((f["type"], v))
+        return out
+
+    @staticmethod
+    def read(kind, text):
+        """A CSV field back as the value it was written from."""
+        if text == "":
+            return None
+        if kind in NUMERIC or kind == "number":
+            return float(text)
+        if kind == "boolean":
+            return {"true": True, "false": False}[text]
+        if kind.endswith("[]") or kind.startswith("map") or kind in ("number_map", "object"):
+            return json.loads(text)
+        return text
+
+    def test_every_dataset_as_csv_holds_its_ndjson_records(self):
+        import csv
+        for dataset in STREAMS:
+            with self.subTest(dataset=dataset):
+                fields = fields_of(dataset)
+                with open(os.path.join(Streams.dir, dataset + ".csv"), newline="") as f:
+                    table = list(csv.reader(f))
+                header, body = table[0], table[1:]
+                names = []
+                for fd in fields:
+                    names += ([fd["name"]] + [f"{fd['name']}_{m}" for m in ("source", "as_of", "reason")]
+                              if fd["type"] == "price" else [fd["name"]])
+                self.assertEqual(header, names)
+                rows = Streams.rows(dataset)
+                self.assertEqual(len(body), len(rows))
+                self.assertGreater(len(rows), 0)
+                # (Python's csv reads `""` and an empty field alike: an empty string is compared as null.)
+                want = sorted(json.dumps([None if v is None or v == "" else float(v) if k in NUMERIC else v
+                                          for k, v in self.flattened(fields, r)], sort_keys=True) for r in rows)
+                kinds = [k for k, _ in self.flattened(fields, rows[0])]
+                got = sorted(json.dumps([self.read(k, t) for k, t in zip(kinds, line)], sort_keys=True)
+                             for line in body)
+                self.assertEqual(got, want)
 
 
 if __name__ == "__main__":

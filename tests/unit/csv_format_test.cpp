@@ -1,0 +1,44 @@
+// CSV as docs/cli.md#csv says: RFC 4180 quoting, null as an empty field,
+// booleans as true/false, one dataset per output. (Every dataset's CSV
+// against its NDJSON: tests/readers/test_table_schemas.py.)
+#include "stages/sinks/csv_format.h"
+
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+
+namespace pricepipe::stages {
+namespace {
+
+TEST(CsvFormat, QuotesWhatWouldEndAFieldAndWritesNullAsNothing) {
+  const CsvFormat csv(Dataset::regions);
+  EXPECT_EQ(csv.header(), "region,partition,opt_in_status,enabled,endpoint,location,geography,currency\n");
+  RecordBatch batch;
+  batch.dataset = Dataset::regions;
+  batch.ndjson = std::make_shared<const std::string>(
+      R"({"region":"eu-west-1","partition":"aws","opt_in_status":"opt-in-not-required","enabled":true,)"
+      R"("endpoint":"ec2.eu-west-1.amazonaws.com","location":"Europe, \"Ireland\"\nDublin","geography":null,)"
+      R"("currency":"USD"})"
+      "\n"
+      R"({"region":"x","partition":"aws","opt_in_status":"not-opted-in","enabled":false,"endpoint":"e",)"
+      R"("location":"","geography":"g\r","currency":"USD"})"
+      "\n");
+  batch.rows = 2;
+  EXPECT_EQ(csv.encode(batch),
+            "eu-west-1,aws,opt-in-not-required,true,ec2.eu-west-1.amazonaws.com,\"Europe, \"\"Ireland\"\"\nDublin\",,USD\n"
+            "x,aws,not-opted-in,false,e,\"\",\"g\r\",USD\n");
+}
+
+TEST(CsvFormat, TakesTheRecordsOfOneDatasetOnly) {
+  EXPECT_NO_THROW(make_format("csv", {Dataset::catalog, Dataset::catalog}));
+  try {
+    make_format("csv", {Dataset::catalog, Dataset::on_demand_prices});
+    FAIL() << "two datasets in one CSV";
+  } catch (const FatalError& e) {
+    EXPECT_EQ(e.error().code(), ErrorCode::usage);
+    EXPECT_NE(std::string(e.what()).find("catalog, on-demand-prices"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace pricepipe::stages
