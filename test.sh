@@ -5,8 +5,9 @@
 # ClickHouse and SQLite.
 set -euo pipefail
 source "$(dirname "$0")/cmake/bootstrap.sh"
-# tests/readers and tests/warehouse load into temporary PostgreSQL and ClickHouse servers and SQLite files
-pricepipe_install_packages postgresql clickhouse-server sqlite3
+# tests/readers and tests/warehouse load into temporary PostgreSQL and ClickHouse servers and SQLite files;
+# tests/terminal watches the progress line in tmux
+pricepipe_install_packages postgresql clickhouse-server sqlite3 tmux
 pricepipe_build -DPRICEPIPE_BUILD_TESTS=ON
 cd "$PRICEPIPE_BUILD"
 ctest --output-on-failure --timeout 600 -j "$(nproc)" "$@"

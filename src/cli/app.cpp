@@ -67,9 +67,10 @@ int run(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? 0 : static_cast<int>(ExitCode::usage);
   }
-  setup_logging(read_settings<config::LogSettings>(log));
+  const auto log_settings = read_settings<config::LogSettings>(log);
+  setup_logging(log_settings);
   const RunSettings settings{read_settings<config::NetworkSettings>(network), read_settings<config::CacheSettings>(cache),
-                             read_settings<config::ReportSettings>(report)};
+                             read_settings<config::ReportSettings>(report), !log_settings.quiet};
 
   if (stream.selected()) return run_pipeline(stream.spec(), settings, stream.spec().nodes.front().type);
   if (run_command.selected()) {

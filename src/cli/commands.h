@@ -26,6 +26,7 @@ struct RunSettings {
   config::NetworkSettings network;
   config::CacheSettings cache;
   config::ReportSettings report;
+  bool progress = true;  ///< a progress line on a terminal (not with --quiet)
 };
 
 /// `stream DATASET [options]`: one dataset as NDJSON on stdout. Its flags
@@ -82,7 +83,7 @@ class LoadCommand {
   int run(const RunSettings& settings) const;
 
  private:
-  int load(net::Fetcher& fetcher, RunSummary& summary) const;
+  int load(net::Fetcher& fetcher, bool progress, RunSummary& summary) const;
   CLI::App* cmd_;
   std::string snapshot_;
   std::string to_;

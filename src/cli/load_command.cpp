@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "cli/progress_line.h"
 #include "cli/pipeline_runner.h"
 #include "core/dataset.h"
 #include "core/error.h"
@@ -48,7 +49,7 @@ int LoadCommand::run(const RunSettings& settings) const {
   RunSummary summary;
   summary.dataset = "load";
   try {
-    summary.exit_code = load(session.fetcher(), summary);
+    summary.exit_code = load(session.fetcher(), settings.progress, summary);
   } catch (const FatalError& e) {
     std::fprintf(stderr, "pricepipe: error: %s\n", e.what());
     summary.exit_code = static_cast<int>(exit_code_for(e.error().code()));
@@ -56,7 +57,7 @@ int LoadCommand::run(const RunSettings& settings) const {
   return write_metrics(settings, session.metrics(), summary);
 }
 
-int LoadCommand::load(net::Fetcher& fetcher, RunSummary& summary) const {
+int LoadCommand::load(net::Fetcher& fetcher, bool progress, RunSummary& summary) const {
   const auto began = std::chrono::steady_clock::now();
   if (!stages::warehouse_url(to_)) {
     throw FatalError(stages::encoding_for(to_).error());
@@ -67,7 +68,19 @@ int LoadCommand::load(net::Fetcher& fetcher, RunSummary& summary) const {
   if (std::find(datasets_.begin(), datasets_.end(), "all") == datasets_.end()) {
     for (const auto& name : datasets_) datasets.push_back(*dataset_from_name(name));
   }
-  auto loaded = stages::load_snapshot(*manifest, to_, &fetcher, datasets);
+  std::uint64_t total = 0;
+  for (const auto& part : manifest->parts) {
+    if (datasets.empty() || std::find(datasets.begin(), datasets.end(), part.dataset) != datasets.end()) {
+      total += part.rows;
+    }
+  }
+  std::atomic<std::uint64_t> done{0};
+  ProgressLine line(progress, [&] {
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+    return "pricepipe: load: " + progress_text("rows", done.load(), total, elapsed);
+  });
+  auto loaded = stages::load_snapshot(*manifest, to_, &fetcher, datasets, &done);
+  line.stop();
   if (!loaded.ok()) throw FatalError(loaded.error());
   if (auto at = parse_rfc3339(manifest->started_at)) summary.snapshot_time = at->time.time_since_epoch().count();
   if (loaded->start == stages::LoadStart::already_loaded) {

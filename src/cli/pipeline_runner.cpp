@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "cli/progress_line.h"
 #include "core/interrupt.h"
 #include "core/metrics_report.h"
 #include "core/region_info.h"
@@ -144,7 +145,22 @@ int run_pipeline(const config::PipelineSpec& spec, const RunSettings& settings, 
   options.cache = settings.cache;
   options.sign_requests = plan.needs_credentials();
   graph::Session session(options);
-  const graph::RunReport report = graph::run_plan(plan, session);
+  graph::ProgressProbe probe;
+  ProgressLine line(settings.progress, [&] {
+    const auto done = probe.read().value_or(graph::RunProgress{});
+    const auto t = session.metrics().totals();
+    const std::uint64_t lookups = t.requests + t.cache_hits;
+    const double cached = lookups == 0 ? 0.0 : 100.0 * static_cast<double>(t.cache_hits) / static_cast<double>(lookups);
+    return fmt::format("pricepipe: {}: {}", what,
+                       progress_text("regions", done.regions_done, done.regions, session.metrics().elapsed_seconds(),
+                                     fmt::format("{} requests ({:.0f}% cached) · {} · {} throttled",
+                                                 with_thousands(lookups), cached, human_bytes(t.bytes),
+                                                 with_thousands(t.throttles))));
+  });
+  graph::RunOptions run_options;
+  run_options.progress = &probe;
+  const graph::RunReport report = graph::run_plan(plan, session, run_options);
+  line.stop();
   std::fprintf(stderr, "pricepipe: %s%s\n", session.metrics().summary_line(what, report.records()).c_str(),
                origin_of(plan, report, session).c_str());
   const int code = outcome(plan, report);

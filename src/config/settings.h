@@ -180,7 +180,7 @@ struct LogSettings {
     using S = LogSettings;
     v(&S::level, Option{.key = "log_level", .help = "Log level on stderr.", .env = "PRICEPIPE_LOG_LEVEL",
                         .choices = {"trace", "debug", "info", "warn", "error", "off"}});
-    v(&S::quiet, Option{.key = "quiet", .help = "Only warnings and errors on stderr (the summary line is kept).",
+    v(&S::quiet, Option{.key = "quiet", .help = "Only warnings and errors on stderr, and no progress line (the summary line is kept).",
                         .flag = "-q,--quiet"});
     v(&S::verbose, Option{.key = "verbose", .help = "More detail on stderr (-vv for trace).", .flag = "-v,--verbose"});
   }

@@ -970,6 +970,14 @@ RunReport Run::go() {
       declare(p, {}, static_cast<std::uint32_t>(plan_.producers[p].inputs.size()));
     }
   }
+  // A progress line reads the planner while the run lasts (sinks finishing included).
+  struct Attached {
+    ProgressProbe* probe;
+    ~Attached() {
+      if (probe) probe->detach();
+    }
+  } attached{options_.progress};
+  if (options_.progress) options_.progress->attach([this] { return planner_.progress(); });
   {
     // SIGINT or SIGTERM: stop as at a failure; what is being written finishes.
     interrupt::Subscription stop_on_signal([this] { execute(planner_.stop()); });

@@ -23,6 +23,8 @@
 
 #include <functional>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "graph/plan.h"
@@ -35,7 +37,28 @@ namespace pricepipe::graph {
 /// Feeds a file's bytes, in order, to `consume`; stops at the first error either side reports.
 using ByteReader = std::function<Result<void>(const std::function<Result<void>(std::string_view)>& consume)>;
 
+/// Reads a run's progress from another thread (a progress line) while the
+/// run is attached; nothing before it starts or after it ends.
+class ProgressProbe {
+ public:
+  std::optional<RunProgress> read() const {
+    std::lock_guard lock(mutex_);
+    return poll_ ? std::optional<RunProgress>(poll_()) : std::nullopt;
+  }
+  void attach(std::function<RunProgress()> poll) {
+    std::lock_guard lock(mutex_);
+    poll_ = std::move(poll);
+  }
+  void detach() { attach({}); }
+
+ private:
+  mutable std::mutex mutex_;
+  std::function<RunProgress()> poll_;
+};
+
 struct RunOptions {
+  /// Where a progress line reads the run's progress; null: nowhere.
+  ProgressProbe* progress = nullptr;
   /// Sinks to write to instead of those the plan builds, by sink id (tests).
   std::map<std::string, stages::Sink*> sinks;
   /// The bytes of an offer file instead of its URL or path (tests); an

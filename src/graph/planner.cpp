@@ -489,6 +489,23 @@ std::size_t Planner::regions_of(std::size_t producer) const {
   return producers_[producer].regions.size();
 }
 
+RunProgress Planner::progress() const {
+  std::lock_guard lock(mutex_);
+  RunProgress out;
+  std::map<std::string_view, bool> regions;  // region → every input of it done
+  for (const auto& inst : instances_) {
+    const bool done = inst.state == Instance::State::done;
+    ++out.inputs;
+    if (done) ++out.inputs_done;
+    if (inst.region.empty() || global(inst.feed)) continue;
+    auto [at, first] = regions.try_emplace(inst.region, done);
+    if (!first) at->second = at->second && done;
+  }
+  out.regions = regions.size();
+  for (const auto& [region, done] : regions) out.regions_done += done ? 1 : 0;
+  return out;
+}
+
 std::optional<std::string> Planner::unfinished() const {
   std::lock_guard lock(mutex_);
   if (stopped_) return std::nullopt;

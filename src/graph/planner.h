@@ -34,6 +34,7 @@
 
 #include "core/error.h"
 #include "graph/plan.h"
+#include "graph/run_report.h"
 
 namespace pricepipe::graph {
 
@@ -137,6 +138,9 @@ class Planner {
   bool stopped() const;
   /// The regions of a producer, once known (for the summary).
   std::size_t regions_of(std::size_t producer) const;
+  /// How far the run is (for a progress line): the inputs planned so far and
+  /// those done, and the regions they are of, done when all of theirs are.
+  RunProgress progress() const;
   /// Something is still waiting that can no longer happen (a bug), for the builder's checks.
   std::optional<std::string> unfinished() const;
 

@@ -19,6 +19,12 @@ struct StreamOutcome {
   std::optional<Error> error;  ///< why it stopped early
 };
 
+/// How far a run is, while it runs (Planner::progress).
+struct RunProgress {
+  std::size_t regions_done = 0, regions = 0;  ///< regions whose every input is done, of those planned
+  std::size_t inputs_done = 0, inputs = 0;    ///< (feed, region) inputs done, of those planned so far
+};
+
 struct SinkOutcome {
   std::string id;
   std::uint64_t records = 0;

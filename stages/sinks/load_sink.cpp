@@ -158,7 +158,7 @@ Result<void> LoadSink::finish(const RunEnd& end) {
 }
 
 Result<SnapshotLoad> load_snapshot(const Manifest& manifest, const std::string& url, net::Fetcher* fetcher,
-                                   const std::vector<Dataset>& wanted) {
+                                   const std::vector<Dataset>& wanted, std::atomic<std::uint64_t>* rows_done) {
   // Batches prepared side by side, then written in order: what a load holds in memory.
   constexpr std::size_t kBatchesInFlight = 16;
   std::vector<Dataset> datasets;  // those of the snapshot asked for, a dataset without rows too
@@ -191,6 +191,7 @@ Result<SnapshotLoad> load_snapshot(const Manifest& manifest, const std::string& 
     tbb::parallel_for(std::size_t{0}, pending.size(), [&](std::size_t i) { prepared[i] = sink.prepare(pending[i]); });
     for (std::size_t i = 0; i < pending.size(); ++i) {
       if (auto r = sink.write(pending[i], std::move(prepared[i])); !r.ok()) return r;
+      if (rows_done != nullptr) rows_done->fetch_add(pending[i].rows);
     }
     pending.clear();
     return {};

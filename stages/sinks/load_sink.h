@@ -10,6 +10,7 @@
 // their previous rows) and rolls back otherwise.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
@@ -73,7 +74,8 @@ struct SnapshotLoad {
 /// Batches are encoded side by side (kBatchesInFlight at most in memory)
 /// and written in order; every part is checked against the manifest as it
 /// is read. A signal rolls the load back.
+/// `rows_done`, when given, counts the rows written so far (a progress line).
 Result<SnapshotLoad> load_snapshot(const Manifest& manifest, const std::string& url, net::Fetcher* fetcher,
-                                   const std::vector<Dataset>& datasets);
+                                   const std::vector<Dataset>& datasets, std::atomic<std::uint64_t>* rows_done = nullptr);
 
 }  // namespace pricepipe::stages
