@@ -1,5 +1,8 @@
 #include "cli/pipeline_runner.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <set>
@@ -146,7 +149,11 @@ int run_pipeline(const config::PipelineSpec& spec, const RunSettings& settings, 
   options.sign_requests = plan.needs_credentials();
   graph::Session session(options);
   graph::ProgressProbe probe;
-  ProgressLine line(settings.progress, [&] {
+  // Records on the same terminal would be drawn over: no line then.
+  const bool records_on_terminal =
+      isatty(STDOUT_FILENO) == 1 &&
+      std::any_of(plan.sinks.begin(), plan.sinks.end(), [](const graph::PlanSink& s) { return s.type == "stdout"; });
+  ProgressLine line(settings.progress && !records_on_terminal, [&] {
     const auto done = probe.read().value_or(graph::RunProgress{});
     const auto t = session.metrics().totals();
     const std::uint64_t lookups = t.requests + t.cache_hits;
