@@ -246,9 +246,10 @@ struct StdoutOptions {
   template <class V>
   static void describe(V&& v) {
     v(&StdoutOptions::format, config::Option{.key = "format",
-                                             .help = "How records are written: ndjson (one JSON object per line) or csv "
-                                                     "(a header, then a line per record: docs/cli.md#csv).",
-                                             .choices = {"ndjson", "csv"}});
+                                             .help = "How records are written: ndjson (one JSON object per line), csv (a "
+                                                     "header, then a line per record: docs/cli.md#csv) or table "
+                                                     "(aligned, for people; written when the run ends).",
+                                             .choices = {"ndjson", "csv", "table"}});
   }
 };
 
@@ -263,9 +264,10 @@ struct FileOptions {
                                                  "run renames it to PATH, an incomplete one leaves PATH untouched.",
                                          .placeholder = "PATH"});
     v(&FileOptions::format, config::Option{.key = "format",
-                                           .help = "How records are written: ndjson (one JSON object per line) or csv "
-                                                   "(a header, then a line per record: docs/cli.md#csv).",
-                                           .choices = {"ndjson", "csv"}});
+                                           .help = "How records are written: ndjson (one JSON object per line), csv (a "
+                                                   "header, then a line per record: docs/cli.md#csv) or table "
+                                                   "(aligned, for people; written when the run ends).",
+                                           .choices = {"ndjson", "csv", "table"}});
   }
   std::optional<config::OptionProblem> validate() const {
     if (path.empty()) return config::OptionProblem{"path", "a file sink needs a path"};

@@ -19,6 +19,11 @@ class Format {
   /// What the output begins with, records or none (CSV's header line).
   virtual std::string header() const { return {}; }
   virtual std::string encode(const RecordBatch& batch) const = 0;
+  /// True when the output is made from every record at once (a table's
+  /// widths): what `encode` made is held, and `render` of all of it is
+  /// written when the run ends.
+  virtual bool whole() const { return false; }
+  virtual std::string render(std::string encoded) const { return encoded; }
 };
 
 /// The formats a sink's `format` option names.

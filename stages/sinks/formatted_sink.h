@@ -19,11 +19,18 @@ class FormattedSink final : public Sink {
   std::string prepare(const RecordBatch& batch) const override { return format_->encode(batch); }
   bool needs_records() const override { return false; }
   Result<void> write(const RecordBatch&, std::string prepared) override {
+    if (format_->whole()) {
+      held_ += prepared;
+      return {};
+    }
     if (auto begun = begin(); !begun.ok()) return begun;
     return destination_->write(prepared);
   }
   Result<void> finish(const RunEnd& end) override {
     if (auto begun = begin(); !begun.ok()) return begun;  // a header without records is still one
+    if (format_->whole()) {
+      if (auto written = destination_->write(format_->render(std::move(held_))); !written.ok()) return written;
+    }
     return destination_->finish(end.complete);
   }
 
@@ -38,6 +45,7 @@ class FormattedSink final : public Sink {
   std::unique_ptr<const Format> format_;
   std::unique_ptr<Destination> destination_;
   bool begun_ = false;
+  std::string held_;  ///< a whole format's records until the end
 };
 
 }  // namespace pricepipe::stages

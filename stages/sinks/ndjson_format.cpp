@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/schema.h"
-#include "stages/sinks/csv_format.h"
+#include "stages/sinks/tabular_format.h"
 
 namespace pricepipe::stages {
 
@@ -25,19 +25,20 @@ std::string NdjsonFormat::encode(const RecordBatch& batch) const {
   return out;
 }
 
-std::vector<std::string> format_names() { return {"ndjson", "csv"}; }
+std::vector<std::string> format_names() { return {"ndjson", "csv", "table"}; }
 
 std::unique_ptr<const Format> make_format(const std::string& name, const std::vector<Dataset>& datasets) {
   if (name == "ndjson") return std::make_unique<const NdjsonFormat>();
-  if (name != "csv") throw FatalError(ErrorCode::internal, "no format named " + name);
+  if (name != "csv" && name != "table") throw FatalError(ErrorCode::internal, "no format named " + name);
   std::vector<std::string> names;
   for (Dataset d : datasets) {
     if (std::find(names.begin(), names.end(), info(d).name) == names.end()) names.emplace_back(info(d).name);
   }
   if (names.size() != 1) {
-    throw FatalError(ErrorCode::usage, fmt::format("format csv: one dataset per output, and its inputs give {}",
+    throw FatalError(ErrorCode::usage, fmt::format("format {}: one dataset per output, and its inputs give {}", name,
                                                    fmt::join(names, ", ")));
   }
+  if (name == "table") return std::make_unique<const TableFormat>(datasets.front());
   return std::make_unique<const CsvFormat>(datasets.front());
 }
 

@@ -129,6 +129,32 @@ TEST(Pipelines, RunPrintsTheBytesStreamPrintsForEveryDataset) {
   }
 }
 
+// Every dataset as a table: a header, a rule, then a line per record of
+// its NDJSON, each as many columns as the header (its cells aligned).
+TEST(Pipelines, EveryDatasetStreamsAsATable) {
+  FakeAws fake = small_world();
+  for (const Case& c : every_dataset()) {
+    SCOPED_TRACE(c.dataset);
+    const auto streamed = fake.pricepipe(c.stream_args());
+    ASSERT_EQ(streamed.exit_code, 0) << streamed.err;
+    auto args = c.stream_args();
+    args.insert(args.end(), {"--format", "table"});
+    const auto table = fake.pricepipe(args);
+    ASSERT_EQ(table.exit_code, 0) << table.err;
+    const auto lines = lines_of(table.out);
+    ASSERT_EQ(lines.size(), lines_of(streamed.out).size() + 2);
+    EXPECT_EQ(lines[1].find_first_not_of("- "), std::string::npos) << lines[1];
+    EXPECT_EQ(lines[0].rfind("region", 0), 0u) << lines[0];
+    // The rule's dashes mark where each column is: every line has its cells there, or a blank.
+    for (std::size_t i = 2; i < lines.size(); ++i) {
+      for (std::size_t at = lines[1].find("  "); at != std::string::npos && at < lines[i].size();
+           at = lines[1].find("  ", at + 2)) {
+        EXPECT_EQ(lines[i].substr(at, 2), "  ") << "line " << i << " spills over a column at " << at << ": " << lines[i];
+      }
+    }
+  }
+}
+
 TEST(Pipelines, ExplainPrintsThePipelineAStreamCommandBuilds) {
   FakeAws fake = small_world();
   const Case c = every_dataset()[2];
