@@ -7,8 +7,8 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
-#include "cli/progress_line.h"
 #include "cli/pipeline_runner.h"
+#include "cli/progress_line.h"
 #include "core/dataset.h"
 #include "core/error.h"
 #include "core/interrupt.h"
