@@ -118,13 +118,34 @@ TEST(Catalog, OneTypedRowPerOfferedRegionAndType) {
   EXPECT_GT(no_advisor, 0u);
 }
 
-// The exact output for a small world: two regions, types chosen for their
-// gaps (Arm without Windows, a type without spot), a fixed spot window.
+// The small world's catalog: two regions, types chosen for their gaps (Arm
+// without Windows, a type without spot), a fixed spot window; `extra` flags.
+ProcessResult small_world_catalog(FakeAws& fake, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"stream", "catalog", "--regions", "eu-west-1,us-east-1", "--instance-types",
+                                   "t4g.small,m5.large,c5v3.xlarge,g5.xlarge,u-3tb1.56xlarge,i4iv7.xlarge",
+                                   "--since", "2026-11-20T00:00:00Z", "--until", "2026-11-21T12:00:00Z"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return pricepipe(fake, args);
+}
+
+// `actual` is tests/pipelines/golden/NAME, byte for byte (PRICEPIPE_UPDATE_GOLDEN=1 writes it instead).
+void expect_golden(const std::string& name, const std::string& actual) {
+  const std::string path = source_dir() + "/tests/pipelines/golden/" + name;
+  if (std::getenv("PRICEPIPE_UPDATE_GOLDEN") != nullptr) {
+    std::ofstream(path, std::ios::binary) << actual;
+    GTEST_SKIP() << "wrote " << path;
+  }
+  std::ifstream in(path, std::ios::binary);
+  ASSERT_TRUE(in) << path << " is missing; run with PRICEPIPE_UPDATE_GOLDEN=1 to write it";
+  const std::string expected((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(actual, expected) << name << " changed; if on purpose, rerun with PRICEPIPE_UPDATE_GOLDEN=1 and review "
+                                         "the diff";
+}
+
+// The exact output for the small world.
 TEST(Catalog, GoldenSmallWorld) {
   FakeAws fake({"--synthetic", "--synthetic-regions", "3"});
-  const auto r = pricepipe(fake, {"stream", "catalog", "--regions", "eu-west-1,us-east-1", "--instance-types",
-                                  "t4g.small,m5.large,c5v3.xlarge,g5.xlarge,u-3tb1.56xlarge,i4iv7.xlarge",
-                                  "--since", "2026-11-20T00:00:00Z", "--until", "2026-11-21T12:00:00Z"});
+  const auto r = small_world_catalog(fake);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // Regions finish in any order; within a region rows are in type order.
   std::map<std::string, std::string> by_region;
@@ -134,28 +155,15 @@ TEST(Catalog, GoldenSmallWorld) {
   }
   std::string actual;
   for (const auto& [region, rows] : by_region) actual += rows;
-
-  const std::string path = source_dir() + "/tests/pipelines/golden/catalog_small_world.ndjson";
-  if (std::getenv("PRICEPIPE_UPDATE_GOLDEN") != nullptr) {
-    std::ofstream(path, std::ios::binary) << actual;
-    GTEST_SKIP() << "wrote " << path;
-  }
-  std::ifstream in(path, std::ios::binary);
-  ASSERT_TRUE(in) << path << " is missing; run with PRICEPIPE_UPDATE_GOLDEN=1 to write it";
-  const std::string expected((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_EQ(lines_of(actual).size(), 11u) << "t4g.small is not offered in eu-west-1";
-  EXPECT_EQ(actual, expected) << "the catalog of the small world changed; if on purpose, rerun with "
-                                 "PRICEPIPE_UPDATE_GOLDEN=1 and review the diff";
+  expect_golden("catalog_small_world.ndjson", actual);
 }
 
 // The same small world as CSV: the header, then the rows (grouped by region
 // as above), each price as four columns, lists as JSON text.
 TEST(Catalog, GoldenSmallWorldAsCsv) {
   FakeAws fake({"--synthetic", "--synthetic-regions", "3"});
-  const auto r = pricepipe(fake, {"stream", "catalog", "--regions", "eu-west-1,us-east-1", "--instance-types",
-                                  "t4g.small,m5.large,c5v3.xlarge,g5.xlarge,u-3tb1.56xlarge,i4iv7.xlarge",
-                                  "--since", "2026-11-20T00:00:00Z", "--until", "2026-11-21T12:00:00Z", "--format",
-                                  "csv"});
+  const auto r = small_world_catalog(fake, {"--format", "csv"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto lines = lines_of(r.out);
   ASSERT_FALSE(lines.empty());
@@ -163,18 +171,8 @@ TEST(Catalog, GoldenSmallWorldAsCsv) {
   for (std::size_t i = 1; i < lines.size(); ++i) by_region[lines[i].substr(0, lines[i].find(','))] += lines[i] + "\n";
   std::string actual = lines[0] + "\n";
   for (const auto& [region, rows] : by_region) actual += rows;
-
-  const std::string path = source_dir() + "/tests/pipelines/golden/catalog_small_world.csv";
-  if (std::getenv("PRICEPIPE_UPDATE_GOLDEN") != nullptr) {
-    std::ofstream(path, std::ios::binary) << actual;
-    GTEST_SKIP() << "wrote " << path;
-  }
-  std::ifstream in(path, std::ios::binary);
-  ASSERT_TRUE(in) << path << " is missing; run with PRICEPIPE_UPDATE_GOLDEN=1 to write it";
-  const std::string expected((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_EQ(lines.size(), 12u) << "a header and the 11 rows of the NDJSON golden";
-  EXPECT_EQ(actual, expected) << "the CSV of the small world changed; if on purpose, rerun with "
-                                 "PRICEPIPE_UPDATE_GOLDEN=1 and review the diff";
+  expect_golden("catalog_small_world.csv", actual);
 }
 
 // The catalog's spot fields, worked out again from the spot-prices stream of
