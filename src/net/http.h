@@ -84,6 +84,9 @@ Result<Url> parse_url(std::string_view url);
 /// True for 127.0.0.0/8, ::1 and localhost.
 bool is_loopback_host(std::string_view host);
 
+/// Standard base64 (RFC 4648, padded): HTTP basic authentication, S3's checksums.
+std::string base64(std::string_view bytes);
+
 /// RFC 3986 percent-encoding of everything but unreserved characters
 /// (what SigV4 and AWS query strings expect). With `keep_slash`, '/' stays.
 std::string uri_encode(std::string_view in, bool keep_slash = false);

@@ -1,6 +1,5 @@
 #include "net/s3_client.h"
 
-#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include <algorithm>
@@ -62,10 +61,7 @@ std::optional<S3Url> parse_s3_url(std::string_view url) {
 std::string sha256_base64(std::string_view data) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  std::string out(4 * ((sizeof digest + 2) / 3), '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), digest, sizeof digest);
-  out.resize(static_cast<std::size_t>(n));
-  return out;
+  return base64(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
 }
 
 S3Client::S3Client(Fetcher& fetcher, std::string bucket, std::string region)

@@ -20,8 +20,6 @@
 // Rows of one dataset are gathered up to kInsertBytes per INSERT (each
 // INSERT makes a part on disk, and ClickHouse wants few large ones), and
 // sent when another dataset's rows come: memory holds one insert's worth.
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -43,14 +41,6 @@ namespace {
 
 constexpr std::size_t kInsertBytes = 8u << 20;
 constexpr std::string_view kNext = "_pricepipe_next", kPrevious = "_pricepipe_prev";
-
-std::string base64(std::string_view in) {
-  std::string out(4 * ((in.size() + 2) / 3), '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
 
 std::string percent_decoded(std::string_view in) {
   std::string out;
@@ -168,7 +158,7 @@ Result<Endpoint> parse_endpoint(const std::string& given) {
     if (const char* env = std::getenv("CLICKHOUSE_PASSWORD")) password = env;
   }
   if (!user.empty() || !password.empty()) {
-    out.authorization = "Basic " + base64((user.empty() ? "default" : user) + ":" + password);
+    out.authorization = "Basic " + net::base64((user.empty() ? "default" : user) + ":" + password);
   }
   return out;
 }

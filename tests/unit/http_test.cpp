@@ -59,5 +59,14 @@ TEST(FindHeader, IsCaseInsensitive) {
   EXPECT_FALSE(find_header(h, "missing").has_value());
 }
 
+TEST(Base64, EncodesTheVectorsOfRfc4648) {
+  EXPECT_EQ(base64(""), "");
+  EXPECT_EQ(base64("f"), "Zg==");
+  EXPECT_EQ(base64("fo"), "Zm8=");
+  EXPECT_EQ(base64("foo"), "Zm9v");
+  EXPECT_EQ(base64("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(base64(std::string_view("\0\xff", 2)), "AP8=");
+}
+
 }  // namespace
 }  // namespace pricepipe::net
