@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "cli/pipeline_runner.h"
 #include "core/dataset.h"
 #include "core/error.h"
 #include "core/metrics.h"
@@ -46,7 +47,7 @@ int DiffCommand::run(const RunSettings& settings) const {
     }
   }
   // Either two snapshots on disk, or two loaded in a warehouse (ClickHouse is
-  // called through the one fetch path: a session that signs and caches nothing).
+  // called through the one fetch path).
   std::optional<stages::Manifest> older, newer;
   std::optional<graph::Session> session;
   std::unique_ptr<stages::Warehouse> warehouse;
@@ -62,11 +63,7 @@ int DiffCommand::run(const RunSettings& settings) const {
     partial = older->state == stages::SnapshotState::partial || newer->state == stages::SnapshotState::partial;
   } else {
     if (!stages::warehouse_url(in_)) throw FatalError(stages::encoding_for(in_).error());
-    graph::SessionOptions options;
-    options.network = settings.network;
-    options.cache.disabled = true;
-    options.sign_requests = false;
-    session.emplace(options);
+    session.emplace(unsigned_session(settings));
     auto opened = stages::open_warehouse(in_, &session->fetcher());
     if (!opened.ok()) throw FatalError(opened.error());
     warehouse = std::move(*opened);

@@ -39,13 +39,7 @@ LoadCommand::LoadCommand(CLI::App& parent) {
 }
 
 int LoadCommand::run(const RunSettings& settings) const {
-  // ClickHouse is called through the one fetch path: a session that signs
-  // nothing and caches nothing (its calls never are).
-  graph::SessionOptions options;
-  options.network = settings.network;
-  options.cache.disabled = true;
-  options.sign_requests = false;
-  graph::Session session(options);
+  graph::Session session(unsigned_session(settings));  // ClickHouse is called through the one fetch path
   RunSummary summary;
   summary.dataset = "load";
   try {
@@ -96,7 +90,7 @@ int LoadCommand::load(net::Fetcher& fetcher, bool progress, RunSummary& summary)
   const bool partial = manifest->state == stages::SnapshotState::partial;
   summary.records = loaded->rows;
   summary.complete = !partial;
-  for (const auto& t : loaded->tables) summary.loaded.emplace_back(table_name(t.dataset), t.rows);
+  summary.loaded = loaded->tables;
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
   std::fprintf(stderr, "pricepipe: load: %s rows · %zu tables · snapshot %s → %s · %.1f s\n",
                with_thousands(loaded->rows).c_str(), loaded->tables.size(), manifest->id.c_str(),

@@ -138,6 +138,14 @@ stages::LoweringContext lowering_context(const RunSettings& settings) {
   return context;
 }
 
+graph::SessionOptions unsigned_session(const RunSettings& settings) {
+  graph::SessionOptions options;
+  options.network = settings.network;
+  options.cache.disabled = true;
+  options.sign_requests = false;
+  return options;
+}
+
 int run_pipeline(const config::PipelineSpec& spec, const RunSettings& settings, const std::string& what) {
   // A stop asked for before the graph runs is kept for it (the graph stops at
   // once); one after it still gets the summary and the metrics.

@@ -12,12 +12,17 @@
 #include "core/metrics_report.h"
 #include "config/pipeline_spec.h"
 #include "graph/plan.h"
+#include "graph/session.h"
 #include "stages/registry.h"
 
 namespace pricepipe::cli {
 
 /// What lowering reads besides the spec: the environment, the run's region, now.
 stages::LoweringContext lowering_context(const RunSettings& settings);
+
+/// A session for calls that are not AWS's (a ClickHouse warehouse): the
+/// run's network settings, nothing signed, nothing cached (calls never are).
+graph::SessionOptions unsigned_session(const RunSettings& settings);
 
 /// Writes the metrics file (--metrics-out), when asked for, and returns the
 /// exit code: `run.exit_code`, or 8 when the metrics cannot be written (a

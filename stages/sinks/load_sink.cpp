@@ -224,7 +224,8 @@ Result<SnapshotLoad> load_snapshot(const Manifest& manifest, const std::string& 
   end.complete = end.finished && manifest.state == SnapshotState::complete;
   if (auto r = sink.finish(end); !r.ok()) return r.error();
   out.stopped = !end.finished;
-  out.tables = sink.loaded();
+  out.tables = sink.loaded_rows();
+  out.snapshot_time = sink.loaded_snapshot_time();
   return out;
 }
 

@@ -65,8 +65,10 @@ struct SnapshotLoad {
   LoadStart start = LoadStart::load;
   bool stopped = false;             ///< a signal came: rolled back, the warehouse is as it was
   std::uint64_t rows = 0;
-  std::vector<LoadedTable> tables;  ///< the rows per table, once committed
-  std::string warehouse;            ///< the URL without its password
+  /// Once committed: rows per table and the snapshot's time (Sink::loaded_rows).
+  std::vector<std::pair<std::string, std::uint64_t>> tables;
+  std::int64_t snapshot_time = 0;
+  std::string warehouse;  ///< the URL without its password
 };
 
 /// Loads `manifest`'s parts of `datasets` (those it has; empty: all) into

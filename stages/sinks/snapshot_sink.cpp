@@ -454,16 +454,12 @@ Result<void> SnapshotSink::load_into_warehouse() {
     spdlog::info("snapshot {} is in {} already: nothing to load", options_.id, loaded->warehouse);
     return {};
   }
-  for (const auto& t : loaded->tables) loaded_.emplace_back(table_name(t.dataset), t.rows);
+  loaded_ = loaded->tables;
+  loaded_time_ = loaded->snapshot_time;
   spdlog::info("snapshot {}: {} rows loaded into {}", options_.id, loaded->rows, loaded->warehouse);
   return {};
 }
 
-std::int64_t SnapshotSink::loaded_snapshot_time() const {
-  if (loaded_.empty()) return 0;
-  const auto at = parse_rfc3339(options_.started_at);
-  return at ? at->time.time_since_epoch().count() : 0;
-}
 
 Result<void> SnapshotSink::write_manifest(const RunEnd& end, bool whole) {
   if (auto begun = begin(); !begun.ok()) return begun;

@@ -100,7 +100,7 @@ class SnapshotSink final : public Sink {
   /// (partial: `complete: false`, each listed as missing; `latest` stays).
   Result<void> finish(const RunEnd& end) override;
   std::vector<std::pair<std::string, std::uint64_t>> loaded_rows() const override { return loaded_; }
-  std::int64_t loaded_snapshot_time() const override;
+  std::int64_t loaded_snapshot_time() const override { return loaded_time_; }
 
  private:
   struct Part;
@@ -129,6 +129,7 @@ class SnapshotSink final : public Sink {
   bool begun_ = false;
   bool partial_manifest_ = false;  ///< resuming a partial snapshot: its manifest goes when writing begins
   std::vector<std::pair<std::string, std::uint64_t>> loaded_;  ///< rows per table, once loaded
+  std::int64_t loaded_time_ = 0;
 };
 
 }  // namespace pricepipe::stages
