@@ -57,6 +57,7 @@ void ProgressLine::loop() {
   // The first line after a moment (a quick run draws none), then ten a second at most.
   std::unique_lock lock(mutex_);
   if (wake_.wait_for(lock, std::chrono::milliseconds(300), [this] { return stopping_; })) return;
+  bool drawn = false;
   while (true) {
     std::string line = render_();
     const std::size_t cols = width();
@@ -66,10 +67,10 @@ void ProgressLine::loop() {
       line.resize(cut);
     }
     put("\r" + line + "\x1b[K");
-    drawn_ = true;
+    drawn = true;
     if (wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_; })) break;
   }
-  if (drawn_) put("\r\x1b[K");
+  if (drawn) put("\r\x1b[K");
 }
 
 std::string progress_text(std::string_view unit, std::uint64_t done, std::uint64_t total, double elapsed_s,

@@ -38,7 +38,6 @@ class ProgressLine {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
-  bool drawn_ = false;
   std::thread thread_;
 };
 

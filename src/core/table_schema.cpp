@@ -340,6 +340,8 @@ std::vector<std::string_view> key_columns(Dataset dataset) {
   return {"region"};
 }
 
+bool replaced_whole(Dataset dataset) { return dataset == Dataset::price_changes; }
+
 std::optional<HistorySpec> history_of(Dataset dataset) {
   switch (dataset) {
     case Dataset::on_demand_prices: return HistorySpec{{"region", "rate_code"}, {"price_per_hour", "currency"}, {}};

@@ -51,6 +51,11 @@ std::string table_name(Dataset dataset);
 /// primary key of its table, which holds one snapshot per region.
 std::vector<std::string_view> key_columns(Dataset dataset);
 
+/// True for a dataset whose rows are of one load as a whole, not of each
+/// region (`price-changes`: the changes since the snapshot before): a load
+/// that has it replaces every region's rows, those it has none for too.
+bool replaced_whole(Dataset dataset);
+
 /// How a price dataset's history is kept (docs/warehouse.md): a price is
 /// named by `identity` and is what `values` say; a row of the history opens
 /// when a price is first seen and closes when its values change or it is

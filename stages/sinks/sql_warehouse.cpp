@@ -96,10 +96,10 @@ Result<LoadStart> SqlWarehouse::begin(const LoadInfo& info, const std::vector<Da
     return fail(older_than_loaded(info.snapshot_id, info.started_at, (**newer)[0].value_or("?"), describe()));
   }
 
-  // The price changes are those of the snapshot loaded last, every region's:
-  // replaced whole, a snapshot without any included.
-  if (std::find(datasets.begin(), datasets.end(), Dataset::price_changes) != datasets.end()) {
-    if (auto r = exec("DELETE FROM " + table(Dataset::price_changes)); !r.ok()) return fail(r.error());
+  // A dataset of the load as a whole (the price changes): every region's rows go.
+  for (Dataset d : datasets) {
+    if (!replaced_whole(d)) continue;
+    if (auto r = exec("DELETE FROM " + table(d)); !r.ok()) return fail(r.error());
   }
   if (auto r = prepared(datasets); !r.ok()) return fail(r.error());
   replaced_.clear();

@@ -548,6 +548,14 @@ sinks:
         self.assertNotEqual(run.returncode, 0, run.stderr.decode())
         self.assertIn(b"default:***@", run.stderr)
         self.assertNotIn(canary.encode(), run.stderr + run.stdout)
+        # The same password from CLICKHOUSE_PASSWORD: refused by the server (exit 3), never shown, metrics included.
+        metrics = os.path.join(Snapshots.dir, "canary.prom")
+        from_env = subprocess.run([PRICEPIPE, "--metrics-out", metrics, "--metrics-format", "prometheus", "load",
+                                   Snapshots.a, "--to", f"clickhouse://default@127.0.0.1:{self.server.port}/x"],
+                                  env=dict(os.environ, CLICKHOUSE_PASSWORD=canary), capture_output=True, timeout=600)
+        self.assertEqual(from_env.returncode, 3, from_env.stderr.decode())
+        with open(metrics, "rb") as f:
+            self.assertNotIn(canary.encode(), from_env.stderr + from_env.stdout + f.read())
         plain = pricepipe("load", Snapshots.a, "--to", "clickhouse://example.com:8123/x")
         self.assertEqual(plain.returncode, 2, plain.stderr.decode())
         self.assertIn(b"loopback", plain.stderr)
