@@ -88,6 +88,13 @@ class Transform {
   virtual ~Transform() = default;
   /// Const and CPU-only; called concurrently.
   virtual void apply(RecordVector& records) const = 0;
+  /// True when the transform yields nothing before it has every record (a
+  /// sort, a top N): the graph then gathers what `apply` kept of every batch
+  /// into one, in no particular order, and once every input has ended hands
+  /// it to `finish`, whose result is the transform's one batch. A run that
+  /// fails or stops yields none.
+  virtual bool gathers() const { return false; }
+  virtual void finish(RecordVector& /*all*/) const {}
 };
 
 /// A transform, once its input's dataset is known (all its inputs yield the same one).

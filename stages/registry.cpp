@@ -22,6 +22,7 @@
 #include "stages/sources/spot_advisor_source.h"
 #include "stages/sources/spot_price_feed.h"
 #include "stages/transforms/filter_transform.h"
+#include "stages/transforms/select_transform.h"
 
 namespace pricepipe::stages {
 
@@ -240,22 +241,40 @@ Lowered lower_catalog(const CatalogOptions& o, const LoweringContext& context) {
   return out;
 }
 
+// The format options of the sinks that write records as bytes (stdout, file).
+template <class S, class V>
+void describe_format(V& v) {
+  v(&S::format, config::Option{.key = "format",
+                               .help = "How records are written: ndjson (one JSON object per line), csv (a header, then "
+                                       "a line per record: docs/cli.md#csv), table (aligned, for people; written when "
+                                       "the run ends) or matrix (`choices` only: types by zones with their spot "
+                                       "prices; docs/select.md).",
+                               .choices = {"ndjson", "csv", "table", "matrix"}});
+  v(&S::columns, config::Option{.key = "columns",
+                                .help = "csv and table: only these columns, in this order (the names of the csv "
+                                        "header; `pricepipe schema DATASET`).",
+                                .placeholder = "LIST"});
+}
+
 struct StdoutOptions {
   std::string format = "ndjson";
+  std::vector<std::string> columns;
+  std::string color = "auto";
 
   template <class V>
   static void describe(V&& v) {
-    v(&StdoutOptions::format, config::Option{.key = "format",
-                                             .help = "How records are written: ndjson (one JSON object per line), csv (a "
-                                                     "header, then a line per record: docs/cli.md#csv) or table "
-                                                     "(aligned, for people; written when the run ends).",
-                                             .choices = {"ndjson", "csv", "table"}});
+    describe_format<StdoutOptions>(v);
+    v(&StdoutOptions::color, config::Option{.key = "color",
+                                            .help = "Colour in the matrix: auto (when stdout is a terminal and "
+                                                    "NO_COLOR is not set), always or never.",
+                                            .choices = {"auto", "always", "never"}});
   }
 };
 
 struct FileOptions {
   std::string path;
   std::string format = "ndjson";
+  std::vector<std::string> columns;
 
   template <class V>
   static void describe(V&& v) {
@@ -263,11 +282,7 @@ struct FileOptions {
                                          .help = "The file to write. Records go to PATH.partial first; a complete "
                                                  "run renames it to PATH, an incomplete one leaves PATH untouched.",
                                          .placeholder = "PATH"});
-    v(&FileOptions::format, config::Option{.key = "format",
-                                           .help = "How records are written: ndjson (one JSON object per line), csv (a "
-                                                   "header, then a line per record: docs/cli.md#csv) or table "
-                                                   "(aligned, for people; written when the run ends).",
-                                           .choices = {"ndjson", "csv", "table"}});
+    describe_format<FileOptions>(v);
   }
   std::optional<config::OptionProblem> validate() const {
     if (path.empty()) return config::OptionProblem{"path", "a file sink needs a path"};
@@ -435,22 +450,37 @@ std::vector<StageType> build_types() {
         t.output = [](Dataset input) { return input; };
         return t;
       }));
-  out.push_back(stage<StdoutOptions>("stdout", NodeKind::sink,
-                                     "Records on standard output, one JSON object per line (or CSV).",
-                                     [](const StdoutOptions& o, const LoweringContext&) -> Lowered {
-                                       return SinkLowering{[format = o.format](const SinkInputs& inputs) {
-                                                             return std::make_unique<FormattedSink>(
-                                                                 make_format(format, inputs.datasets), std::make_unique<FdDestination>(STDOUT_FILENO));
-                                                           },
-                                                           "stdout"};
-                                     }));
+  out.push_back(stage<SelectOptions>(
+      "select", NodeKind::transform,
+      "The catalog rows that meet a need (ranges of vCPUs, memory, GPUs, ...; markets, price and interruption "
+      "limits), one `choices` row per market, ranked by price or the spot score (docs/select.md).",
+      [](const SelectOptions& o, const LoweringContext&) -> Lowered {
+        TransformLowering t;
+        t.bind = [o](Dataset input) { return bind_select(o, input); };
+        t.output = [](Dataset) { return Dataset::choices; };
+        return t;
+      }));
+  out.push_back(stage<StdoutOptions>(
+      "stdout", NodeKind::sink, "Records on standard output, one JSON object per line (or CSV, a table, a matrix).",
+      [](const StdoutOptions& o, const LoweringContext& context) -> Lowered {
+        FormatChoice choice{o.format, o.columns, false};
+        choice.color = o.color == "always" ||
+                       (o.color == "auto" && isatty(STDOUT_FILENO) == 1 && !non_empty(context.env, "NO_COLOR"));
+        return SinkLowering{[choice](const SinkInputs& inputs) {
+                              return std::make_unique<FormattedSink>(make_format(choice, inputs.datasets),
+                                                                     std::make_unique<FdDestination>(STDOUT_FILENO));
+                            },
+                            "stdout"};
+      }));
   out.push_back(stage<FileOptions>("file", NodeKind::sink,
-                                   "Records in a file, one JSON object per line (or CSV), renamed into place when the "
-                                   "run is complete.",
+                                   "Records in a file, one JSON object per line (or CSV, a table), renamed into place "
+                                   "when the run is complete.",
                                    [](const FileOptions& o, const LoweringContext&) -> Lowered {
-                                     return SinkLowering{[path = o.path, format = o.format](const SinkInputs& inputs) {
+                                     FormatChoice choice{o.format, o.columns, false};
+                                     return SinkLowering{[path = o.path, choice](const SinkInputs& inputs) {
                                                            return std::make_unique<FormattedSink>(
-                                                               make_format(format, inputs.datasets), std::make_unique<FileDestination>(path));
+                                                               make_format(choice, inputs.datasets),
+                                                               std::make_unique<FileDestination>(path));
                                                          },
                                                          "file " + o.path};
                                    }));

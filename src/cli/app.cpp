@@ -52,6 +52,7 @@ int run(int argc, char** argv) {
   log.bind(app, config::declarations_of<config::LogSettings>());
 
   StreamCommand stream(app, "stream", "Stream one dataset as NDJSON on stdout.");
+  SelectCommand select(app);
   RunCommand run_command(app);
   SnapshotCommand snapshot(app);
   LoadCommand load(app);
@@ -73,6 +74,7 @@ int run(int argc, char** argv) {
                              read_settings<config::ReportSettings>(report), !log_settings.quiet};
 
   if (stream.selected()) return run_pipeline(stream.spec(), settings, stream.spec().nodes.front().type);
+  if (select.selected()) return run_pipeline(select.spec(), settings, "select");
   if (run_command.selected()) {
     const config::PipelineSpec spec = run_command.spec();
     return run_pipeline(spec, settings, spec.name);

@@ -105,6 +105,26 @@ class DiffCommand {
   std::vector<std::string> datasets_{"all"};
 };
 
+/// `select [requirements] [--regions all|LIST] [--matrix] [--explain-cost]`:
+/// the pipeline `catalog → select → stdout` (stages/transforms/select_transform.h).
+/// Its flags are the catalog's, the select transform's and the stdout sink's;
+/// the format is a table on a terminal and NDJSON otherwise.
+class SelectCommand {
+ public:
+  explicit SelectCommand(CLI::App& parent);
+  bool selected() const { return cmd_->parsed(); }
+  config::PipelineSpec spec() const;
+
+ private:
+  CLI::App* cmd_;
+  FlagValues source_;
+  FlagValues select_;
+  FlagValues output_;
+  FlagValues pipeline_;
+  bool matrix_ = false;
+  bool explain_cost_ = false;
+};
+
 /// `run FILE.yaml`: a pipeline file.
 class RunCommand {
  public:

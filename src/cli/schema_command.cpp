@@ -99,6 +99,20 @@ std::string options_table(const std::vector<config::OptionDecl>& decls) {
   return out;
 }
 
+// `select`'s requirement, ranking and output flags: the select transform's
+// options and the stdout sink's, as flags (the catalog's are `stream`'s).
+std::string select_markdown() {
+  std::string out = "| flag | default | description |\n| --- | --- | --- |\n";
+  for (const char* type : {"select", "stdout"}) {
+    for (const auto& d : stages::find_stage_type(type)->options) {
+      out += fmt::format("| {} | {} | {} |\n",
+                         markdown_cell(code(d.flag + (d.placeholder.empty() ? "" : " " + d.placeholder))),
+                         code(d.default_text), markdown_cell(help_of_doc(d)));
+    }
+  }
+  return out;
+}
+
 // The reference part of docs/pipelines.md: every type with its options.
 std::string pipelines_markdown() {
   std::string out =
@@ -370,10 +384,11 @@ int SchemaCommand::run() {
 }
 
 DocsCommand::DocsCommand(CLI::App& parent) {
-  cmd_ = parent.add_subcommand("docs", "Print generated Markdown for docs/ (datasets, settings, stream, pipelines).");
-  cmd_->add_option("topic", topic_, "datasets, settings, stream or pipelines.")
+  cmd_ = parent.add_subcommand("docs",
+                               "Print generated Markdown for docs/ (datasets, settings, stream, select, pipelines).");
+  cmd_->add_option("topic", topic_, "datasets, settings, stream, select or pipelines.")
       ->required()
-      ->check(CLI::IsMember({"datasets", "settings", "stream", "pipelines"}));
+      ->check(CLI::IsMember({"datasets", "settings", "stream", "select", "pipelines"}));
   cmd_->group("");  // maintainers' tool: hidden from --help
 }
 
@@ -381,6 +396,7 @@ int DocsCommand::run() {
   const std::string out = topic_ == "datasets"   ? datasets_markdown()
                           : topic_ == "settings" ? settings_markdown()
                           : topic_ == "stream"   ? stream_markdown()
+                          : topic_ == "select"   ? select_markdown()
                                                  : pipelines_markdown();
   std::fwrite(out.data(), 1, out.size(), stdout);
   return 0;

@@ -6,7 +6,7 @@ namespace pricepipe {
 
 namespace {
 
-constexpr std::array<DatasetInfo, 11> kDatasets = {{
+constexpr std::array<DatasetInfo, 12> kDatasets = {{
     {Dataset::regions, "regions", "Every region of the partition with its opt-in status and Price List name.", false, false},
     {Dataset::availability_zones, "availability-zones", "Availability, Local and Wavelength Zones of each region.", true, false},
     {Dataset::instance_types, "instance-types", "Every instance type offered in each region, with its specs flattened and typed.", true, false},
@@ -33,6 +33,10 @@ constexpr std::array<DatasetInfo, 11> kDatasets = {{
      "What changed between two snapshots (`pricepipe diff A B`, or written into a snapshot by `snapshot --changes`, "
      "and loaded with it): every price added, removed or changed in the price datasets and the catalog, with old and "
      "new value, absolute and percent change.", true, false, false},
+    {Dataset::choices, "choices",
+     "What `pricepipe select` answers: the (region, instance type, market) rows of the catalog that meet its "
+     "requirements, ranked, with the price ranked by, the spot score and its components, and spot's break-even "
+     "against on-demand, Reserved Instances and Savings Plans.", true, false, false},
 }};
 
 }  // namespace

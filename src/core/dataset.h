@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/records/catalog.h"
+#include "core/records/choice.h"
 #include "core/records/instance_type.h"
 #include "core/records/instance_type_offering.h"
 #include "core/records/price.h"
@@ -30,6 +31,7 @@ enum class Dataset {
   spot_advisor,
   catalog,
   price_changes,
+  choices,
 };
 
 struct DatasetInfo {
@@ -52,7 +54,7 @@ using RecordVector =
                  std::vector<InstanceTypeOfferingRecord>, std::vector<OnDemandPriceRecord>,
                  std::vector<ReservedPriceRecord>, std::vector<SavingsPlansRateRecord>, std::vector<SpotPriceRecord>,
                  std::vector<SpotAdvisorRecord>, std::vector<CatalogRecord>, std::vector<PriceChangeRecord>,
-                 std::vector<PriceListFile>>;
+                 std::vector<ChoiceRecord>, std::vector<PriceListFile>>;
 
 /// Calls `fn(static_cast<const Record*>(nullptr))` with the record type of `dataset`,
 /// so generic code (schema printing, encoders) can be written once.
@@ -70,6 +72,7 @@ decltype(auto) visit_record_type(Dataset dataset, Fn&& fn) {
     case Dataset::spot_advisor: return fn(static_cast<const SpotAdvisorRecord*>(nullptr));
     case Dataset::catalog: return fn(static_cast<const CatalogRecord*>(nullptr));
     case Dataset::price_changes: return fn(static_cast<const PriceChangeRecord*>(nullptr));
+    case Dataset::choices: return fn(static_cast<const ChoiceRecord*>(nullptr));
   }
   return fn(static_cast<const RegionRecord*>(nullptr));
 }

@@ -336,6 +336,7 @@ std::vector<std::string_view> key_columns(Dataset dataset) {
     case Dataset::spot_prices: return {"region", "zone", "instance_type", "product_description", "timestamp"};
     case Dataset::spot_advisor: return {"region", "operating_system", "instance_type"};
     case Dataset::price_changes: return {"region", "dataset", "key", "field"};
+    case Dataset::choices: return {"region", "instance_type", "market", "os"};
   }
   return {"region"};
 }

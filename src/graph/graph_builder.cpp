@@ -30,6 +30,7 @@
 #include "stages/sinks/ndjson_format.h"
 #include "stages/transforms/json_section_splitter.h"
 #include "stages/transforms/offer_file_normalizer.h"
+#include "stages/transforms/record_reader.h"
 
 namespace pricepipe::graph {
 
@@ -323,6 +324,12 @@ class Run {
   void emit(std::size_t producer, const Path& at, std::uint64_t page, bool last, const std::string& region,
             Records records, std::shared_ptr<const std::string> ndjson, std::size_t rows, const Credit& credit);
   void declare(std::size_t producer, const Path& at, std::uint32_t parts);
+  /// The records of `producer`'s dataset in `ndjson` (a memo's rows), for a transform.
+  std::shared_ptr<RecordVector> decoded(std::size_t producer, const std::string& ndjson);
+  /// Adds what a gathering transform kept of a batch to what it holds.
+  void gather(std::size_t transform, RecordVector records);
+  /// Once every input has ended: each gathering transform's one batch, upstream first.
+  void flush_gathered();
   void check_memo(const Planner::CheckMemo& check);
   void finish_region(const Planner::FinishRegion& finish);
   void file_failed(StreamRun& run);
@@ -361,6 +368,10 @@ class Run {
   std::map<std::pair<std::size_t, std::uint32_t>, std::unique_ptr<RegionJoin>> joins_;
   std::vector<std::shared_ptr<const stages::AdvisorIndex>> advisor_index_;  // per producer, built once
 
+  // Gathering transforms: what each holds until its inputs end (by producer).
+  std::mutex gathered_mutex_;
+  std::map<std::size_t, RecordVector> gathered_;
+
   std::vector<std::unique_ptr<stages::Sink>> owned_sinks_;
   tbb::flow::graph g_;
   FetchNode fetch_;
@@ -384,7 +395,7 @@ std::size_t concurrent_files(const Plan& plan) {
 // Whether everything reading a producer writes bytes, so a memo's NDJSON can stand for its rows.
 bool read_as_bytes(const Plan& plan, std::size_t producer, const std::map<std::string, stages::Sink*>& injected) {
   for (const auto& c : plan.producers[producer].consumers) {
-    if (!c.sink) return false;
+    if (!c.sink) continue;  // a transform reads the bytes back into records (Run::decoded)
     if (injected.count(plan.sinks[c.index].id) && injected.at(plan.sinks[c.index].id)->needs_records()) return false;
   }
   return true;
@@ -775,11 +786,22 @@ void Run::emit(std::size_t producer, const Path& at, std::uint64_t page, bool la
     path.insert(path.end(), at.begin(), at.end());
     if (!c.sink) {
       const Producer& t = plan_.producers[c.index];
+      std::shared_ptr<RecordVector> own;  // records no one else holds: the transform may change them in place
+      if (!records && ndjson) {  // a memo's bytes: the transform reads records
+        own = decoded(producer, *ndjson);
+        records = own;
+      }
       Records out = records;
       if (records) {
-        auto copy = std::make_shared<RecordVector>(*records);
+        auto copy = own && consumers.size() == 1 ? std::move(own) : std::make_shared<RecordVector>(*records);
         t.transform->apply(*copy);
+        if (t.transform->gathers()) {
+          gather(c.index, std::move(*copy));
+          continue;
+        }
         out = std::move(copy);
+      } else if (t.transform->gathers()) {
+        continue;
       }
       emit(c.index, path, page, last, region, std::move(out), nullptr, 0, credit);
       continue;
@@ -804,7 +826,8 @@ void Run::declare(std::size_t producer, const Path& at, std::uint32_t parts) {
     path.push_back(c.input);
     path.insert(path.end(), at.begin(), at.end());
     if (!c.sink) {
-      declare(c.index, path, parts);
+      // A gathering transform yields one batch of its own (go()); what it reads is its.
+      if (!plan_.producers[c.index].transform->gathers()) declare(c.index, path, parts);
       continue;
     }
     auto m = std::make_shared<SinkMsg>();
@@ -812,6 +835,71 @@ void Run::declare(std::size_t producer, const Path& at, std::uint32_t parts) {
     m->declare = true;
     m->parts = parts;
     sinks_[c.index]->format.try_put(m);
+  }
+}
+
+std::shared_ptr<RecordVector> Run::decoded(std::size_t producer, const std::string& ndjson) {
+  auto records = stages::read_ndjson(plan_.producers[producer].dataset, ndjson);
+  if (!records.ok()) {
+    // Bytes this program wrote: a bug, or a memo gone bad on disk. Say so and stop.
+    {
+      std::lock_guard lock(report_mutex_);
+      if (!sink_error_) sink_error_ = Error(ErrorCode::internal, "reading memoized rows back: " + records.error().message());
+    }
+    execute(planner_.stop());
+    return nullptr;
+  }
+  return std::make_shared<RecordVector>(std::move(*records));
+}
+
+void Run::gather(std::size_t transform, RecordVector records) {
+  std::lock_guard lock(gathered_mutex_);
+  auto [it, fresh] = gathered_.try_emplace(transform, std::move(records));
+  if (fresh) return;
+  std::visit(
+      [&](auto& held) {
+        using Rows = std::remove_cvref_t<decltype(held)>;
+        auto& more = std::get<Rows>(records);
+        held.insert(held.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+      },
+      it->second);
+}
+
+void Run::flush_gathered() {
+  std::vector<std::size_t> pending;
+  for (std::size_t p = 0; p < plan_.producers.size(); ++p) {
+    if (plan_.producers[p].kind == ProducerKind::transform && plan_.producers[p].transform->gathers()) pending.push_back(p);
+  }
+  // Whether `p` reads, directly or through other transforms, a pending one.
+  auto waits = [&](std::size_t p) {
+    std::vector<std::size_t> todo = plan_.producers[p].inputs;
+    while (!todo.empty()) {
+      const std::size_t q = todo.back();
+      todo.pop_back();
+      if (std::find(pending.begin(), pending.end(), q) != pending.end()) return true;
+      todo.insert(todo.end(), plan_.producers[q].inputs.begin(), plan_.producers[q].inputs.end());
+    }
+    return false;
+  };
+  while (!pending.empty() && !stopping_ && !planner_.fatal() && !planner_.stopped()) {
+    std::vector<std::size_t> ready;
+    for (std::size_t p : pending) {
+      if (!waits(p)) ready.push_back(p);
+    }
+    for (std::size_t p : ready) {
+      std::erase(pending, p);
+      const Producer& t = plan_.producers[p];
+      RecordVector all = visit_record_type(t.dataset, [](const auto* tag) {
+        return RecordVector(std::vector<std::remove_cvref_t<decltype(*tag)>>());
+      });
+      {
+        std::lock_guard lock(gathered_mutex_);
+        if (auto it = gathered_.find(p); it != gathered_.end()) all = std::move(it->second);
+      }
+      t.transform->finish(all);
+      emit(p, {0}, 0, true, std::string(), std::make_shared<const RecordVector>(std::move(all)), nullptr, 0, nullptr);
+    }
+    g_.wait_for_all();
   }
 }
 
@@ -967,7 +1055,8 @@ RunReport Run::go() {
   }
   for (std::size_t p = 0; p < plan_.producers.size(); ++p) {
     if (plan_.producers[p].kind == ProducerKind::transform) {
-      declare(p, {}, static_cast<std::uint32_t>(plan_.producers[p].inputs.size()));
+      const bool gathers = plan_.producers[p].transform->gathers();
+      declare(p, {}, gathers ? 1 : static_cast<std::uint32_t>(plan_.producers[p].inputs.size()));
     }
   }
   // A progress line reads the planner while the run lasts (sinks finishing included).
@@ -983,6 +1072,7 @@ RunReport Run::go() {
     interrupt::Subscription stop_on_signal([this] { execute(planner_.stop()); });
     execute(planner_.start());
     g_.wait_for_all();
+    flush_gathered();
   }
   readers_.join();
 

@@ -28,9 +28,18 @@ class Format {
 
 /// The formats a sink's `format` option names.
 std::vector<std::string> format_names();
-/// The format named `name` (one of format_names()) for records of
-/// `datasets`, the sink's inputs'; a usage FatalError when the format takes
-/// one dataset only (csv) and they are more.
-std::unique_ptr<const Format> make_format(const std::string& name, const std::vector<Dataset>& datasets);
+
+/// What a sink's options say of its format.
+struct FormatChoice {
+  std::string name = "ndjson";       ///< one of format_names()
+  std::vector<std::string> columns;  ///< csv and table: only these columns, in this order; empty: all
+  bool color = false;                ///< matrix: ANSI colours (a terminal)
+};
+
+/// The format `choice` names for records of `datasets`, the sink's inputs';
+/// a usage FatalError when the format takes one dataset only (csv, table,
+/// matrix) and they are more, when a column is not one of the dataset's, or
+/// when the matrix is asked of records that are not `choices`.
+std::unique_ptr<const Format> make_format(const FormatChoice& choice, const std::vector<Dataset>& datasets);
 
 }  // namespace pricepipe::stages

@@ -319,6 +319,19 @@ TEST(Pipelines, ShippedPipelinesRun) {
   }
   EXPECT_GT(families.size(), 1u);
   EXPECT_FALSE(fs::exists(spot + "/gpu-spot-prices.ndjson.partial"));
+
+  // The shipped select pipeline is `pricepipe select` with the flags its comment names
+  // (the synthetic world's Graviton types have 2 vCPUs).
+  const std::string choices = temp_dir("choices");
+  const auto chosen = fake.pricepipe({"run", shipped + "spot-choices.yaml"},
+                                     {{"OUT", choices}, {"TOP", "5"}, {"VCPUS", "2..16"}, {"MEMORY", "8.."}});
+  ASSERT_EQ(chosen.exit_code, 0) << chosen.err;
+  const std::string csv = read_file(choices + "/spot-choices.csv");
+  EXPECT_EQ(lines_of(csv).size(), 6u) << csv;
+  EXPECT_EQ(csv, fake.pricepipe({"select", "--regions", "all", "--vcpus", "2..16", "--memory", "8..", "--arch", "arm64",
+                                 "--market", "spot", "--max-interruption", "10", "--sort", "score", "--top", "5",
+                                 "--format", "csv"})
+                     .out);
 }
 
 // A broken pipeline file: exit 2, the file, line and column, no request sent.

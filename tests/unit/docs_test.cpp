@@ -44,13 +44,20 @@ TEST(Docs, CliPageHasTheCurrentStreamOptions) {
       << table;
 }
 
+TEST(Docs, SelectPageHasTheCurrentOptions) {
+  const std::string table = generated("select");
+  EXPECT_NE(read_file(source_dir() + "/docs/select.md").find(table), std::string::npos)
+      << "paste the output of `pricepipe docs select` into docs/select.md:\n"
+      << table;
+}
+
 TEST(Docs, PipelinesPageHasTheCurrentReference) {
   const std::string reference = generated("pipelines");
   const std::string page = read_file(source_dir() + "/docs/pipelines.md");
   EXPECT_NE(page.find(reference), std::string::npos)
       << "replace the reference part of docs/pipelines.md with the output of `pricepipe docs pipelines`";
   // Every type and option is in the reference, so none can be added without docs.
-  for (const char* part : {"### source `catalog`", "### transform `filter`", "### sink `file`", "| `concurrent_regions` |",
+  for (const char* part : {"### source `catalog`", "### transform `filter`", "### transform `select`", "### sink `file`", "| `concurrent_regions` |",
                            "| `where` |", "| `keep_going` |"}) {
     EXPECT_NE(reference.find(part), std::string::npos) << part;
   }
@@ -58,10 +65,11 @@ TEST(Docs, PipelinesPageHasTheCurrentReference) {
 
 // Every flag and option the help shows is in the docs: nothing is bound by hand.
 TEST(Docs, EveryFlagOfTheHelpIsDocumented) {
-  const std::string cli = read_file(source_dir() + "/docs/cli.md");
+  // (select's own flags are in its page)
+  const std::string cli = read_file(source_dir() + "/docs/cli.md") + read_file(source_dir() + "/docs/select.md");
   // Each command; fewer flags than it has means the help was not read.
   for (const auto& [command, at_least] : std::vector<std::pair<std::string, std::size_t>>{
-           {"", 10}, {"stream", 10}, {"snapshot", 10}, {"schema", 3}}) {
+           {"", 10}, {"stream", 10}, {"select", 30}, {"snapshot", 10}, {"schema", 3}}) {
     ProcessOptions p;
     p.argv = {pricepipe_binary()};
     if (!command.empty()) p.argv.push_back(command);
@@ -80,7 +88,7 @@ TEST(Docs, EveryFlagOfTheHelpIsDocumented) {
         at = comma == std::string::npos ? spec.size() : comma + 1;
         if (!flag.starts_with("--") || flag == "--help" || flag == "--version") continue;
         ++flags;
-        EXPECT_NE(cli.find(flag), std::string::npos) << flag << " (pricepipe " << command << " --help) is not in docs/cli.md";
+        EXPECT_NE(cli.find(flag), std::string::npos) << flag << " (pricepipe " << command << " --help) is not in docs/cli.md or docs/select.md";
       }
     }
     EXPECT_GE(flags, at_least) << "pricepipe " << command << " --help";

@@ -12,7 +12,7 @@ namespace pricepipe::stages {
 namespace {
 
 TEST(CsvFormat, QuotesWhatWouldEndAFieldAndWritesNullAsNothing) {
-  const CsvFormat csv(Dataset::regions);
+  const CsvFormat csv(Dataset::regions, csv_columns(Dataset::regions));
   EXPECT_EQ(csv.header(), "region,partition,opt_in_status,enabled,endpoint,location,geography,currency\n");
   RecordBatch batch;
   batch.dataset = Dataset::regions;
@@ -31,9 +31,9 @@ TEST(CsvFormat, QuotesWhatWouldEndAFieldAndWritesNullAsNothing) {
 }
 
 TEST(CsvFormat, TakesTheRecordsOfOneDatasetOnly) {
-  EXPECT_NO_THROW(make_format("csv", {Dataset::catalog, Dataset::catalog}));
+  EXPECT_NO_THROW(make_format({"csv", {}, false}, {Dataset::catalog, Dataset::catalog}));
   try {
-    make_format("csv", {Dataset::catalog, Dataset::on_demand_prices});
+    make_format({"csv", {}, false}, {Dataset::catalog, Dataset::on_demand_prices});
     FAIL() << "two datasets in one CSV";
   } catch (const FatalError& e) {
     EXPECT_EQ(e.error().code(), ErrorCode::usage);
@@ -42,7 +42,7 @@ TEST(CsvFormat, TakesTheRecordsOfOneDatasetOnly) {
 }
 
 TEST(TableFormat, AlignsTextLeftNumbersRightAndShowsNullAsADash) {
-  const TableFormat table(Dataset::spot_prices);
+  const TableFormat table(Dataset::spot_prices, csv_columns(Dataset::spot_prices));
   RecordBatch batch;
   batch.dataset = Dataset::spot_prices;
   batch.ndjson = std::make_shared<const std::string>(
