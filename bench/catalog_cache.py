@@ -60,7 +60,7 @@ def timed(argv, env, stdout=subprocess.DEVNULL, summary_has=""):
     err = proc.stderr.read().decode()
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"{' '.join(argv)} failed:\n{err[-3000:]}")
-    summary = [line for line in err.strip().splitlines() if summary_has in line][-1]
+    summary = ([line for line in err.strip().splitlines() if summary_has in line] or [""])[-1]
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024, "summary": summary}
 
 

@@ -91,8 +91,8 @@ class Transform {
   /// True when the transform yields nothing before it has every record (a
   /// sort, a top N): the graph then gathers what `apply` kept of every batch
   /// into one, in no particular order, and once every input has ended hands
-  /// it to `finish`, whose result is the transform's one batch. A run that
-  /// fails or stops yields none.
+  /// it to `finish`, whose result is what the transform yields (in pages,
+  /// in its order). A run that fails or stops yields none.
   virtual bool gathers() const { return false; }
   virtual void finish(RecordVector& /*all*/) const {}
 };

@@ -328,7 +328,7 @@ class Run {
   std::shared_ptr<RecordVector> decoded(std::size_t producer, const std::string& ndjson);
   /// Adds what a gathering transform kept of a batch to what it holds.
   void gather(std::size_t transform, RecordVector records);
-  /// Once every input has ended: each gathering transform's one batch, upstream first.
+  /// Once every input has ended: each gathering transform's batch (in pages), upstream first.
   void flush_gathered();
   void check_memo(const Planner::CheckMemo& check);
   void finish_region(const Planner::FinishRegion& finish);
@@ -897,7 +897,20 @@ void Run::flush_gathered() {
         if (auto it = gathered_.find(p); it != gathered_.end()) all = std::move(it->second);
       }
       t.transform->finish(all);
-      emit(p, {0}, 0, true, std::string(), std::make_shared<const RecordVector>(std::move(all)), nullptr, 0, nullptr);
+      // In pages, so the sinks' formats encode them side by side (their writer keeps the order).
+      constexpr std::size_t kPage = 1024;
+      const std::size_t rows = size_of(all), pages = std::max<std::size_t>(1, (rows + kPage - 1) / kPage);
+      for (std::size_t page = 0; page < pages; ++page) {
+        auto part = std::make_shared<RecordVector>(std::visit(
+            [&](auto& held) {
+              using Rows = std::remove_cvref_t<decltype(held)>;
+              const auto from = held.begin() + static_cast<std::ptrdiff_t>(std::min(rows, page * kPage));
+              const auto to = held.begin() + static_cast<std::ptrdiff_t>(std::min(rows, (page + 1) * kPage));
+              return RecordVector(Rows(std::make_move_iterator(from), std::make_move_iterator(to)));
+            },
+            all));
+        emit(p, {0}, page, page + 1 == pages, std::string(), std::move(part), nullptr, 0, nullptr);
+      }
     }
     g_.wait_for_all();
   }

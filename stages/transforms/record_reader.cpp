@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <type_traits>
@@ -14,69 +15,68 @@ namespace pricepipe::stages {
 
 namespace {
 
-namespace od = simdjson::ondemand;
+using element = simdjson::dom::element;
 
-// Each reads one value (simdjson's On-Demand API: in document order, once) into its field.
-bool read(od::value v, std::string& out) {
+// Each reads one value into its field.
+bool read(element v, std::string& out) {
   std::string_view s;
   if (v.get_string().get(s)) return false;
   out.assign(s);
   return true;
 }
-bool read(od::value v, std::int64_t& out) { return !v.get_int64().get(out); }
-bool read(od::value v, double& out) { return !v.get_double().get(out); }
-bool read(od::value v, bool& out) { return !v.get_bool().get(out); }
-bool read(od::value v, Timestamp& out) {
+bool read(element v, std::int64_t& out) { return !v.get_int64().get(out); }
+bool read(element v, double& out) { return !v.get_double().get(out); }
+bool read(element v, bool& out) { return !v.get_bool().get(out); }
+bool read(element v, Timestamp& out) {
   std::string_view s;
   if (v.get_string().get(s)) return false;
-  auto t = parse_rfc3339(s);
-  if (!t) return false;
-  out = *t;
+  // Rows repeat their times (every price of a region has the offer file's date): the last one is kept.
+  thread_local std::string last_text;
+  thread_local Timestamp last;
+  if (s != last_text) {
+    auto t = parse_rfc3339(s);
+    if (!t) return false;
+    last_text.assign(s);
+    last = *t;
+  }
+  out = last;
   return true;
 }
 template <class T>
-bool read(od::value v, std::vector<T>& out) {
-  od::array items;
+bool read(element v, std::vector<T>& out) {
+  simdjson::dom::array items;
   if (v.get_array().get(items)) return false;
   out.clear();
-  for (auto item : items) {
-    od::value value;
-    if (item.get(value)) return false;
-    if (!read(value, out.emplace_back())) return false;
+  out.reserve(items.size());
+  for (element item : items) {
+    if (!read(item, out.emplace_back())) return false;
   }
   return true;
 }
-bool read(od::value v, NumberMap& out) {
-  od::object items;
+bool read(element v, NumberMap& out) {
+  simdjson::dom::object items;
   if (v.get_object().get(items)) return false;
   out.clear();
-  for (auto field : items) {
-    std::string_view key;
-    od::value value;
+  for (auto [key, value] : items) {
     double d = 0;
-    if (field.unescaped_key().get(key) || field.value().get(value) || !read(value, d)) return false;
+    if (!read(value, d)) return false;
     out.emplace_hint(out.end(), std::string(key), d);
   }
   return true;
 }
 template <class T>
-bool read(od::value v, std::optional<T>& out) {
-  bool null = false;
-  if (v.is_null().get(null)) return false;
-  if (null) {
+bool read(element v, std::optional<T>& out) {
+  if (v.is_null()) {
     out.reset();
     return true;
   }
   return read(v, out.emplace());
 }
-bool read(od::value v, Price& out) {
-  od::object o;
+bool read(element v, Price& out) {
+  simdjson::dom::object o;
   if (v.get_object().get(o)) return false;
   int seen = 0;
-  for (auto field : o) {
-    std::string_view key;
-    od::value value;
-    if (field.unescaped_key().get(key) || field.value().get(value)) return false;
+  for (auto [key, value] : o) {
     bool ok = false;
     if (key == "value") {
       ok = read(value, out.value);
@@ -99,7 +99,7 @@ bool read(od::value v, Price& out) {
 template <class Record>
 struct FieldReader {
   std::string_view name;
-  std::function<bool(od::value, Record&)> read;
+  std::function<bool(element, Record&)> read;
 };
 
 template <class Record>
@@ -107,7 +107,7 @@ const std::vector<FieldReader<Record>>& readers() {
   static const std::vector<FieldReader<Record>> out = [] {
     std::vector<FieldReader<Record>> fields;
     Record::describe([&](std::string_view name, auto member, std::string_view) {
-      fields.push_back({name, [member](od::value v, Record& r) { return read(v, r.*member); }});
+      fields.push_back({name, [member](element v, Record& r) { return read(v, r.*member); }});
     });
     return fields;
   }();
@@ -118,13 +118,18 @@ template <class Record>
 Result<std::vector<Record>> read_rows(std::string_view lines) {
   std::vector<Record> rows;
   if (lines.empty()) return rows;
-  rows.reserve(static_cast<std::size_t>(std::count(lines.begin(), lines.end(), '\n')) + 1);
+  std::size_t count = 1;  // lines, for one allocation (memchr: std::count is not vectorized here)
+  for (const char *at = lines.data(), *end = at + lines.size();
+       (at = static_cast<const char*>(std::memchr(at, '\n', static_cast<std::size_t>(end - at)))) != nullptr; ++at) {
+    ++count;
+  }
+  rows.reserve(count);
   const auto& fields = readers<Record>();
-  thread_local od::parser parser;
+  thread_local simdjson::dom::parser parser;
   thread_local std::vector<unsigned char> seen;
   const simdjson::padded_string padded(lines);
-  od::document_stream docs;
-  if (auto e = parser.iterate_many(padded, std::max<std::size_t>(padded.size(), 1 << 20)).get(docs)) {
+  simdjson::dom::document_stream docs;
+  if (auto e = parser.parse_many(padded, std::max<std::size_t>(padded.size(), 1 << 20)).get(docs)) {
     return Error(ErrorCode::internal, std::string("records that are not NDJSON: ") + simdjson::error_message(e));
   }
   std::size_t line = 0;
@@ -133,20 +138,17 @@ Result<std::vector<Record>> read_rows(std::string_view lines) {
   };
   for (auto doc : docs) {
     ++line;
-    od::object object;
+    simdjson::dom::object object;
     if (auto e = doc.get_object().get(object)) return bad(std::string("not a JSON object (") + simdjson::error_message(e) + ")");
     Record& r = rows.emplace_back();
     seen.assign(fields.size(), 0);
     std::size_t next = 0;  // lines come in declaration order: a key is most likely the next field
-    for (auto field : object) {
-      std::string_view key;
-      od::value value;
-      if (field.unescaped_key().get(key) || field.value().get(value)) return bad("not a JSON object");
+    for (auto [key, value] : object) {
       std::size_t at = next;
       if (at >= fields.size() || fields[at].name != key) {
         at = 0;
         while (at < fields.size() && fields[at].name != key) ++at;
-        if (at == fields.size()) continue;  // not a field of the record (skipped unread)
+        if (at == fields.size()) continue;  // not a field of the record
       }
       if (!fields[at].read(value, r)) return bad("field `" + std::string(key) + "` is not of its type");
       seen[at] = 1;
@@ -155,9 +157,6 @@ Result<std::vector<Record>> read_rows(std::string_view lines) {
     for (std::size_t i = 0; i < fields.size(); ++i) {
       if (!seen[i]) return bad("field `" + std::string(fields[i].name) + "` is missing");
     }
-  }
-  if (docs.truncated_bytes() > 0) {
-    return Error(ErrorCode::internal, "records that end inside a line (" + std::to_string(docs.truncated_bytes()) + " bytes)");
   }
   return rows;
 }
