@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "core/schema.h"
+#include "stages/sinks/warehouse.h"
 
 namespace pricepipe::stages {
 
@@ -126,7 +127,8 @@ Result<std::vector<Record>> read_rows(std::string_view lines) {
   rows.reserve(count);
   const auto& fields = readers<Record>();
   thread_local simdjson::dom::parser parser;
-  thread_local std::vector<unsigned char> seen;
+  static const std::vector<FieldInfo> schema = schema_of<Record>();
+  thread_local std::vector<element> values;
   const simdjson::padded_string padded(lines);
   simdjson::dom::document_stream docs;
   if (auto e = parser.parse_many(padded, std::max<std::size_t>(padded.size(), 1 << 20)).get(docs)) {
@@ -140,22 +142,10 @@ Result<std::vector<Record>> read_rows(std::string_view lines) {
     ++line;
     simdjson::dom::object object;
     if (auto e = doc.get_object().get(object)) return bad(std::string("not a JSON object (") + simdjson::error_message(e) + ")");
+    if (auto in_order = values_in_order(schema, object, values); !in_order.ok()) return bad(in_order.error().message());
     Record& r = rows.emplace_back();
-    seen.assign(fields.size(), 0);
-    std::size_t next = 0;  // lines come in declaration order: a key is most likely the next field
-    for (auto [key, value] : object) {
-      std::size_t at = next;
-      if (at >= fields.size() || fields[at].name != key) {
-        at = 0;
-        while (at < fields.size() && fields[at].name != key) ++at;
-        if (at == fields.size()) continue;  // not a field of the record
-      }
-      if (!fields[at].read(value, r)) return bad("field `" + std::string(key) + "` is not of its type");
-      seen[at] = 1;
-      next = at + 1;
-    }
     for (std::size_t i = 0; i < fields.size(); ++i) {
-      if (!seen[i]) return bad("field `" + std::string(fields[i].name) + "` is missing");
+      if (!fields[i].read(values[i], r)) return bad("field `" + std::string(fields[i].name) + "` is not of its type");
     }
   }
   return rows;

@@ -25,14 +25,15 @@ while (($#)); do
     *) echo "usage: $0 [--seconds N] [--target NAME]... [-- LIBFUZZER_FLAGS...]" >&2; exit 2 ;;
   esac
 done
-all=(ec2_xml_fuzz get_products_fuzz offer_file_fuzz spot_advisor_fuzz aws_config_fuzz pipeline_yaml_fuzz cache_entry_fuzz)
+all=(ec2_xml_fuzz get_products_fuzz offer_file_fuzz spot_advisor_fuzz aws_config_fuzz pipeline_yaml_fuzz cache_entry_fuzz
+  record_reader_fuzz)
 ((${#targets[@]})) || targets=("${all[@]}")
 
 # The dictionary of each target's input format.
 declare -A dict=(
   [ec2_xml_fuzz]=ec2_xml [get_products_fuzz]=price_list [offer_file_fuzz]=price_list
   [spot_advisor_fuzz]=spot_advisor [aws_config_fuzz]=aws_config [pipeline_yaml_fuzz]=pipeline_yaml
-  [cache_entry_fuzz]=cache_entry)
+  [cache_entry_fuzz]=cache_entry [record_reader_fuzz]=records)
 
 fuzz_dir="$PRICEPIPE_ROOT/tests/fuzz"
 build="${PRICEPIPE_FUZZ_BUILD:-$PRICEPIPE_ROOT/build-fuzz}"

@@ -349,6 +349,18 @@ def seed_pipelines(corpus):
         corpus.add("pipeline_yaml_fuzz", name + ".yaml", text)
 
 
+def seed_records(corpus):
+    """record_reader_fuzz: the golden outputs' lines, each with its dataset's selector byte."""
+    golden = os.path.join(ROOT, "tests", "pipelines", "golden")
+    with open(os.path.join(golden, "catalog_small_world.ndjson"), "rb") as f:
+        lines = f.read().splitlines(keepends=True)
+    corpus.add("record_reader_fuzz", "catalog-all", b"\x00" + b"".join(lines))
+    for i, line in enumerate(lines):
+        corpus.add("record_reader_fuzz", f"catalog-{i}", b"\x00" + line)
+    corpus.add("record_reader_fuzz", "regions", b"\x03" + b'{"region":"eu-west-1","opt_in_status":"opt-in-not-required",'
+               b'"price_list_location":"EU (Ireland)"}\n')
+
+
 def cache_seeds(corpus, cache_dir, prefix, max_blob=262144):
     """Each entry of a cache directory with its blob: ENTRY NUL BLOB."""
     for entry_path in sorted(glob.glob(os.path.join(cache_dir, "v1", "entries", "*", "*"))):
@@ -405,6 +417,7 @@ def main():
     corpus = Corpus(args.out)
     seed_config(corpus)
     seed_pipelines(corpus)
+    seed_records(corpus)
     with FakeAws("--synthetic", "--synthetic-regions", "3", "--throttle-burst", "1000", "--throttle-rate", "1000",
                  "--pricing-throttle-burst", "1000", "--pricing-throttle-rate", "1000") as fake:
         seed_ec2(fake, corpus)

@@ -12,6 +12,7 @@
 
 #include "core/schema.h"
 #include "tests/support/fakeaws.h"
+#include "tests/support/golden.h"
 #include "tests/support/process.h"
 
 namespace pricepipe::testing {
@@ -126,20 +127,6 @@ ProcessResult small_world_catalog(FakeAws& fake, std::vector<std::string> extra 
                                    "--since", "2026-11-20T00:00:00Z", "--until", "2026-11-21T12:00:00Z"};
   args.insert(args.end(), extra.begin(), extra.end());
   return pricepipe(fake, args);
-}
-
-// `actual` is tests/pipelines/golden/NAME, byte for byte (PRICEPIPE_UPDATE_GOLDEN=1 writes it instead).
-void expect_golden(const std::string& name, const std::string& actual) {
-  const std::string path = source_dir() + "/tests/pipelines/golden/" + name;
-  if (std::getenv("PRICEPIPE_UPDATE_GOLDEN") != nullptr) {
-    std::ofstream(path, std::ios::binary) << actual;
-    GTEST_SKIP() << "wrote " << path;
-  }
-  std::ifstream in(path, std::ios::binary);
-  ASSERT_TRUE(in) << path << " is missing; run with PRICEPIPE_UPDATE_GOLDEN=1 to write it";
-  const std::string expected((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(actual, expected) << name << " changed; if on purpose, rerun with PRICEPIPE_UPDATE_GOLDEN=1 and review "
-                                         "the diff";
 }
 
 // The exact output for the small world.

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "tests/support/fakeaws.h"
+#include "tests/support/golden.h"
 #include "tests/support/process.h"
 
 namespace pricepipe::testing {
@@ -395,19 +396,6 @@ TEST_F(SelectWorld, BadRangeIsAUsageErrorNamingTheFlag) {
   const auto spot_windows = pricepipe(*fake_, *cache_, {"select", "--market", "spot", "--os", "windows"});
   EXPECT_EQ(spot_windows.exit_code, 2) << spot_windows.err;
   EXPECT_NE(spot_windows.err.find("Linux/UNIX"), std::string::npos) << spot_windows.err;
-}
-
-// `actual` is tests/pipelines/golden/NAME, byte for byte (PRICEPIPE_UPDATE_GOLDEN=1 writes it instead).
-void expect_golden(const std::string& name, const std::string& actual) {
-  const std::string path = source_dir() + "/tests/pipelines/golden/" + name;
-  if (std::getenv("PRICEPIPE_UPDATE_GOLDEN") != nullptr) {
-    std::ofstream(path, std::ios::binary) << actual;
-    GTEST_SKIP() << "wrote " << path;
-  }
-  std::ifstream in(path, std::ios::binary);
-  ASSERT_TRUE(in) << path << " is missing; run with PRICEPIPE_UPDATE_GOLDEN=1 to write it";
-  const std::string expected((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(actual, expected) << name << " changed; if on purpose, rerun with PRICEPIPE_UPDATE_GOLDEN=1 and review";
 }
 
 // The small world of the catalog's golden, answered as a table, with
