@@ -199,4 +199,11 @@ class DocsCommand {
 /// Every source type's options, each key once, in the order types declare them.
 std::vector<config::OptionDecl> source_option_union();
 
+/// A pipeline spec a command builds: named `name`, located at the command
+/// line, with the pipeline's own flags (`--keep-going`).
+config::PipelineSpec command_line_spec(const std::string& name, const FlagValues& pipeline);
+/// A node of such a spec, located where the spec is.
+config::NodeSpec command_line_node(const config::PipelineSpec& spec, std::string id, config::NodeKind kind,
+                                   std::string type);
+
 }  // namespace pricepipe::cli

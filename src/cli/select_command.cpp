@@ -58,26 +58,13 @@ SelectCommand::SelectCommand(CLI::App& parent) {
 }
 
 config::PipelineSpec SelectCommand::spec() const {
-  config::PipelineSpec spec;
-  spec.name = "select";
-  spec.at.origin = "command line";
-  spec.at.name = "select";
-  spec.settings = pipeline_.given();
-  auto node = [&](std::string id, config::NodeKind kind, std::string type) {
-    config::NodeSpec n;
-    n.id = std::move(id);
-    n.kind = kind;
-    n.type = std::move(type);
-    n.at = spec.at;
-    n.type_at = spec.at;
-    return n;
-  };
-  config::NodeSpec source = node("catalog", config::NodeKind::source, "catalog");
+  config::PipelineSpec spec = command_line_spec("select", pipeline_);
+  config::NodeSpec source = command_line_node(spec, "catalog", config::NodeKind::source, "catalog");
   source.options = source_.given();
-  config::NodeSpec select = node("select", config::NodeKind::transform, "select");
+  config::NodeSpec select = command_line_node(spec, "select", config::NodeKind::transform, "select");
   select.inputs.emplace_back("catalog", spec.at);
   select.options = select_.given();
-  config::NodeSpec sink = node("stdout", config::NodeKind::sink, "stdout");
+  config::NodeSpec sink = command_line_node(spec, "stdout", config::NodeKind::sink, "stdout");
   sink.inputs.emplace_back("select", spec.at);
   sink.options = output_.given();
   const bool format_given = has(sink.options, "format");

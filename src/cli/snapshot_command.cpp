@@ -103,11 +103,7 @@ int SnapshotCommand::run_reader() const {
 }
 
 config::PipelineSpec SnapshotCommand::spec() const {
-  config::PipelineSpec spec;
-  spec.name = "snapshot";
-  spec.at.origin = "command line";
-  spec.at.name = "snapshot";
-  spec.settings = pipeline_.given();
+  config::PipelineSpec spec = command_line_spec("snapshot", pipeline_);
 
   std::vector<std::string> datasets;
   if (std::find(datasets_.begin(), datasets_.end(), "all") != datasets_.end()) {
@@ -134,21 +130,11 @@ config::PipelineSpec SnapshotCommand::spec() const {
   const bool regions_given =
       std::any_of(given.begin(), given.end(), [](const auto& option) { return option.first == "regions"; });
 
-  config::NodeSpec sink;
-  sink.id = "snapshot";
-  sink.kind = config::NodeKind::sink;
-  sink.type = "snapshot";
-  sink.at = spec.at;
-  sink.type_at = spec.at;
+  config::NodeSpec sink = command_line_node(spec, "snapshot", config::NodeKind::sink, "snapshot");
   sink.options = sink_.given();
   for (const auto& dataset : datasets) {
     const stages::StageType& type = *stages::find_stage_type(dataset);
-    config::NodeSpec source;
-    source.id = dataset;
-    source.kind = config::NodeKind::source;
-    source.type = dataset;
-    source.at = spec.at;
-    source.type_at = spec.at;
+    config::NodeSpec source = command_line_node(spec, dataset, config::NodeKind::source, dataset);
     for (const auto& option : given) {
       if (takes(type, option.first)) source.options.push_back(option);
     }

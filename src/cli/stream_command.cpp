@@ -25,6 +25,26 @@ std::vector<config::OptionDecl> source_option_union() {
   return out;
 }
 
+config::PipelineSpec command_line_spec(const std::string& name, const FlagValues& pipeline) {
+  config::PipelineSpec spec;
+  spec.name = name;
+  spec.at.origin = "command line";
+  spec.at.name = name;
+  spec.settings = pipeline.given();
+  return spec;
+}
+
+config::NodeSpec command_line_node(const config::PipelineSpec& spec, std::string id, config::NodeKind kind,
+                                   std::string type) {
+  config::NodeSpec n;
+  n.id = std::move(id);
+  n.kind = kind;
+  n.type = std::move(type);
+  n.at = spec.at;
+  n.type_at = spec.at;
+  return n;
+}
+
 StreamCommand::StreamCommand(CLI::App& parent, const std::string& name, const std::string& description) {
   cmd_ = parent.add_subcommand(name, description);
   std::vector<std::string> datasets;
@@ -39,24 +59,10 @@ StreamCommand::StreamCommand(CLI::App& parent, const std::string& name, const st
 }
 
 config::PipelineSpec StreamCommand::spec() const {
-  config::PipelineSpec spec;
-  spec.name = "stream " + dataset_;
-  spec.at.origin = "command line";
-  spec.at.name = "stream " + dataset_;
-  spec.settings = pipeline_.given();
-  config::NodeSpec source;
-  source.id = dataset_;
-  source.kind = config::NodeKind::source;
-  source.type = dataset_;
-  source.at = spec.at;
-  source.type_at = spec.at;
+  config::PipelineSpec spec = command_line_spec("stream " + dataset_, pipeline_);
+  config::NodeSpec source = command_line_node(spec, dataset_, config::NodeKind::source, dataset_);
   source.options = options_.given();
-  config::NodeSpec sink;
-  sink.id = "stdout";
-  sink.kind = config::NodeKind::sink;
-  sink.type = "stdout";
-  sink.at = spec.at;
-  sink.type_at = spec.at;
+  config::NodeSpec sink = command_line_node(spec, "stdout", config::NodeKind::sink, "stdout");
   sink.inputs.emplace_back(dataset_, spec.at);
   sink.options = output_.given();
   spec.nodes = {std::move(source), std::move(sink)};

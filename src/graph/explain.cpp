@@ -179,11 +179,12 @@ class Explainer {
         out += fmt::format("  {:<8} per region {}: {} regions at once, at most {} ahead of the oldest unwritten\n", "join",
                            p.id, p.concurrent_regions, 2 * p.concurrent_regions);
       } else if (p.kind == ProducerKind::transform) {
-        out += fmt::format("  {:<8} parallel  {}\n", "apply", p.id);
+        out += fmt::format("  {:<8} parallel  {}{}\n", "apply", p.id,
+                           p.transform->gathers() ? ": gathers every record, yields once its inputs have ended" : "");
       }
     }
     for (const auto& s : plan_.sinks) {
-      out += fmt::format("  {:<8} parallel  {}: records → NDJSON\n", "format", s.id);
+      out += fmt::format("  {:<8} parallel  {}: records → the sink's format\n", "format", s.id);
       out += fmt::format("  {:<8} serial    {}: in order (inputs, regions, streams, pages); waiting pages past the "
                          "credits go to a temporary file\n",
                          "write", s.id);
