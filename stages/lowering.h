@@ -95,6 +95,11 @@ class Transform {
   /// in its order). A run that fails or stops yields none.
   virtual bool gathers() const { return false; }
   virtual void finish(RecordVector& /*all*/) const {}
+  /// True when the transform reads its input's NDJSON itself (a catalog
+  /// memo's bytes) rather than the records it stands for: `apply_ndjson`
+  /// then yields into `out` exactly what `apply` would of those records.
+  virtual bool reads_ndjson() const { return false; }
+  virtual Result<void> apply_ndjson(const std::string& /*lines*/, RecordVector& /*out*/) const { return {}; }
 };
 
 /// A transform, once its input's dataset is known (all its inputs yield the same one).

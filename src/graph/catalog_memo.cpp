@@ -1,5 +1,7 @@
 #include "graph/catalog_memo.h"
 
+#include "stages/transforms/record_reader.h"
+
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -65,7 +67,12 @@ std::optional<CatalogMemo::Rows> CatalogMemo::lookup(const std::string& key) {
       return std::nullopt;
     }
   }
-  rows.ndjson = std::make_shared<const std::string>(body.substr(split + 2));
+  // With simdjson's padding after the rows, so a transform reading them parses them in place.
+  const std::string_view text = body.substr(split + 2);
+  auto ndjson = std::make_shared<std::string>();
+  ndjson->reserve(text.size() + stages::kNdjsonPadding);
+  ndjson->assign(text);
+  rows.ndjson = std::move(ndjson);
   return rows;
 }
 

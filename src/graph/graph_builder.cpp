@@ -326,6 +326,8 @@ class Run {
   void declare(std::size_t producer, const Path& at, std::uint32_t parts);
   /// The records of `producer`'s dataset in `ndjson` (a memo's rows), for a transform.
   std::shared_ptr<RecordVector> decoded(std::size_t producer, const std::string& ndjson);
+  /// Stops the run with an internal error (records this program wrote do not read back).
+  void fail_internal(const std::string& what);
   /// Adds what a gathering transform kept of a batch to what it holds.
   void gather(std::size_t transform, RecordVector records);
   /// Once every input has ended: each gathering transform's batch (in pages), upstream first.
@@ -787,6 +789,19 @@ void Run::emit(std::size_t producer, const Path& at, std::uint64_t page, bool la
     if (!c.sink) {
       const Producer& t = plan_.producers[c.index];
       std::shared_ptr<RecordVector> own;  // records no one else holds: the transform may change them in place
+      if (!records && ndjson && t.transform->reads_ndjson()) {  // a memo's bytes, read by the transform itself
+        RecordVector out;
+        if (auto read = t.transform->apply_ndjson(*ndjson, out); !read.ok()) {
+          fail_internal("reading memoized rows: " + read.error().message());
+          continue;
+        }
+        if (t.transform->gathers()) {
+          gather(c.index, std::move(out));
+          continue;
+        }
+        emit(c.index, path, page, last, region, std::make_shared<const RecordVector>(std::move(out)), nullptr, 0, credit);
+        continue;
+      }
       if (!records && ndjson) {  // a memo's bytes: the transform reads records
         own = decoded(producer, *ndjson);
         records = own;
@@ -841,15 +856,19 @@ void Run::declare(std::size_t producer, const Path& at, std::uint32_t parts) {
 std::shared_ptr<RecordVector> Run::decoded(std::size_t producer, const std::string& ndjson) {
   auto records = stages::read_ndjson(plan_.producers[producer].dataset, ndjson);
   if (!records.ok()) {
-    // Bytes this program wrote: a bug, or a memo gone bad on disk. Say so and stop.
-    {
-      std::lock_guard lock(report_mutex_);
-      if (!sink_error_) sink_error_ = Error(ErrorCode::internal, "reading memoized rows back: " + records.error().message());
-    }
-    execute(planner_.stop());
+    fail_internal("reading memoized rows back: " + records.error().message());
     return nullptr;
   }
   return std::make_shared<RecordVector>(std::move(*records));
+}
+
+void Run::fail_internal(const std::string& what) {
+  // Bytes this program wrote: a bug, or a memo gone bad on disk. Say so and stop.
+  {
+    std::lock_guard lock(report_mutex_);
+    if (!sink_error_) sink_error_ = Error(ErrorCode::internal, what);
+  }
+  execute(planner_.stop());
 }
 
 void Run::gather(std::size_t transform, RecordVector records) {

@@ -8,8 +8,12 @@
 
 namespace pricepipe::stages {
 
+namespace {
+
+// `find(key)`: the index of the field named `key`, or fields.size().
+template <class Find>
 Result<void> values_in_order(const std::vector<FieldInfo>& fields, simdjson::dom::object row,
-                             std::vector<simdjson::dom::element>& out) {
+                             std::vector<simdjson::dom::element>& out, const Find& find) {
   thread_local std::vector<unsigned char> seen;  // reused: this runs once per row
   out.assign(fields.size(), simdjson::dom::element());
   seen.assign(fields.size(), 0);
@@ -17,8 +21,7 @@ Result<void> values_in_order(const std::vector<FieldInfo>& fields, simdjson::dom
   for (auto [key, value] : row) {
     std::size_t at = next;
     if (at >= fields.size() || fields[at].name != key) {
-      at = 0;
-      while (at < fields.size() && fields[at].name != key) ++at;
+      at = find(key);
       if (at == fields.size()) continue;
     }
     out[at] = value;
@@ -29,6 +32,37 @@ Result<void> values_in_order(const std::vector<FieldInfo>& fields, simdjson::dom
     if (!seen[i]) return Error(ErrorCode::malformed_response, fmt::format("the row has no field '{}'", fields[i].name));
   }
   return {};
+}
+
+}  // namespace
+
+FieldIndex::FieldIndex(std::vector<FieldInfo> f) : fields(std::move(f)) {
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    const std::size_t length = fields[i].name.size();
+    if (by_length.size() <= length) by_length.resize(length + 1);
+    by_length[length].push_back(i);
+  }
+}
+
+Result<void> values_in_order(const std::vector<FieldInfo>& fields, simdjson::dom::object row,
+                             std::vector<simdjson::dom::element>& out) {
+  return values_in_order(fields, row, out, [&fields](std::string_view key) {
+    std::size_t at = 0;
+    while (at < fields.size() && fields[at].name != key) ++at;
+    return at;
+  });
+}
+
+Result<void> values_in_order(const FieldIndex& index, simdjson::dom::object row,
+                             std::vector<simdjson::dom::element>& out) {
+  return values_in_order(index.fields, row, out, [&index](std::string_view key) {
+    if (key.size() < index.by_length.size()) {
+      for (std::size_t at : index.by_length[key.size()]) {
+        if (index.fields[at].name == key) return at;
+      }
+    }
+    return index.fields.size();
+  });
 }
 
 std::string redact_url(std::string_view url) {

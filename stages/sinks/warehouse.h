@@ -96,9 +96,19 @@ Result<void> encode_row(RowEncoding encoding, const std::vector<FieldInfo>& fiel
 /// Why a value cannot be loaded as its field's type.
 Error field_type_error(const FieldInfo& field);
 
+/// Fields by the length of their names: where a key that is not the next
+/// field is looked for (a row read for some of its fields skips most keys).
+struct FieldIndex {
+  explicit FieldIndex(std::vector<FieldInfo> fields);
+  std::vector<FieldInfo> fields;
+  std::vector<std::vector<std::size_t>> by_length;
+};
+
 /// `row`'s values in the order of `fields` (a key not among them, such as a
 /// snapshot row's `snapshot_id`, is skipped); an error names a field the row lacks.
 Result<void> values_in_order(const std::vector<FieldInfo>& fields, simdjson::dom::object row,
+                             std::vector<simdjson::dom::element>& out);
+Result<void> values_in_order(const FieldIndex& index, simdjson::dom::object row,
                              std::vector<simdjson::dom::element>& out);
 
 /// Hands `out` each of `row`'s values, `fields` in order, as its declared

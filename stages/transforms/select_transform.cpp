@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "stages/transforms/price_list_product.h"
+#include "stages/transforms/record_reader.h"
 
 namespace pricepipe::stages {
 
@@ -37,7 +38,8 @@ bool matches_any(const std::vector<std::string>& patterns, std::string_view valu
 }
 
 // The score's first component from the advisor's band (0 for `<5%` … 4 for `>20%`).
-std::int64_t band_rank(const CatalogRecord& r) {
+template <class Row>
+std::int64_t band_rank(const Row& r) {
   if (!r.interruption_min_pct) return 5;
   return std::clamp<std::int64_t>(*r.interruption_min_pct / 5, 0, 4);
 }
@@ -65,7 +67,9 @@ struct Need {
   std::string sort;
   std::int64_t top = 0;
 
-  bool meets(const CatalogRecord& r) const {
+  // Row: a CatalogRecord, or a SelectRow read from the catalog's NDJSON (the same fields by the same names).
+  template <class Row>
+  bool meets(const Row& r) const {
     if (!vcpus.contains(static_cast<double>(r.vcpus)) || !memory.contains(r.memory_gib)) return false;
     if (!memory_per_vcpu.any() && (r.vcpus <= 0 || !memory_per_vcpu.contains(r.memory_gib / static_cast<double>(r.vcpus)))) {
       return false;
@@ -91,14 +95,16 @@ struct Need {
     return true;
   }
 
-  const Price& on_demand_price(const CatalogRecord& r) const {
+  template <class Row>
+  const auto& on_demand_price(const Row& r) const {
     if (os == "windows") return r.on_demand_windows;
     if (os == "rhel") return r.on_demand_rhel;
     if (os == "suse") return r.on_demand_suse;
     return r.on_demand_linux;
   }
 
-  ChoiceRecord choice(const CatalogRecord& r, std::string market, double price) const {
+  template <class Row>
+  ChoiceRecord choice(const Row& r, std::string market, double price) const {
     ChoiceRecord c;
     c.region = r.region;
     c.instance_type = r.instance_type;
@@ -158,10 +164,11 @@ struct Need {
 
   bool within_price(double price) const { return max_price <= 0 || price <= max_price; }
 
-  void choose(const CatalogRecord& r, std::vector<ChoiceRecord>& out) const {
+  template <class Row>
+  void choose(const Row& r, std::vector<ChoiceRecord>& out) const {
     if (!meets(r)) return;
     if (on_demand) {
-      const Price& p = on_demand_price(r);
+      const auto& p = on_demand_price(r);
       if (p.value && within_price(*p.value)) out.push_back(choice(r, "on-demand", *p.value));
     }
     if (spot && os == "linux" && r.spot_min.value && within_price(*r.spot_min.value)) {
@@ -182,6 +189,65 @@ struct Need {
   }
 };
 
+// What `choose` reads of a catalog row, by the catalog's names: read straight
+// from a memo's NDJSON (read_records skips the row's other fields), so a warm
+// answer builds no whole catalog record.
+struct SelectRow {
+  std::string region, instance_type, family;
+  bool current_generation = false;
+  std::int64_t vcpus = 0;
+  double memory_gib = 0;
+  std::vector<std::string> architectures;
+  std::int64_t gpu_count = 0;
+  std::optional<std::string> gpu_model;
+  std::optional<double> gpu_total_memory_gib;
+  std::int64_t neuron_device_count = 0;
+  std::optional<double> network_baseline_gbps;
+  std::optional<std::int64_t> instance_storage_total_gb;
+  bool burstable = false;
+  std::vector<std::string> zones;
+  PriceValue on_demand_linux, on_demand_windows, on_demand_rhel, on_demand_suse;
+  NumberMap spot_price_by_zone;
+  PriceValue spot_min, spot_history_mean;
+  std::optional<std::string> interruption_band;
+  std::optional<std::int64_t> interruption_min_pct, interruption_max_pct;
+  PriceValue reserved_1yr_effective_hourly, reserved_3yr_effective_hourly, savings_plan_1yr_rate, savings_plan_3yr_rate;
+
+  template <class V>
+  static void describe(V&& v) {
+    using R = SelectRow;
+    v("region", &R::region, "");
+    v("instance_type", &R::instance_type, "");
+    v("family", &R::family, "");
+    v("current_generation", &R::current_generation, "");
+    v("vcpus", &R::vcpus, "");
+    v("memory_gib", &R::memory_gib, "");
+    v("architectures", &R::architectures, "");
+    v("gpu_count", &R::gpu_count, "");
+    v("gpu_model", &R::gpu_model, "");
+    v("gpu_total_memory_gib", &R::gpu_total_memory_gib, "");
+    v("neuron_device_count", &R::neuron_device_count, "");
+    v("network_baseline_gbps", &R::network_baseline_gbps, "");
+    v("instance_storage_total_gb", &R::instance_storage_total_gb, "");
+    v("burstable", &R::burstable, "");
+    v("zones", &R::zones, "");
+    v("on_demand_linux", &R::on_demand_linux, "");
+    v("on_demand_windows", &R::on_demand_windows, "");
+    v("on_demand_rhel", &R::on_demand_rhel, "");
+    v("on_demand_suse", &R::on_demand_suse, "");
+    v("spot_price_by_zone", &R::spot_price_by_zone, "");
+    v("spot_min", &R::spot_min, "");
+    v("spot_history_mean", &R::spot_history_mean, "");
+    v("interruption_band", &R::interruption_band, "");
+    v("interruption_min_pct", &R::interruption_min_pct, "");
+    v("interruption_max_pct", &R::interruption_max_pct, "");
+    v("reserved_1yr_effective_hourly", &R::reserved_1yr_effective_hourly, "");
+    v("reserved_3yr_effective_hourly", &R::reserved_3yr_effective_hourly, "");
+    v("savings_plan_1yr_rate", &R::savings_plan_1yr_rate, "");
+    v("savings_plan_3yr_rate", &R::savings_plan_3yr_rate, "");
+  }
+};
+
 class SelectTransform final : public Transform {
  public:
   explicit SelectTransform(Need need) : need_(std::move(need)) {}
@@ -193,6 +259,16 @@ class SelectTransform final : public Transform {
   }
 
   bool gathers() const override { return true; }
+
+  bool reads_ndjson() const override { return true; }
+
+  Result<void> apply_ndjson(const std::string& lines, RecordVector& records) const override {
+    std::vector<ChoiceRecord> out;
+    auto read = read_each<SelectRow>(lines, [&](const SelectRow& r) { need_.choose(r, out); });
+    if (!read.ok()) return read.error();
+    records = std::move(out);
+    return {};
+  }
 
   void finish(RecordVector& all) const override {
     auto& rows = std::get<std::vector<ChoiceRecord>>(all);

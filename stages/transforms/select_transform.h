@@ -26,8 +26,14 @@
 // paying. Spot prices and commitments are Linux/UNIX: for another `os`
 // those fields are null.
 //
+// A warm catalog arrives as its memo's NDJSON: `apply_ndjson` reads from
+// each line only the fields `choose` needs (prices by value), into one row
+// object reused line by line, and chooses exactly as `apply` does from
+// records (one `choose`, instantiated for both rows).
+//
 // Contract: the options are checked when the pipeline is planned; the input
-// must be the catalog; `apply` and `finish` are const and CPU-only.
+// must be the catalog; `apply`, `apply_ndjson` and `finish` are const and
+// CPU-only.
 #pragma once
 
 #include <memory>

@@ -21,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static constexpr std::array<Dataset, 4> kDatasets = {Dataset::catalog, Dataset::choices, Dataset::spot_prices,
                                                        Dataset::regions};
   const Dataset dataset = kDatasets[data[0] % kDatasets.size()];
-  auto records = stages::read_ndjson(dataset, fuzz::bytes(data + 1, size - 1));
+  auto records = stages::read_ndjson(dataset, std::string(fuzz::bytes(data + 1, size - 1)));
   if (!records.ok()) return 0;
   fuzz::check_records(records.value());
   std::string once;

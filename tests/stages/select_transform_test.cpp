@@ -148,6 +148,38 @@ TEST(SelectTransform, RangesSetsAndPatterns) {
   EXPECT_EQ(out[1].rank, 2);
 }
 
+// A warm answer reads the memo's lines itself: the same choices as from the records.
+TEST(SelectTransform, ChoicesFromCatalogLinesEqualThoseFromTheirRecords) {
+  std::ifstream in(testing::source_dir() + "/tests/pipelines/golden/catalog_small_world.ndjson", std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string lines = text.str();
+  for (const char* market : {"any", "spot", "on-demand"}) {
+    SelectOptions o;
+    o.market = market;
+    o.sort = "score";
+    auto t = bind_select(o, Dataset::catalog);
+    ASSERT_TRUE(t.ok());
+    ASSERT_TRUE((*t)->reads_ndjson());
+    auto records = read_ndjson(Dataset::catalog, lines);
+    ASSERT_TRUE(records.ok());
+    (*t)->apply(*records);
+    (*t)->finish(*records);
+    RecordVector from_lines;
+    ASSERT_TRUE((*t)->apply_ndjson(lines, from_lines).ok());
+    (*t)->finish(from_lines);
+    std::string a, b;
+    append_ndjson(a, *records);
+    append_ndjson(b, from_lines);
+    EXPECT_FALSE(a.empty());
+    EXPECT_EQ(a, b) << market;
+  }
+  // A line that is not a catalog row is an error, not an empty answer.
+  SelectOptions o;
+  RecordVector out;
+  EXPECT_FALSE((*bind_select(o, Dataset::catalog))->apply_ndjson("{\"region\":\"r\"}\n", out).ok());
+}
+
 TEST(SelectTransform, ReadsOnlyTheCatalog) {
   SelectOptions o;
   auto t = bind_select(o, Dataset::spot_prices);
