@@ -1,6 +1,6 @@
 #include "net/curl_loop.h"
 
-#include <curl/curl.h>
+#include "net/curl_api.h"
 
 #include <algorithm>
 #include <atomic>
@@ -17,7 +17,7 @@ namespace {
 // curl_global_init is not thread-safe; do it once per process.
 void global_init_once() {
   static const bool done = [] {
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    if (curl().global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
       throw FatalError(ErrorCode::internal, "curl_global_init failed");
     }
     return true;
@@ -35,7 +35,7 @@ std::string endpoint_of(const HttpRequest& request) {
 }
 
 Error transport_error(CURLcode code, const char* errbuf, const HttpRequest& request) {
-  std::string detail = errbuf != nullptr && errbuf[0] != '\0' ? errbuf : curl_easy_strerror(code);
+  std::string detail = errbuf != nullptr && errbuf[0] != '\0' ? errbuf : curl().easy_strerror(code);
   ErrorCode kind = ErrorCode::network;
   if (code == CURLE_OPERATION_TIMEDOUT) kind = ErrorCode::timeout;
   if (code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST || code == CURLE_COULDNT_RESOLVE_PROXY) {
@@ -76,14 +76,14 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   const size_t n = size * count;
   if (t->request.body_sink) {
     long status = 0;
-    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    curl().easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     if (status >= 200 && status < 300) {
       switch (t->request.body_sink(status, std::string_view(data, n))) {
         case BodyAction::proceed:
           return n;
         case BodyAction::pause:
           // The chunk is consumed; stop receiving until resume().
-          curl_easy_pause(t->easy, CURLPAUSE_RECV);
+          curl().easy_pause(t->easy, CURLPAUSE_RECV);
           t->paused = true;
           return n;
         case BodyAction::abort:
@@ -151,11 +151,11 @@ struct CurlLoop::Impl {
 
   explicit Impl(CurlLoopOptions opts) : options(std::move(opts)) {
     global_init_once();
-    multi = curl_multi_init();
+    multi = curl().multi_init();
     if (multi == nullptr) throw FatalError(ErrorCode::internal, "curl_multi_init failed");
-    curl_multi_setopt(multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
-    curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(options.max_concurrency));
-    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, static_cast<long>(options.max_concurrency * 2));
+    curl().multi_setopt(multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    curl().multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(options.max_concurrency));
+    curl().multi_setopt(multi, CURLMOPT_MAXCONNECTS, static_cast<long>(options.max_concurrency * 2));
     thread = std::thread([this] { run(); });
   }
 
@@ -164,22 +164,22 @@ struct CurlLoop::Impl {
       std::lock_guard lock(mutex);
       stopping = true;
     }
-    curl_multi_wakeup(multi);
+    curl().multi_wakeup(multi);
     thread.join();
-    for (CURL* easy : idle_handles) curl_easy_cleanup(easy);
-    curl_multi_cleanup(multi);
+    for (CURL* easy : idle_handles) curl().easy_cleanup(easy);
+    curl().multi_cleanup(multi);
   }
 
-  void wake() { curl_multi_wakeup(multi); }
+  void wake() { curl().multi_wakeup(multi); }
 
   CURL* take_handle() {
     if (!idle_handles.empty()) {
       CURL* easy = idle_handles.back();
       idle_handles.pop_back();
-      curl_easy_reset(easy);
+      curl().easy_reset(easy);
       return easy;
     }
-    return curl_easy_init();
+    return curl().easy_init();
   }
 
   void start(std::unique_ptr<Transfer> t) {
@@ -190,53 +190,53 @@ struct CurlLoop::Impl {
     }
     t->easy = easy;
     const HttpRequest& req = t->request;
-    curl_easy_setopt(easy, CURLOPT_URL, req.url.c_str());
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-    curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
-    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (!options.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, options.ca_file.c_str());
-    curl_easy_setopt(easy, CURLOPT_USERAGENT, options.user_agent.c_str());
-    curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t->errbuf);
+    curl().easy_setopt(easy, CURLOPT_URL, req.url.c_str());
+    curl().easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl().easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl().easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+    curl().easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+    curl().easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl().easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (!options.ca_file.empty()) curl().easy_setopt(easy, CURLOPT_CAINFO, options.ca_file.c_str());
+    curl().easy_setopt(easy, CURLOPT_USERAGENT, options.user_agent.c_str());
+    curl().easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+    curl().easy_setopt(easy, CURLOPT_ERRORBUFFER, t->errbuf);
     const auto connect = req.connect_timeout.count() > 0 ? req.connect_timeout : options.connect_timeout;
     const auto read = req.read_timeout.count() > 0 ? req.read_timeout : options.read_timeout;
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect.count()));
+    curl().easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect.count()));
     // The read timeout is kept by the loop itself (libcurl's low-speed check
     // has one-second windows and fires seconds late): idle from the start,
     // and from each byte that moves.
     t->idle_limit = read;
     t->last_activity = Clock::now();
-    curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(easy, CURLOPT_XFERINFODATA, t.get());
+    curl().easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+    curl().easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl().easy_setopt(easy, CURLOPT_XFERINFODATA, t.get());
     // Streamed bodies are large: bigger reads mean fewer callbacks and chunks.
-    if (req.body_sink) curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, 512L * 1024);
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, t.get());
-    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(easy, CURLOPT_HEADERDATA, t.get());
+    if (req.body_sink) curl().easy_setopt(easy, CURLOPT_BUFFERSIZE, 512L * 1024);
+    curl().easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl().easy_setopt(easy, CURLOPT_WRITEDATA, t.get());
+    curl().easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
+    curl().easy_setopt(easy, CURLOPT_HEADERDATA, t.get());
 
     if (req.method == "GET") {
-      curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+      curl().easy_setopt(easy, CURLOPT_HTTPGET, 1L);
     } else if (req.method == "HEAD") {
-      curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+      curl().easy_setopt(easy, CURLOPT_NOBODY, 1L);
     } else {
-      curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req.body.data());
-      curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
-      if (req.method != "POST") curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+      curl().easy_setopt(easy, CURLOPT_POSTFIELDS, req.body.data());
+      curl().easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+      if (req.method != "POST") curl().easy_setopt(easy, CURLOPT_CUSTOMREQUEST, req.method.c_str());
     }
     for (const auto& [name, value] : req.headers) {
       const std::string line = name + ": " + value;
-      t->headers = curl_slist_append(t->headers, line.c_str());
+      t->headers = curl().slist_append(t->headers, line.c_str());
     }
     // AWS endpoints do not need the 100-continue round trip.
-    t->headers = curl_slist_append(t->headers, "Expect:");
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->headers);
+    t->headers = curl().slist_append(t->headers, "Expect:");
+    curl().easy_setopt(easy, CURLOPT_HTTPHEADER, t->headers);
 
-    curl_multi_add_handle(multi, easy);
+    curl().multi_add_handle(multi, easy);
     started.fetch_add(1, std::memory_order_relaxed);
     running_by_id.emplace(t->id, easy);
     running.emplace(easy, std::move(t));
@@ -248,12 +248,12 @@ struct CurlLoop::Impl {
     std::unique_ptr<Transfer> t = std::move(it->second);
     running.erase(it);
     running_by_id.erase(t->id);
-    curl_multi_remove_handle(multi, easy);
-    curl_slist_free_all(t->headers);
+    curl().multi_remove_handle(multi, easy);
+    curl().slist_free_all(t->headers);
     t->headers = nullptr;
     if (code == CURLE_OK) {
       long status = 0;
-      curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+      curl().easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
       t->response.status = status;
     }
     t->easy = nullptr;
@@ -289,9 +289,9 @@ struct CurlLoop::Impl {
       std::unique_ptr<Transfer> t = std::move(it->second);
       running.erase(it);
       running_by_id.erase(t->id);
-      curl_multi_remove_handle(multi, easy);
-      curl_slist_free_all(t->headers);
-      curl_easy_cleanup(easy);  // its connection may be half-read: not reused
+      curl().multi_remove_handle(multi, easy);
+      curl().slist_free_all(t->headers);
+      curl().easy_cleanup(easy);  // its connection may be half-read: not reused
       t->done(Error(ErrorCode::timeout, endpoint_of(t->request) + ": no data for " +
                                             std::to_string(t->idle_limit.count()) + " ms (--read-timeout)"));
     }
@@ -301,9 +301,9 @@ struct CurlLoop::Impl {
   void cancel_all() {
     Error cancelled(ErrorCode::cancelled, "the run is stopping");
     for (auto& [easy, t] : running) {
-      curl_multi_remove_handle(multi, easy);
-      curl_slist_free_all(t->headers);
-      curl_easy_cleanup(easy);
+      curl().multi_remove_handle(multi, easy);
+      curl().slist_free_all(t->headers);
+      curl().easy_cleanup(easy);
       t->done(cancelled);
     }
     running.clear();
@@ -348,9 +348,9 @@ struct CurlLoop::Impl {
       }
 
       int still_running = 0;
-      curl_multi_perform(multi, &still_running);
+      curl().multi_perform(multi, &still_running);
       int left = 0;
-      while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
+      while (CURLMsg* msg = curl().multi_info_read(multi, &left)) {
         if (msg->msg == CURLMSG_DONE) finish(msg->easy_handle, msg->data.result);
       }
       // Finishing may free slots for waiting transfers; loop again at once.
@@ -358,7 +358,7 @@ struct CurlLoop::Impl {
 
       const long idle_ms = expire_idle(Clock::now());
       long curl_timeout_ms = -1;
-      curl_multi_timeout(multi, &curl_timeout_ms);
+      curl().multi_timeout(multi, &curl_timeout_ms);
       long wait_ms = 1000;
       if (curl_timeout_ms >= 0) wait_ms = std::min(wait_ms, curl_timeout_ms);
       if (idle_ms >= 0) wait_ms = std::min(wait_ms, idle_ms);
@@ -368,7 +368,7 @@ struct CurlLoop::Impl {
                                .count();
         wait_ms = std::min<long>(wait_ms, std::max<long>(0, static_cast<long>(until) + 1));
       }
-      curl_multi_poll(multi, nullptr, 0, static_cast<int>(wait_ms), nullptr);
+      curl().multi_poll(multi, nullptr, 0, static_cast<int>(wait_ms), nullptr);
     }
     cancel_all();
   }
@@ -409,7 +409,7 @@ void CurlLoop::resume(std::uint64_t transfer) {
       t->second->paused = false;
       t->second->last_activity = Clock::now();
     }
-    curl_easy_pause(it->second, CURLPAUSE_CONT);
+    curl().easy_pause(it->second, CURLPAUSE_CONT);
   });
 }
 

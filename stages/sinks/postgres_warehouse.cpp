@@ -12,11 +12,57 @@
 
 #include <fmt/format.h>
 
+#include "core/shared_library.h"
 #include "stages/sinks/sql_warehouse.h"
 
 namespace pricepipe::stages {
 
 namespace {
+
+// libpq's functions, loaded when a load first connects (core/shared_library.h):
+// a command that loads nothing does not load libpq and what comes with it.
+struct PqApi {
+  decltype(&::PQconnectdb) connectdb;
+  decltype(&::PQstatus) status;
+  decltype(&::PQerrorMessage) errorMessage;
+  decltype(&::PQfinish) finish;
+  decltype(&::PQexec) exec;
+  decltype(&::PQresultStatus) resultStatus;
+  decltype(&::PQresultErrorMessage) resultErrorMessage;
+  decltype(&::PQclear) clear;
+  decltype(&::PQputCopyData) putCopyData;
+  decltype(&::PQputCopyEnd) putCopyEnd;
+  decltype(&::PQgetResult) getResult;
+  decltype(&::PQntuples) ntuples;
+  decltype(&::PQnfields) nfields;
+  decltype(&::PQgetvalue) getvalue;
+  decltype(&::PQgetisnull) getisnull;
+};
+
+const PqApi& pq() {
+  static const PqApi api = [] {
+    static const SharedLibrary lib("libpq.so.5", "libpq5");
+    PqApi a{};
+    a.connectdb = lib.function<decltype(a.connectdb)>("PQconnectdb");
+    a.status = lib.function<decltype(a.status)>("PQstatus");
+    a.errorMessage = lib.function<decltype(a.errorMessage)>("PQerrorMessage");
+    a.finish = lib.function<decltype(a.finish)>("PQfinish");
+    a.exec = lib.function<decltype(a.exec)>("PQexec");
+    a.resultStatus = lib.function<decltype(a.resultStatus)>("PQresultStatus");
+    a.resultErrorMessage = lib.function<decltype(a.resultErrorMessage)>("PQresultErrorMessage");
+    a.clear = lib.function<decltype(a.clear)>("PQclear");
+    a.putCopyData = lib.function<decltype(a.putCopyData)>("PQputCopyData");
+    a.putCopyEnd = lib.function<decltype(a.putCopyEnd)>("PQputCopyEnd");
+    a.getResult = lib.function<decltype(a.getResult)>("PQgetResult");
+    a.ntuples = lib.function<decltype(a.ntuples)>("PQntuples");
+    a.nfields = lib.function<decltype(a.nfields)>("PQnfields");
+    a.getvalue = lib.function<decltype(a.getvalue)>("PQgetvalue");
+    a.getisnull = lib.function<decltype(a.getisnull)>("PQgetisnull");
+    return a;
+  }();
+  return api;
+}
+
 
 void copy_escape(std::string& out, std::string_view text) {
   for (char c : text) {
@@ -52,10 +98,10 @@ class PostgresWarehouse final : public SqlWarehouse {
   PostgresWarehouse(PGconn* conn, std::string url)
       : SqlWarehouse(SchemaDialect::postgresql), conn_(conn), described_(redact_url(url)) {}
   ~PostgresWarehouse() override {
-    if (copying_) PQputCopyEnd(conn_, "load abandoned");
+    if (copying_) pq().putCopyEnd(conn_, "load abandoned");
     copying_.reset();
     rollback();
-    PQfinish(conn_);
+    pq().finish(conn_);
   }
 
   std::string describe() const override { return described_; }
@@ -63,13 +109,13 @@ class PostgresWarehouse final : public SqlWarehouse {
   Result<void> append_rows(Dataset dataset, std::string_view encoded, std::uint64_t) override {
     if (copying_ != dataset) {
       if (auto r = end_appends(); !r.ok()) return r;
-      PGresult* res = PQexec(conn_, fmt::format("COPY {} FROM STDIN", table(dataset)).c_str());
-      const bool ok = PQresultStatus(res) == PGRES_COPY_IN;
-      PQclear(res);
+      PGresult* res = pq().exec(conn_, fmt::format("COPY {} FROM STDIN", table(dataset)).c_str());
+      const bool ok = pq().resultStatus(res) == PGRES_COPY_IN;
+      pq().clear(res);
       if (!ok) return failure(fmt::format("COPY into {}", table(dataset)));
       copying_ = dataset;
     }
-    if (PQputCopyData(conn_, encoded.data(), static_cast<int>(encoded.size())) != 1) {
+    if (pq().putCopyData(conn_, encoded.data(), static_cast<int>(encoded.size())) != 1) {
       return failure(fmt::format("COPY of {} rows", info(dataset).name));
     }
     return {};
@@ -77,28 +123,28 @@ class PostgresWarehouse final : public SqlWarehouse {
 
  protected:
   Result<void> exec(const std::string& sql) override {
-    PGresult* res = PQexec(conn_, sql.c_str());
-    const auto status = PQresultStatus(res);
-    PQclear(res);
+    PGresult* res = pq().exec(conn_, sql.c_str());
+    const auto status = pq().resultStatus(res);
+    pq().clear(res);
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return {};
     return failure("a statement");
   }
 
   Result<void> query(const std::string& sql, const std::function<void(Columns&)>& each) override {
-    PGresult* res = PQexec(conn_, sql.c_str());
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-      PQclear(res);
+    PGresult* res = pq().exec(conn_, sql.c_str());
+    if (pq().resultStatus(res) != PGRES_TUPLES_OK) {
+      pq().clear(res);
       return failure("a query");
     }
     Columns row;
-    for (int r = 0; r < PQntuples(res); ++r) {
+    for (int r = 0; r < pq().ntuples(res); ++r) {
       row.clear();
-      for (int c = 0; c < PQnfields(res); ++c) {
-        row.push_back(PQgetisnull(res, r, c) ? std::nullopt : std::optional<std::string>(PQgetvalue(res, r, c)));
+      for (int c = 0; c < pq().nfields(res); ++c) {
+        row.push_back(pq().getisnull(res, r, c) ? std::nullopt : std::optional<std::string>(pq().getvalue(res, r, c)));
       }
       each(row);
     }
-    PQclear(res);
+    pq().clear(res);
     return {};
   }
 
@@ -106,20 +152,20 @@ class PostgresWarehouse final : public SqlWarehouse {
     if (!copying_) return {};
     const Dataset dataset = *copying_;
     copying_.reset();
-    if (PQputCopyEnd(conn_, nullptr) != 1) return failure(fmt::format("ending the COPY of {}", info(dataset).name));
-    PGresult* res = PQgetResult(conn_);
-    const bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-    std::string why = ok ? "" : PQresultErrorMessage(res);
-    PQclear(res);
-    while ((res = PQgetResult(conn_)) != nullptr) PQclear(res);
+    if (pq().putCopyEnd(conn_, nullptr) != 1) return failure(fmt::format("ending the COPY of {}", info(dataset).name));
+    PGresult* res = pq().getResult(conn_);
+    const bool ok = pq().resultStatus(res) == PGRES_COMMAND_OK;
+    std::string why = ok ? "" : pq().resultErrorMessage(res);
+    pq().clear(res);
+    while ((res = pq().getResult(conn_)) != nullptr) pq().clear(res);
     if (!ok) return failure(fmt::format("COPY of {} rows", info(dataset).name), why);
     return {};
   }
 
  private:
   Error failure(const std::string& doing, std::string why = {}) const {
-    why = one_line(why.empty() ? PQerrorMessage(conn_) : why);
-    const bool gone = PQstatus(conn_) == CONNECTION_BAD;
+    why = one_line(why.empty() ? pq().errorMessage(conn_) : why);
+    const bool gone = pq().status(conn_) == CONNECTION_BAD;
     return Error(gone ? ErrorCode::network : ErrorCode::aws_api, fmt::format("{}: {}: {}", described_, doing, why));
   }
 
@@ -185,14 +231,14 @@ Result<void> encode_copy_row(const std::vector<FieldInfo>& fields, simdjson::dom
 }
 
 Result<std::unique_ptr<Warehouse>> open_postgres(const std::string& url) {
-  PGconn* conn = PQconnectdb(url.c_str());
-  if (PQstatus(conn) != CONNECTION_OK) {
-    const std::string why = one_line(conn ? PQerrorMessage(conn) : "out of memory");
-    PQfinish(conn);
+  PGconn* conn = pq().connectdb(url.c_str());
+  if (pq().status(conn) != CONNECTION_OK) {
+    const std::string why = one_line(conn ? pq().errorMessage(conn) : "out of memory");
+    pq().finish(conn);
     return Error(ErrorCode::unreachable, fmt::format("{}: cannot connect: {}", redact_url(url), why));
   }
-  PGresult* res = PQexec(conn, "SET TIME ZONE 'UTC'; SET client_encoding = 'UTF8'; SET client_min_messages = warning");
-  PQclear(res);
+  PGresult* res = pq().exec(conn, "SET TIME ZONE 'UTC'; SET client_encoding = 'UTF8'; SET client_min_messages = warning");
+  pq().clear(res);
   return std::unique_ptr<Warehouse>(std::make_unique<PostgresWarehouse>(conn, url));
 }
 
