@@ -47,6 +47,9 @@ SelectCommand::SelectCommand(CLI::App& parent) {
   source_.bind(*cmd_, stages::find_stage_type("catalog")->options);
   select_.bind(*cmd_, stages::find_stage_type("select")->options);
   output_.bind(*cmd_, stages::find_stage_type("stdout")->options);
+  // select's own default: a table for people, NDJSON for programs.
+  CLI::Option* format = cmd_->get_option("--format");
+  format->description(format->get_description() + " For select: a table when stdout is a terminal, else ndjson.");
   pipeline_.bind(*cmd_, config::declarations_of<stages::PipelineOptions>());
   cmd_->add_flag("--matrix", matrix_,
                  "Print the chosen types by the availability zones of each region, with the current spot price in "
