@@ -16,6 +16,7 @@
 #include "core/region_info.h"
 #include "graph/graph_builder.h"
 #include "graph/session.h"
+#include "stages/sinks/format.h"
 
 namespace pricepipe::cli {
 
@@ -157,10 +158,21 @@ int run_pipeline(const config::PipelineSpec& spec, const RunSettings& settings, 
   options.sign_requests = plan.needs_credentials();
   graph::Session session(options);
   graph::ProgressProbe probe;
-  // Records on the same terminal would be drawn over: no line then.
+  // Records streamed to the same terminal would be drawn over: no line then. A
+  // sink that writes only at the end (a table, a matrix) waits for the line to be cleared.
+  const auto writes_as_it_goes = [&spec](const graph::PlanSink& sink) {
+    for (const auto& node : spec.nodes) {
+      if (node.id != sink.id) continue;
+      for (const auto& [key, value] : node.options) {
+        if (key == "format") return !stages::writes_at_end(value.scalar);
+      }
+    }
+    return true;  // ndjson, the default
+  };
   const bool records_on_terminal =
-      isatty(STDOUT_FILENO) == 1 &&
-      std::any_of(plan.sinks.begin(), plan.sinks.end(), [](const graph::PlanSink& s) { return s.type == "stdout"; });
+      isatty(STDOUT_FILENO) == 1 && std::any_of(plan.sinks.begin(), plan.sinks.end(), [&](const graph::PlanSink& s) {
+        return s.type == "stdout" && writes_as_it_goes(s);
+      });
   ProgressLine line(settings.progress && !records_on_terminal, [&] {
     const auto done = probe.read().value_or(graph::RunProgress{});
     const auto t = session.metrics().totals();
@@ -174,6 +186,7 @@ int run_pipeline(const config::PipelineSpec& spec, const RunSettings& settings, 
   });
   graph::RunOptions run_options;
   run_options.progress = &probe;
+  run_options.before_sinks_finish = [&line] { line.stop(); };
   const graph::RunReport report = graph::run_plan(plan, session, run_options);
   line.stop();
   std::fprintf(stderr, "pricepipe: %s%s\n", session.metrics().summary_line(what, report.records()).c_str(),

@@ -1,8 +1,8 @@
-// One progress line on stderr while a long run lasts (stream, run,
+// One progress line on stderr while a long run lasts (stream, select, run,
 // snapshot, load): what `render` says, redrawn in place at most 10 times a
 // second, cut to the terminal's width. Only when stderr is a terminal
-// (TERM not `dumb`) and the caller wants it (not --quiet, no records on
-// that terminal); `stop` (or destruction)
+// (TERM not `dumb`) and the caller wants it (not --quiet, no records
+// streamed to that terminal); `stop` (or destruction)
 // clears it, so the summary line that follows replaces it.
 //
 // Contract: `render` runs on the line's own thread; it reads counters that

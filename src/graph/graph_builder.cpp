@@ -1133,6 +1133,7 @@ RunReport Run::go() {
     }
   }
   const auto outcomes = planner_.outcomes();
+  if (options_.before_sinks_finish) options_.before_sinks_finish();
   for (std::size_t i = 0; i < sinks_.size(); ++i) {
     auto finished = sinks_[i]->sink.finish(end_for(i, report, outcomes));
     if (!finished.ok() && !report.sink_error) report.sink_error = finished.error();

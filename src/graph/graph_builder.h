@@ -59,6 +59,9 @@ class ProgressProbe {
 struct RunOptions {
   /// Where a progress line reads the run's progress; null: nowhere.
   ProgressProbe* progress = nullptr;
+  /// Called once every record is in, before the sinks finish (and write what
+  /// they held to the end: a table): where a progress line is cleared.
+  std::function<void()> before_sinks_finish;
   /// Sinks to write to instead of those the plan builds, by sink id (tests).
   std::map<std::string, stages::Sink*> sinks;
   /// The bytes of an offer file instead of its URL or path (tests); an

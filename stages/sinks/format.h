@@ -41,5 +41,7 @@ struct FormatChoice {
 /// matrix) and they are more, when a column is not one of the dataset's, or
 /// when the matrix is asked of records that are not `choices`.
 std::unique_ptr<const Format> make_format(const FormatChoice& choice, const std::vector<Dataset>& datasets);
+/// True when the format named `name` writes nothing before the run ends (Format::whole: a table, a matrix).
+bool writes_at_end(const std::string& name);
 
 }  // namespace pricepipe::stages

@@ -68,4 +68,9 @@ std::unique_ptr<const Format> make_format(const FormatChoice& choice, const std:
   return std::make_unique<const CsvFormat>(datasets.front(), std::move(columns));
 }
 
+bool writes_at_end(const std::string& name) {
+  // Any dataset will do: every format takes choices.
+  return make_format(FormatChoice{name, {}, false}, {Dataset::choices})->whole();
+}
+
 }  // namespace pricepipe::stages

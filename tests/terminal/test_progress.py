@@ -1,10 +1,11 @@
-"""The progress line in a real terminal: `pricepipe stream` and `pricepipe load` run in tmux (send-keys,
+"""The progress line in a real terminal: `pricepipe stream`, `select` and `load` run in tmux (send-keys,
 capture-pane) against fakeaws answering slowly, so that the run lasts long enough to be watched.
 
 - On a terminal, one line on stderr shows regions (or rows) done of all, requests, cache hits, bytes,
   throttles, the time so far and an ETA; the summary line replaces it when the run ends.
 - It is redrawn at most 10 times a second (counted in the raw bytes a pty received, under `script`).
-- Never with --quiet, never when stderr is not a terminal.
+- Never with --quiet, never when stderr is not a terminal, never when records stream to the same terminal;
+  a table written when the run ends (select's) comes after the line is cleared.
 
 Skips, saying why, only when tmux or script cannot be found.
 """
@@ -87,6 +88,26 @@ class ProgressLine(unittest.TestCase):
         self.assertIn(" records · ", summary[0])
         with open(out) as f:
             self.assertGreater(len(f.readlines()), 0)
+
+    def test_a_select_table_on_the_terminal_follows_the_progress_line(self):
+        # The table is written when the run ends: the line is drawn while it runs and cleared first.
+        screens = self.watch(f"{PRICEPIPE} --no-cache select --regions {REGIONS} --vcpus 2..8 --top 5")
+        self.assertTrue([line for s in screens for line in s.splitlines() if "ETA" in line],
+                        "no progress line was ever drawn:\n" + screens[-1])
+        final = screens[-1]
+        self.assertIn("ENDED 0", final)
+        self.assertNotIn("ETA", final, "the progress line was left behind")
+        lines = final.splitlines()
+        header = [i for i, line in enumerate(lines) if line.startswith("rank  region")]
+        self.assertEqual(len(header), 1, "the table's header starts a line of its own:\n" + final)
+        self.assertTrue(lines[header[0] + 1].startswith("----"), final)
+        self.assertEqual([line.split()[0] for line in lines[header[0] + 2:header[0] + 7]], ["1", "2", "3", "4", "5"], final)
+        self.assertEqual(len([line for line in lines if line.startswith("pricepipe: select:")]), 1, final)
+
+    def test_records_streamed_to_the_terminal_draw_no_line(self):
+        screens = self.watch(f"{PRICEPIPE} --no-cache select --regions {REGIONS} --top 5 --format ndjson")
+        self.assertFalse([s for s in screens if "ETA" in s], screens[-1])
+        self.assertIn("ENDED 0", screens[-1])
 
     def test_quiet_draws_none(self):
         screens = self.watch(f"{PRICEPIPE} --no-cache -q stream catalog --regions {REGIONS} > /dev/null")
