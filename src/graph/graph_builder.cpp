@@ -324,8 +324,10 @@ class Run {
   void emit(std::size_t producer, const Path& at, std::uint64_t page, bool last, const std::string& region,
             Records records, std::shared_ptr<const std::string> ndjson, std::size_t rows, const Credit& credit);
   void declare(std::size_t producer, const Path& at, std::uint32_t parts);
-  /// The records of `producer`'s dataset in `ndjson` (a memo's rows), for a transform.
-  std::shared_ptr<RecordVector> decoded(std::size_t producer, const std::string& ndjson);
+  /// What `transform` makes of a batch of `producer`: of its records, or of the memo's NDJSON that stands
+  /// for them (`ndjson`, when `records` is null); nullopt when the batch has neither or they do not read back.
+  std::optional<RecordVector> transformed(std::size_t producer, const stages::Transform& transform,
+                                          const Records& records, const std::shared_ptr<const std::string>& ndjson);
   /// Stops the run with an internal error (records this program wrote do not read back).
   void fail_internal(const std::string& what);
   /// Adds what a gathering transform kept of a batch to what it holds.
@@ -397,7 +399,7 @@ std::size_t concurrent_files(const Plan& plan) {
 // Whether everything reading a producer writes bytes, so a memo's NDJSON can stand for its rows.
 bool read_as_bytes(const Plan& plan, std::size_t producer, const std::map<std::string, stages::Sink*>& injected) {
   for (const auto& c : plan.producers[producer].consumers) {
-    if (!c.sink) continue;  // a transform reads the bytes back into records (Run::decoded)
+    if (!c.sink) continue;  // a transform reads the bytes (Run::transformed)
     if (injected.count(plan.sinks[c.index].id) && injected.at(plan.sinks[c.index].id)->needs_records()) return false;
   }
   return true;
@@ -788,37 +790,13 @@ void Run::emit(std::size_t producer, const Path& at, std::uint64_t page, bool la
     path.insert(path.end(), at.begin(), at.end());
     if (!c.sink) {
       const Producer& t = plan_.producers[c.index];
-      std::shared_ptr<RecordVector> own;  // records no one else holds: the transform may change them in place
-      if (!records && ndjson && t.transform->reads_ndjson()) {  // a memo's bytes, read by the transform itself
-        RecordVector out;
-        if (auto read = t.transform->apply_ndjson(*ndjson, out); !read.ok()) {
-          fail_internal("reading memoized rows: " + read.error().message());
-          continue;
-        }
-        if (t.transform->gathers()) {
-          gather(c.index, std::move(out));
-          continue;
-        }
-        emit(c.index, path, page, last, region, std::make_shared<const RecordVector>(std::move(out)), nullptr, 0, credit);
+      auto out = transformed(producer, *t.transform, records, ndjson);
+      if (t.transform->gathers()) {
+        if (out) gather(c.index, std::move(*out));
         continue;
       }
-      if (!records && ndjson) {  // a memo's bytes: the transform reads records
-        own = decoded(producer, *ndjson);
-        records = own;
-      }
-      Records out = records;
-      if (records) {
-        auto copy = own && consumers.size() == 1 ? std::move(own) : std::make_shared<RecordVector>(*records);
-        t.transform->apply(*copy);
-        if (t.transform->gathers()) {
-          gather(c.index, std::move(*copy));
-          continue;
-        }
-        out = std::move(copy);
-      } else if (t.transform->gathers()) {
-        continue;
-      }
-      emit(c.index, path, page, last, region, std::move(out), nullptr, 0, credit);
+      emit(c.index, path, page, last, region, out ? std::make_shared<const RecordVector>(std::move(*out)) : nullptr,
+           nullptr, 0, credit);
       continue;
     }
     auto m = std::make_shared<SinkMsg>();
@@ -853,13 +831,31 @@ void Run::declare(std::size_t producer, const Path& at, std::uint32_t parts) {
   }
 }
 
-std::shared_ptr<RecordVector> Run::decoded(std::size_t producer, const std::string& ndjson) {
-  auto records = stages::read_ndjson(plan_.producers[producer].dataset, ndjson);
-  if (!records.ok()) {
-    fail_internal("reading memoized rows back: " + records.error().message());
-    return nullptr;
+std::optional<RecordVector> Run::transformed(std::size_t producer, const stages::Transform& transform,
+                                            const Records& records, const std::shared_ptr<const std::string>& ndjson) {
+  RecordVector out;
+  if (records) {
+    out = *records;  // other consumers read them too
+    transform.apply(out);
+    return out;
   }
-  return std::make_shared<RecordVector>(std::move(*records));
+  if (!ndjson) return std::nullopt;
+  // A memo's bytes stand for the records: the transform reads them itself, or they are read back first.
+  if (transform.reads_ndjson()) {
+    if (auto read = transform.apply_ndjson(*ndjson, out); !read.ok()) {
+      fail_internal("reading memoized rows: " + read.error().message());
+      return std::nullopt;
+    }
+    return out;
+  }
+  auto read = stages::read_ndjson(plan_.producers[producer].dataset, *ndjson);
+  if (!read.ok()) {
+    fail_internal("reading memoized rows back: " + read.error().message());
+    return std::nullopt;
+  }
+  out = std::move(*read);
+  transform.apply(out);
+  return out;
 }
 
 void Run::fail_internal(const std::string& what) {
