@@ -123,6 +123,7 @@ struct SinkLowering {
   std::function<std::unique_ptr<Sink>(const SinkInputs&)> make;
   std::string describe;  ///< "stdout", "file out.ndjson"
   bool signed_requests = false;  ///< it sends signed requests (S3): the run needs credentials
+  bool writes_at_end = false;    ///< it writes nothing before the run ends (a table): a progress line may share its terminal
 };
 
 using Lowered = std::variant<SourceLowering, CatalogLowering, TransformLowering, SinkLowering>;

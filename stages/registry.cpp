@@ -256,10 +256,18 @@ void describe_format(V& v) {
                                 .placeholder = "LIST"});
 }
 
+// `columns` picks the columns of a csv or a table; anywhere else it would be ignored.
+std::optional<config::OptionProblem> check_columns(const std::string& format, const std::vector<std::string>& columns) {
+  if (columns.empty() || format == "csv" || format == "table") return std::nullopt;
+  return config::OptionProblem{"columns", "columns are those of a csv or a table, not of format " + format};
+}
+
 struct StdoutOptions {
   std::string format = "ndjson";
   std::vector<std::string> columns;
   std::string color = "auto";
+
+  std::optional<config::OptionProblem> validate() const { return check_columns(format, columns); }
 
   template <class V>
   static void describe(V&& v) {
@@ -286,7 +294,7 @@ struct FileOptions {
   }
   std::optional<config::OptionProblem> validate() const {
     if (path.empty()) return config::OptionProblem{"path", "a file sink needs a path"};
-    return std::nullopt;
+    return check_columns(format, columns);
   }
 };
 
@@ -466,11 +474,13 @@ std::vector<StageType> build_types() {
         FormatChoice choice{o.format, o.columns, false};
         choice.color = o.color == "always" ||
                        (o.color == "auto" && isatty(STDOUT_FILENO) == 1 && !non_empty(context.env, "NO_COLOR"));
-        return SinkLowering{[choice](const SinkInputs& inputs) {
-                              return std::make_unique<FormattedSink>(make_format(choice, inputs.datasets),
-                                                                     std::make_unique<FdDestination>(STDOUT_FILENO));
-                            },
-                            "stdout"};
+        SinkLowering sink{[choice](const SinkInputs& inputs) {
+                            return std::make_unique<FormattedSink>(make_format(choice, inputs.datasets),
+                                                                   std::make_unique<FdDestination>(STDOUT_FILENO));
+                          },
+                          "stdout"};
+        sink.writes_at_end = writes_at_end(o.format);
+        return sink;
       }));
   out.push_back(stage<FileOptions>("file", NodeKind::sink,
                                    "Records in a file, one JSON object per line (or CSV, a table), renamed into place "

@@ -16,7 +16,6 @@
 #include "core/region_info.h"
 #include "graph/graph_builder.h"
 #include "graph/session.h"
-#include "stages/sinks/format.h"
 
 namespace pricepipe::cli {
 
@@ -160,18 +159,9 @@ int run_pipeline(const config::PipelineSpec& spec, const RunSettings& settings, 
   graph::ProgressProbe probe;
   // Records streamed to the same terminal would be drawn over: no line then. A
   // sink that writes only at the end (a table, a matrix) waits for the line to be cleared.
-  const auto writes_as_it_goes = [&spec](const graph::PlanSink& sink) {
-    for (const auto& node : spec.nodes) {
-      if (node.id != sink.id) continue;
-      for (const auto& [key, value] : node.options) {
-        if (key == "format") return !stages::writes_at_end(value.scalar);
-      }
-    }
-    return true;  // ndjson, the default
-  };
   const bool records_on_terminal =
-      isatty(STDOUT_FILENO) == 1 && std::any_of(plan.sinks.begin(), plan.sinks.end(), [&](const graph::PlanSink& s) {
-        return s.type == "stdout" && writes_as_it_goes(s);
+      isatty(STDOUT_FILENO) == 1 && std::any_of(plan.sinks.begin(), plan.sinks.end(), [](const graph::PlanSink& s) {
+        return s.type == "stdout" && !s.lowering.writes_at_end;
       });
   ProgressLine line(settings.progress && !records_on_terminal, [&] {
     const auto done = probe.read().value_or(graph::RunProgress{});
