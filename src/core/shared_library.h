@@ -20,10 +20,10 @@ class SharedLibrary {
   SharedLibrary(const SharedLibrary&) = delete;
   SharedLibrary& operator=(const SharedLibrary&) = delete;
 
-  /// The function `name` of the library, as `F` (a function pointer type).
+  /// Sets `f` (a function pointer) to the library's function `name`.
   template <class F>
-  F function(const char* name) const {
-    return reinterpret_cast<F>(address(name));
+  void resolve(F& f, const char* name) const {
+    f = reinterpret_cast<F>(address(name));
   }
 
  private:

@@ -25,10 +25,12 @@ TEST(SharedLibrary, AMissingLibraryNamesItAndItsPackage) {
 
 TEST(SharedLibrary, FunctionsResolveAndAMissingOneIsNamed) {
   const SharedLibrary z("libz.so.1", "zlib1g");
-  const auto version = z.function<decltype(&::zlibVersion)>("zlibVersion");
+  decltype(&::zlibVersion) version = nullptr;
+  z.resolve(version, "zlibVersion");
   EXPECT_STREQ(version(), zlibVersion());
   try {
-    (void)z.function<void (*)()>("pricepipe_no_such_function");
+    void (*missing)() = nullptr;
+    z.resolve(missing, "pricepipe_no_such_function");
     FAIL() << "resolved a function that does not exist";
   } catch (const FatalError& e) {
     EXPECT_NE(std::string(e.what()).find("has no pricepipe_no_such_function"), std::string::npos) << e.what();
