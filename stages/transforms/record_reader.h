@@ -110,24 +110,30 @@ inline bool read(element v, PriceValue& out) {
 inline bool read(element v, Price& out) {
   simdjson::dom::object o;
   if (v.get_object().get(o)) return false;
-  int seen = 0;
+  out = Price{};  // a record read line after line keeps nothing of the line before
+  unsigned seen = 0;  // a bit per member: each exactly once, no other
   for (auto [key, value] : o) {
+    unsigned bit = 0;
     bool ok = false;
     if (key == "value") {
+      bit = 1;
       ok = read(value, out.value);
     } else if (key == "source") {
+      bit = 2;
       std::optional<std::string> from;
       ok = read(value, from);
       out.source = std::move(from).value_or("");
     } else if (key == "as_of") {
+      bit = 4;
       ok = read(value, out.as_of);
     } else if (key == "reason") {
+      bit = 8;
       ok = read(value, out.reason);
     }
-    if (!ok) return false;
-    ++seen;
+    if (!ok || (seen & bit) != 0) return false;
+    seen |= bit;
   }
-  return seen == 4;
+  return seen == 15;
 }
 
 // A record's fields as the reader sees them: name, and how a value is read into it.

@@ -63,8 +63,10 @@ struct Need {
   bool spot = true, on_demand = true;
   double max_price = 0;
   std::int64_t max_interruption = 100;
-  std::string os;
-  std::string sort;
+  std::string os;  ///< as written in each choice
+  // Decided once, not per row: the operating system's price, and the order.
+  enum class Os { linux_unix, windows, rhel, suse } os_kind = Os::linux_unix;
+  enum class Sort { price, per_vcpu, per_gib, per_gpu_memory, score } sort = Sort::price;
   std::int64_t top = 0;
 
   // Row: a CatalogRecord, or a SelectRow read from the catalog's NDJSON (the same fields by the same names).
@@ -97,9 +99,12 @@ struct Need {
 
   template <class Row>
   const auto& on_demand_price(const Row& r) const {
-    if (os == "windows") return r.on_demand_windows;
-    if (os == "rhel") return r.on_demand_rhel;
-    if (os == "suse") return r.on_demand_suse;
+    switch (os_kind) {
+      case Os::windows: return r.on_demand_windows;
+      case Os::rhel: return r.on_demand_rhel;
+      case Os::suse: return r.on_demand_suse;
+      case Os::linux_unix: break;
+    }
     return r.on_demand_linux;
   }
 
@@ -141,7 +146,7 @@ struct Need {
     c.spot_price_by_zone = r.spot_price_by_zone;
 
     c.on_demand_hourly = on_demand_price(r).value;
-    if (os == "linux") {  // spot and commitments are Linux/UNIX prices
+    if (os_kind == Os::linux_unix) {  // spot and commitments are Linux/UNIX prices
       c.spot_hourly = r.spot_min.value;
       c.spot_window_mean_hourly = r.spot_history_mean.value;
       c.reserved_1yr_hourly = r.reserved_1yr_effective_hourly.value;
@@ -171,7 +176,7 @@ struct Need {
       const auto& p = on_demand_price(r);
       if (p.value && within_price(*p.value)) out.push_back(choice(r, "on-demand", *p.value));
     }
-    if (spot && os == "linux" && r.spot_min.value && within_price(*r.spot_min.value)) {
+    if (spot && os_kind == Os::linux_unix && r.spot_min.value && within_price(*r.spot_min.value)) {
       const bool known = r.interruption_max_pct.has_value();
       if (max_interruption >= 100 || (known && *r.interruption_max_pct <= max_interruption)) {
         out.push_back(choice(r, "spot", *r.spot_min.value));
@@ -181,17 +186,20 @@ struct Need {
 
   // The value ranked by; nullopt sorts last.
   std::optional<double> key(const ChoiceRecord& c) const {
-    if (sort == "price-per-vcpu") return c.price_per_vcpu;
-    if (sort == "price-per-gib") return c.price_per_gib;
-    if (sort == "price-per-gpu-memory") return c.price_per_gpu_memory_gib;
-    if (sort == "score") return c.score;
+    switch (sort) {
+      case Sort::per_vcpu: return c.price_per_vcpu;
+      case Sort::per_gib: return c.price_per_gib;
+      case Sort::per_gpu_memory: return c.price_per_gpu_memory_gib;
+      case Sort::score: return c.score;
+      case Sort::price: break;
+    }
     return c.price;
   }
 };
 
 // What `choose` reads of a catalog row, by the catalog's names: read straight
-// from a memo's NDJSON (read_records skips the row's other fields), so a warm
-// answer builds no whole catalog record.
+// from a memo's NDJSON (read_each skips the row's other fields, into one row
+// reused line by line), so a warm answer builds no whole catalog record.
 struct SelectRow {
   std::string region, instance_type, family;
   bool current_generation = false;
@@ -277,8 +285,14 @@ class SelectTransform final : public Transform {
       return std::make_tuple(!k.has_value(), k.value_or(0), c.price, -c.zones_offered, std::cref(c.region),
                              std::cref(c.instance_type), std::cref(c.market));
     };
-    std::sort(rows.begin(), rows.end(), [&](const ChoiceRecord& a, const ChoiceRecord& b) { return order(a) < order(b); });
-    if (need_.top > 0 && rows.size() > static_cast<std::size_t>(need_.top)) rows.resize(static_cast<std::size_t>(need_.top));
+    const auto before = [&](const ChoiceRecord& a, const ChoiceRecord& b) { return order(a) < order(b); };
+    if (need_.top > 0 && rows.size() > static_cast<std::size_t>(need_.top)) {
+      const auto end = rows.begin() + static_cast<std::ptrdiff_t>(need_.top);
+      std::partial_sort(rows.begin(), end, rows.end(), before);  // only the first N in order
+      rows.erase(end, rows.end());
+    } else {
+      std::sort(rows.begin(), rows.end(), before);
+    }
     for (std::size_t i = 0; i < rows.size(); ++i) rows[i].rank = static_cast<std::int64_t>(i + 1);
   }
 
@@ -366,7 +380,15 @@ Result<std::shared_ptr<const Transform>> bind_select(const SelectOptions& o, Dat
   n.max_price = o.max_price;
   n.max_interruption = o.max_interruption;
   n.os = o.os;
-  n.sort = o.sort;
+  n.os_kind = o.os == "windows" ? Need::Os::windows
+              : o.os == "rhel"  ? Need::Os::rhel
+              : o.os == "suse"  ? Need::Os::suse
+                                : Need::Os::linux_unix;
+  n.sort = o.sort == "price-per-vcpu"         ? Need::Sort::per_vcpu
+           : o.sort == "price-per-gib"        ? Need::Sort::per_gib
+           : o.sort == "price-per-gpu-memory" ? Need::Sort::per_gpu_memory
+           : o.sort == "score"                ? Need::Sort::score
+                                              : Need::Sort::price;
   n.top = o.top;
   return std::shared_ptr<const Transform>(std::make_shared<const SelectTransform>(std::move(n)));
 }
