@@ -59,5 +59,54 @@ TEST(TableFormat, AlignsTextLeftNumbersRightAndShowsNullAsADash) {
             "us-east-1  us-east-1b  use1-az2  p5.48xlarge    Windows              12.345  2026-12-01T00:00:00Z\n");
 }
 
+TEST(TabularFormats, ColumnsArePickedByTheHeadersNamesAndAWrongOneNamesTheNearest) {
+  auto csv = make_format({"csv", {"price", "zone"}, false}, {Dataset::spot_prices});
+  EXPECT_EQ(csv->header(), "price,zone\n");
+  try {
+    make_format({"table", {"prise"}, false}, {Dataset::spot_prices});
+    FAIL() << "a column that is not there was taken";
+  } catch (const FatalError& e) {
+    EXPECT_NE(std::string(e.what()).find("spot-prices has no column 'prise'; did you mean 'price'?"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(writes_at_end("table"));
+  EXPECT_TRUE(writes_at_end("matrix"));
+  EXPECT_FALSE(writes_at_end("csv"));
+  EXPECT_FALSE(writes_at_end("ndjson"));
+}
+
+// The capacity matrix, exactly: a type in rank order once (its two markets
+// one row), the zones of the region, the price per zone, `n/a` where the zone
+// offers the type without a spot price and `-` where it does not offer it.
+TEST(MatrixFormat, TypesByZonesWithMarksWhereNotOfferedOrNotPriced) {
+  ChoiceRecord a;
+  a.region = "eu-west-1";
+  a.instance_type = "m7g.large";
+  a.market = "spot";
+  a.zones = {"eu-west-1a", "eu-west-1b"};
+  a.spot_price_by_zone = {{"eu-west-1a", 0.031}, {"eu-west-1b", 0.029}};
+  ChoiceRecord b = a;
+  b.market = "on-demand";  // the same type again: no second row
+  ChoiceRecord c;
+  c.region = "eu-west-1";
+  c.instance_type = "c7g.xlarge";
+  c.market = "spot";
+  c.zones = {"eu-west-1b", "eu-west-1c"};
+  c.spot_price_by_zone = {{"eu-west-1c", 0.05}};
+  RecordBatch batch;
+  batch.dataset = Dataset::choices;
+  batch.records = std::make_shared<const RecordVector>(std::vector<ChoiceRecord>{a, b, c});
+  const MatrixFormat plain(false);
+  EXPECT_EQ(plain.render(plain.encode(batch)),
+            "eu-west-1: current spot price per hour by availability zone (- not offered, n/a no spot price)\n"
+            "instance_type  eu-west-1a  eu-west-1b  eu-west-1c\n"
+            "m7g.large           0.031       0.029           -\n"
+            "c7g.xlarge              -         n/a        0.05\n");
+  const MatrixFormat colour(true);
+  const std::string painted = colour.render(colour.encode(batch));
+  EXPECT_NE(painted.find("\x1b[32m0.029\x1b[0m"), std::string::npos) << "the cheapest zone in green";
+  EXPECT_NE(painted.find("\x1b[2m-\x1b[0m"), std::string::npos) << "a zone that does not offer it, dim";
+}
+
 }  // namespace
 }  // namespace pricepipe::stages
