@@ -26,15 +26,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PRICEPIPE = os.environ.get("PRICEPIPE_BIN", os.path.join(ROOT, "build", "src", "cli", "pricepipe"))
 
 
-def start_fakeaws(work, synthetic):
+def start_fakeaws(work, synthetic, extra=()):
+    """fakeaws on loopback with flags `extra`; its process, URL and request log.
+    Waits until it listens (after rendering its files, with --prerender)."""
     port_file = os.path.join(work, "port")
     log = os.path.join(work, "requests.log")
     args = [sys.executable, os.path.join(ROOT, "tests", "fakeaws", "fakeaws.py"), "--port", "0", "--port-file", port_file,
             "--request-log", log]
     if synthetic:
         args.append("--synthetic")
+    args += extra
     proc = subprocess.Popen(args, stderr=subprocess.DEVNULL)
-    for _ in range(200):
+    for _ in range(6000):
         if os.path.exists(port_file) and open(port_file).read().strip():
             break
         time.sleep(0.05)

@@ -14,7 +14,16 @@ bytes (from its manifest), the warm runs' NDJSON per second of wall, the
 cold snapshot against the slowest cold stream (the issue's bound: 1.2x), and
 whether every warm snapshot's parts are byte-identical to the cold one's.
 
+fakeaws answers as AWS does, with a delay (--latency-ms, 100 by default, as
+the crawl benchmark's replay server; AWS answers in tens to hundreds of
+milliseconds) and its offer files ready, rendered before the runs and served
+from memory as a CDN serves AWS's. With --on-request, fakeaws generates each
+offer file in Python when it is asked for, on the same two cores as
+pricepipe: the cold runs then measure that server more than pricepipe. With
+--latency-ms 0 they measure pricepipe's CPU alone.
+
     python3 bench/snapshot_bench.py [--warm 3] [--synthetic] [--skip-streams] [--flags='--max-pages-in-flight 64']
+                                    [--latency-ms 100] [--on-request]
 """
 
 import argparse
@@ -22,7 +31,6 @@ import json
 import os
 import shlex
 import shutil
-import subprocess
 import sys
 import tempfile
 
@@ -44,10 +52,13 @@ def main():
     p.add_argument("--synthetic", action="store_true")
     p.add_argument("--skip-streams", action="store_true")
     p.add_argument("--flags", default="", help="global flags for the snapshot runs: --flags='--max-pages-in-flight 64'")
+    p.add_argument("--latency-ms", type=int, default=100, help="fakeaws's delay before every answer")
+    p.add_argument("--on-request", action="store_true", help="fakeaws generates each offer file when asked for it")
     args = p.parse_args()
 
     work = tempfile.mkdtemp(prefix="pricepipe-snapshot-bench-")
-    proc, url, _ = start_fakeaws(work, args.synthetic)
+    server = ([] if args.on_request else ["--prerender"]) + ["--latency-ms", str(args.latency_ms)]
+    proc, url, _ = start_fakeaws(work, args.synthetic, server)
     env = env_for(url)
     try:
         cache = os.path.join(work, "cache")
@@ -69,8 +80,8 @@ def main():
             shutil.rmtree(os.path.join(out, f"warm{i}"), ignore_errors=True)
         streams = []
         if not args.skip_streams:
-            for d in json.loads(subprocess.run([PRICEPIPE, "schema", "--format", "json"], check=True,
-                                               capture_output=True).stdout):
+            # The datasets the snapshot wrote, each alone.
+            for d in dict.fromkeys(p["dataset"] for p in manifest["parts"]):
                 fresh = os.path.join(work, "cache-" + d)
                 argv = [PRICEPIPE, "--cache-dir", fresh, "stream", d] + ([] if d == "regions" else ["--regions", "all"])
                 streams.append((d, timed(argv, env)))

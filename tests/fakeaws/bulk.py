@@ -12,9 +12,18 @@ SAVINGS_PLANS_REGION_INDEX = "/savingsPlan/v1.0/aws/AWSComputeSavingsPlan/curren
 
 
 class BulkPriceList:
-    def __init__(self, price_world):
+    def __init__(self, price_world, prerender=False):
         self.prices = price_world
-        self.cache = {}  # path → bytes, the most recent few
+        self.cache = {}  # path → bytes, the most recent few; every file when prerendered
+        self.keep_all = prerender
+        if prerender:
+            for path in self.paths():
+                self.cache[path] = self._build(path)
+
+    def paths(self):
+        """Every document this price list serves."""
+        files = [f(r) for r in self.regions() for f in (self.ec2_file, self.savings_plans_file)]
+        return ["/offers/v1.0/aws/index.json", EC2_REGION_INDEX, SAVINGS_PLANS_REGION_INDEX, *files]
 
     def regions(self):
         return [r.name for r in self.prices.world.regions.values()]
@@ -31,7 +40,7 @@ class BulkPriceList:
             return self.cache[path]
         data = self._build(path)
         if data is not None:
-            if len(self.cache) >= 4:
+            if len(self.cache) >= 4 and not self.keep_all:
                 self.cache.pop(next(iter(self.cache)))
             self.cache[path] = data
         return data

@@ -82,7 +82,7 @@ class State:
         self.spot = spot.SpotWorld(world, self.prices, args.data_dir or world_module.default_data_dir())
         self.ec2.spot = self.spot
         self.pricing = pricing_api.PricingApi(self.prices)
-        self.bulk = bulk.BulkPriceList(self.prices)
+        self.bulk = bulk.BulkPriceList(self.prices, args.prerender)
         self.pricing_burst = args.pricing_throttle_burst
         self.pricing_rate = args.pricing_throttle_rate
         self.credentials = {}
@@ -437,7 +437,10 @@ def parse_args(argv):
     p.add_argument("--throttle-rate", type=float, default=20, help="token refill per second")
     p.add_argument("--pricing-throttle-burst", type=float, default=10, help="Pricing API token bucket size per account")
     p.add_argument("--pricing-throttle-rate", type=float, default=5, help="Pricing API refill per second")
-    p.add_argument("--latency-ms", type=int, default=0, help="added to every API answer")
+    p.add_argument("--latency-ms", type=int, default=0, help="added before every answer (API calls and files)")
+    p.add_argument("--prerender", action="store_true",
+                   help="render every bulk Price List file at start-up and keep them (served as a CDN would; "
+                        "without it each is generated on request, the most recent four kept)")
     p.add_argument("--not-opted-in", default=",".join(world_module.DEFAULT_NOT_OPTED_IN),
                    help="comma-separated regions the account has not enabled")
     p.add_argument("--request-log", help="append every API request as a JSON line")

@@ -140,6 +140,20 @@ class Pricing(unittest.TestCase):
                 self.assertEqual(rate["discountedServiceCode"], "AmazonEC2")
                 self.assertGreater(float(rate["discountedRate"]["price"]), 0)
 
+    def test_prerendered_files_are_the_ones_generated_on_request(self):
+        import bulk
+        world = world_module.load(None, synthetic=True, synthetic_regions=2, synthetic_variants=2)
+        prices = pricing.PriceWorld(world, world_module.default_data_dir())
+        prerendered = bulk.BulkPriceList(prices, prerender=True)
+        on_request = bulk.BulkPriceList(prices)
+        paths = prerendered.paths()
+        self.assertEqual(len(paths), 3 + 2 * len(world.regions))
+        self.assertEqual(set(prerendered.cache), set(paths))
+        for path in paths:
+            self.assertEqual(prerendered.document(path), on_request.document(path), path)
+        self.assertEqual(len(on_request.cache), 4)  # on request, only the most recent four are kept
+        self.assertEqual(len(prerendered.cache), len(paths))
+
     def test_a_missing_file_is_404(self):
         with self.assertRaises(urllib.error.HTTPError) as caught:
             self.get("/offers/v1.0/aws/AmazonEC2/20261101000000/xx-nowhere-1/index.json")
