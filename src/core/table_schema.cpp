@@ -271,7 +271,7 @@ std::string create_table(Dataset dataset, SchemaDialect dialect, const std::vect
       constraint = " NOT NULL";
     }
     out += fmt::format("  {} {}{}{}\n", quoted(dialect, f.name), type, constraint,
-                       i + 1 < fields.size() || dialect != SchemaDialect::clickhouse ? "," : "");
+                       i + 1 < fields.size() || (dialect != SchemaDialect::clickhouse && !key.empty()) ? "," : "");
   }
   std::vector<std::string> keys;
   for (std::string_view k : key) keys.push_back(quoted(dialect, k));
@@ -282,8 +282,10 @@ std::string create_table(Dataset dataset, SchemaDialect dialect, const std::vect
     out += fmt::format(")\nENGINE = MergeTree\n{}ORDER BY ({})",
                        snapshot_rows ? fmt::format("PARTITION BY {}\n", quoted(dialect, kSnapshotIdField.name)) : "",
                        fmt::join(keys, ", "));
-  } else {
+  } else if (!keys.empty()) {
     out += fmt::format("  PRIMARY KEY ({})\n)", fmt::join(keys, ", "));
+  } else {
+    out += ")";
   }
   out += ";\n";
   return out;

@@ -43,6 +43,15 @@ std::vector<FieldInfo> fields_of(Dataset dataset);
 /// The column every snapshot row carries after its record's fields.
 inline constexpr FieldInfo kSnapshotIdField{"snapshot_id", FieldType::string, false,
                                             "The snapshot the row was written by (its UTC start time)."};
+/// A version of a price in a warehouse (docs/warehouse.md): when it was
+/// first seen, and (closed versions) when it changed or was gone.
+inline constexpr FieldInfo kFirstSnapshotIdField{"first_snapshot_id", FieldType::string, false,
+                                                 "The snapshot this version of the price was first seen in."};
+inline constexpr FieldInfo kValidFromField{"valid_from", FieldType::timestamp, false,
+                                           "When this version was first seen: that snapshot's time."};
+inline constexpr FieldInfo kValidToField{
+    "valid_to", FieldType::timestamp, true,
+    "When it changed or was gone: the time of the first snapshot without it; null while current."};
 
 /// The table a dataset loads into: its name with `_` for `-` (`instance_types`).
 std::string table_name(Dataset dataset);
@@ -70,7 +79,8 @@ struct HistorySpec {
 std::optional<HistorySpec> history_of(Dataset dataset);
 
 /// CREATE TABLE (or `verb`: `CREATE TABLE IF NOT EXISTS`) `table` of
-/// `fields` with `key` as its primary (ClickHouse: sorting) key: what
+/// `fields` with `key` as its primary (ClickHouse: sorting) key, none when
+/// `key` is empty (PostgreSQL and SQLite): what
 /// table_schema writes, for other tables of a dataset's rows (a load's
 /// staging table, a price history).
 std::string create_table(Dataset dataset, SchemaDialect dialect, const std::vector<FieldInfo>& fields,

@@ -484,13 +484,15 @@ class ClickHouseWarehouse final : public Warehouse {
 }  // namespace
 
 Result<void> encode_json_each_row(const std::vector<FieldInfo>& fields, simdjson::dom::object row,
-                                  std::string_view snapshot_id, std::string& out) {
+                                  std::span<const LoadValue> added, std::string& out) {
   JsonWriter w(out);
   w.begin_object();
   JsonRow values{w, fields};
   if (auto r = visit_values(fields, row, values); !r.ok()) return r;
-  w.key(kSnapshotIdField.name);
-  w.string(snapshot_id);
+  for (const LoadValue& v : added) {
+    w.key(v.name);
+    w.string(v.value);
+  }
   w.end_object();
   out += '\n';
   return {};

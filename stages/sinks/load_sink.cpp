@@ -39,7 +39,10 @@ Error fail_load(LoadSink& sink, Error error) {
 
 LoadSink::LoadSink(LoadSinkOptions options)
     : options_(std::move(options)), encoding_(encoding_for(options_.url).value()) {
-  for (Dataset d : options_.datasets) fields_[d] = fields_of(d);
+  for (Dataset d : options_.datasets) {
+    fields_[d] = fields_of(d);
+    added_[d] = load_values(encoding_, d, options_.info);
+  }
 }
 
 LoadSink::~LoadSink() = default;
@@ -88,7 +91,7 @@ std::string LoadSink::prepare(const RecordBatch& batch) const {
       }
       auto group = std::find_if(groups.begin(), groups.end(), [&](const RegionRows& g) { return g.region == region; });
       if (group == groups.end()) group = groups.insert(groups.end(), RegionRows{std::string(region), 0, {}});
-      if (auto r = encode_row(encoding_, fields->second, object, options_.info.snapshot_id, group->encoded); !r.ok()) {
+      if (auto r = encode_row(encoding_, fields->second, object, added_.at(batch.dataset), group->encoded); !r.ok()) {
         return std::string(1, kProblem) + fmt::format("row {}: {}", row, r.error().message());
       }
       ++group->rows;

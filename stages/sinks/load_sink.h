@@ -52,6 +52,7 @@ class LoadSink final : public Sink {
   LoadSinkOptions options_;
   RowEncoding encoding_;
   std::map<Dataset, std::vector<FieldInfo>> fields_;
+  std::map<Dataset, std::vector<LoadValue>> added_;  ///< load_values of each dataset
   std::unique_ptr<Warehouse> warehouse_;
   std::optional<LoadStart> start_;
   std::map<Dataset, std::uint64_t> rows_;

@@ -106,14 +106,14 @@ class PostgresWarehouse final : public SqlWarehouse {
 
   std::string describe() const override { return described_; }
 
-  Result<void> append_rows(Dataset dataset, std::string_view encoded, std::uint64_t) override {
-    if (copying_ != dataset) {
+  Result<void> append_rows(Dataset dataset, bool staged, std::string_view encoded, std::uint64_t) override {
+    if (copying_ != std::pair(dataset, staged)) {
       if (auto r = end_appends(); !r.ok()) return r;
-      PGresult* res = pq().exec(conn_, fmt::format("COPY {} FROM STDIN", table(dataset)).c_str());
+      PGresult* res = pq().exec(conn_, fmt::format("COPY {} FROM STDIN", table(dataset, staged)).c_str());
       const bool ok = pq().resultStatus(res) == PGRES_COPY_IN;
       pq().clear(res);
-      if (!ok) return failure(fmt::format("COPY into {}", table(dataset)));
-      copying_ = dataset;
+      if (!ok) return failure(fmt::format("COPY into {}", table(dataset, staged)));
+      copying_ = std::pair(dataset, staged);
     }
     if (pq().putCopyData(conn_, encoded.data(), static_cast<int>(encoded.size())) != 1) {
       return failure(fmt::format("COPY of {} rows", info(dataset).name));
@@ -150,7 +150,7 @@ class PostgresWarehouse final : public SqlWarehouse {
 
   Result<void> end_appends() override {
     if (!copying_) return {};
-    const Dataset dataset = *copying_;
+    const Dataset dataset = copying_->first;
     copying_.reset();
     if (pq().putCopyEnd(conn_, nullptr) != 1) return failure(fmt::format("ending the COPY of {}", info(dataset).name));
     PGresult* res = pq().getResult(conn_);
@@ -171,7 +171,7 @@ class PostgresWarehouse final : public SqlWarehouse {
 
   PGconn* conn_;
   std::string described_;
-  std::optional<Dataset> copying_;
+  std::optional<std::pair<Dataset, bool>> copying_;  ///< the table a COPY is open into (staged or not)
 };
 
 // One row of COPY text: values separated by tabs.
@@ -222,11 +222,11 @@ struct CopyRow {
 }  // namespace
 
 Result<void> encode_copy_row(const std::vector<FieldInfo>& fields, simdjson::dom::object row,
-                             std::string_view snapshot_id, std::string& out) {
+                             std::span<const LoadValue> added, std::string& out) {
   CopyRow copy{out, {}};
   if (auto r = visit_values(fields, row, copy); !r.ok()) return r;
-  copy_escape(out, snapshot_id);
-  out += '\n';
+  for (const LoadValue& v : added) copy.text(v.value);
+  out.back() = '\n';  // the last value's tab
   return {};
 }
 

@@ -25,20 +25,55 @@ std::string SqlWarehouse::timestamp_literal(std::string_view rfc3339) const {
   return dialect_ == SchemaDialect::postgresql ? "TIMESTAMPTZ " + literal(rfc3339) : literal(rfc3339);
 }
 
-std::string SqlWarehouse::table(Dataset dataset) const { return q(table_name(dataset)); }
+namespace {
+
+std::string history_table(Dataset dataset) { return table_name(dataset) + "_history"; }
+std::string closed_table(Dataset dataset) { return table_name(dataset) + "_history_closed"; }
+std::string carried_table(Dataset dataset) { return "pp_carried_" + table_name(dataset); }
+std::string staged_table(Dataset dataset) { return "pp_staged_" + table_name(dataset); }
+
+std::vector<FieldInfo> with(std::vector<FieldInfo> fields, std::initializer_list<FieldInfo> more) {
+  fields.insert(fields.end(), more);
+  return fields;
+}
+
+}  // namespace
+
+std::string SqlWarehouse::table(Dataset dataset, bool staged) const {
+  return q(staged ? staged_table(dataset) : table_name(dataset));
+}
+
+std::vector<FieldInfo> SqlWarehouse::table_columns(Dataset dataset) const {
+  if (!history_of(dataset)) return with(fields_of(dataset), {kSnapshotIdField});
+  return with(fields_of(dataset), {kSnapshotIdField, kFirstSnapshotIdField, kValidFromField});
+}
 
 Result<void> SqlWarehouse::append(Dataset dataset, const std::string& region, std::string_view encoded,
                                   std::uint64_t rows) {
-  // The first rows of a partition replace what it held: deleted here, inside
-  // the load's transaction, so readers see the old rows until it commits.
+  // The first rows of a partition replace what it held, inside the load's
+  // transaction, so readers see the old rows until it commits.
   if (replaced_[dataset].insert(region).second) {
     if (auto r = end_appends(); !r.ok()) return r;
-    if (auto r = exec(fmt::format("DELETE FROM {} WHERE {} = {}", table(dataset), q("region"), literal(region)));
-        !r.ok()) {
+    const std::string in_region = fmt::format("{} = {}", q("region"), literal(region));
+    if (history_of(dataset)) {
+      // A price partition that holds rows is staged: commit compares them.
+      auto held = query_row(fmt::format("SELECT 1 FROM {} WHERE {} LIMIT 1", table(dataset), in_region));
+      if (!held.ok()) return held.error();
+      if (*held) {
+        if (staged_[dataset].empty()) {
+          // No key: the table's own catches a duplicate, and an index here made a reload 15% slower.
+          const std::string ddl = create_table(dataset, dialect_, table_columns(dataset), staged_table(dataset), {},
+                                               "CREATE TEMPORARY TABLE");
+          if (auto r = exec(ddl); !r.ok()) return r;
+        }
+        staged_[dataset].insert(region);
+      }
+    } else if (auto r = exec(fmt::format("DELETE FROM {} WHERE {}", table(dataset), in_region)); !r.ok()) {
       return r;
     }
   }
-  return append_rows(dataset, encoded, rows);
+  const auto staged = staged_.find(dataset);
+  return append_rows(dataset, staged != staged_.end() && staged->second.count(region) > 0, encoded, rows);
 }
 
 Result<LoadStart> SqlWarehouse::begin(const LoadInfo& info, const std::vector<Dataset>& datasets) {
@@ -57,22 +92,36 @@ Result<LoadStart> SqlWarehouse::begin(const LoadInfo& info, const std::vector<Da
     ddl += fmt::format("  {} {}{},\n", q(c.name), sql_type(dialect_, c.type), c.nullable ? "" : " NOT NULL");
   }
   ddl += fmt::format("  PRIMARY KEY ({})\n);\n", q("snapshot_id"));
+  std::vector<Dataset> views;  // the price histories to make
   for (Dataset d : datasets) {
-    std::vector<FieldInfo> fields = fields_of(d);
-    fields.push_back(kSnapshotIdField);
-    ddl += create_table(d, dialect_, fields, table_name(d), key_columns(d), "CREATE TABLE IF NOT EXISTS");
+    ddl += create_table(d, dialect_, table_columns(d), table_name(d), key_columns(d), "CREATE TABLE IF NOT EXISTS");
     if (const auto history = history_of(d)) {
-      std::vector<FieldInfo> h = fields_of(d);
-      h.push_back({"first_snapshot_id", FieldType::string, false, "The snapshot this version was first seen in."});
-      h.push_back({"valid_from", FieldType::timestamp, false, "When it was first seen: that snapshot's time."});
-      h.push_back({"valid_to", FieldType::timestamp, true,
-                   "When it changed or was gone: the time of the first snapshot without it; null while current."});
+      FieldInfo valid_to = kValidToField;
+      valid_to.nullable = false;  // closed
       std::vector<std::string_view> key = history->identity;
-      key.push_back("valid_from");
-      ddl += create_table(d, dialect_, h, table_name(d) + "_history", key, "CREATE TABLE IF NOT EXISTS");
+      key.push_back(kValidFromField.name);
+      ddl += create_table(d, dialect_, with(fields_of(d), {kFirstSnapshotIdField, kValidFromField, valid_to}),
+                          closed_table(d), key, "CREATE TABLE IF NOT EXISTS");
+      // The history is a view; a table of that name is an earlier pricepipe's.
+      const std::string name = history_table(d);
+      auto kind = query_row(pg ? fmt::format("SELECT table_type FROM information_schema.tables WHERE table_schema = "
+                                             "current_schema() AND table_name = {}",
+                                             literal(name))
+                               : fmt::format("SELECT type FROM sqlite_master WHERE name = {}", literal(name)));
+      if (!kind.ok()) return fail(kind.error());
+      if (!*kind) {
+        views.push_back(d);
+      } else if (const std::string k = (**kind)[0].value_or(""); k != "VIEW" && k != "view") {
+        return fail(Error(ErrorCode::usage,
+                          fmt::format("{} in {} is a table, made by an earlier pricepipe that kept a copy of each "
+                                      "price's current version there; this one keeps it in {} and makes {} a view. "
+                                      "Load into a new database (or rename the old tables); nothing was changed",
+                                      name, describe(), table_name(d), name)));
+      }
     }
   }
   if (pg) ddl += fmt::format("LOCK TABLE {} IN EXCLUSIVE MODE;\n", q("pricepipe_loads"));
+  for (Dataset d : views) ddl += history_view(d);
   if (auto r = exec(ddl); !r.ok()) return fail(r.error());
 
   // Loaded already, or from another manifest, or older than what is loaded.
@@ -101,60 +150,90 @@ Result<LoadStart> SqlWarehouse::begin(const LoadInfo& info, const std::vector<Da
     if (!replaced_whole(d)) continue;
     if (auto r = exec("DELETE FROM " + table(d)); !r.ok()) return fail(r.error());
   }
-  if (auto r = prepared(datasets); !r.ok()) return fail(r.error());
   replaced_.clear();
+  staged_.clear();
   return LoadStart::load;
 }
 
-std::string SqlWarehouse::history_statements(Dataset dataset) const {
+std::string SqlWarehouse::current_versions(Dataset dataset, const std::string& from, const std::string& where) const {
   const auto history = history_of(dataset);
-  if (!history) return {};
-  const std::string history_table = q(table_name(dataset) + "_history");
-  // What this load put in the table: the current rows of the regions it replaced.
-  const std::string loaded =
-      fmt::format("(SELECT * FROM {} WHERE {} = {})", table(dataset), q("snapshot_id"), literal(info_.snapshot_id));
+  if (history->latest_by.empty()) return fmt::format("(SELECT * FROM {}{})", from, where);
+  // Several observations of a price (a spot window): the latest is its version.
+  std::vector<std::string> ids;
+  for (auto c : history->identity) ids.push_back(q(c));
+  return fmt::format("(SELECT * FROM (SELECT s.*, row_number() OVER (PARTITION BY {} ORDER BY {} DESC) AS pp_rank "
+                     "FROM {} s{}) ranked WHERE pp_rank = 1)",
+                     fmt::join(ids, ", "), q(history->latest_by), from, where);
+}
+
+std::string SqlWarehouse::history_view(Dataset dataset) const {
+  std::vector<std::string> fields;
+  for (const auto& f : fields_of(dataset)) fields.push_back(q(f.name));
+  const std::string versions = fmt::format("{}, {}, {}", fmt::join(fields, ", "), q(kFirstSnapshotIdField.name),
+                                           q(kValidFromField.name));
+  const std::string open = dialect_ == SchemaDialect::postgresql ? "CAST(NULL AS timestamptz)" : "NULL";
+  return fmt::format("CREATE VIEW {} AS\nSELECT {v}, {to} FROM {closed}\nUNION ALL\nSELECT {v}, {open} AS {to} FROM {cur} c;\n",
+                     q(history_table(dataset)), fmt::arg("v", versions), fmt::arg("to", q(kValidToField.name)),
+                     fmt::arg("closed", q(closed_table(dataset))), fmt::arg("open", open),
+                     fmt::arg("cur", current_versions(dataset, table(dataset))));
+}
+
+std::string SqlWarehouse::carry_statements(Dataset dataset) const {
+  const auto history = history_of(dataset);
+  const auto staged = staged_.find(dataset);
+  if (!history || staged == staged_.end() || staged->second.empty()) return {};
   std::vector<std::string> regions;
-  for (const auto& r : replaced_.at(dataset)) regions.push_back(literal(r));
+  for (const auto& r : staged->second) regions.push_back(literal(r));
+  const std::string old = current_versions(
+      dataset, table(dataset), fmt::format(" WHERE {} IN ({})", q("region"), fmt::join(regions, ", ")));
+  const std::string fresh = current_versions(dataset, table(dataset, true));
   const std::string same_value = dialect_ == SchemaDialect::postgresql ? "IS NOT DISTINCT FROM" : "IS";
-  // The load's current row of each price: the latest by `latest_by` when a
-  // load may hold several observations of one (a spot window).
-  std::string current = loaded;
-  if (!history->latest_by.empty()) {
-    std::vector<std::string> ids;
-    for (auto c : history->identity) ids.push_back(q(c));
-    current = fmt::format("(SELECT * FROM (SELECT s.*, row_number() OVER (PARTITION BY {} ORDER BY {} DESC) AS "
-                          "pp_rank FROM {} s) ranked WHERE pp_rank = 1)",
-                          fmt::join(ids, ", "), q(history->latest_by), loaded);
-  }
-  auto matches = [&](const std::string& a, const std::string& b) {
+  auto same = [&](const std::string& a, const std::string& b, bool values) {
     std::vector<std::string> terms;
     for (auto c : history->identity) terms.push_back(fmt::format("{}.{} = {}.{}", a, q(c), b, q(c)));
-    for (auto c : history->values) terms.push_back(fmt::format("{}.{} {} {}.{}", a, q(c), same_value, b, q(c)));
+    if (values) {
+      for (auto c : history->values) terms.push_back(fmt::format("{}.{} {} {}.{}", a, q(c), same_value, b, q(c)));
+    }
     return fmt::format("{}", fmt::join(terms, " AND "));
   };
-  const std::string at = timestamp_literal(info_.started_at);
-  std::string out;
-  // Close the versions this load's regions no longer have as they were.
-  out += fmt::format(
-      "UPDATE {t} SET {to} = {at} WHERE {to} IS NULL AND {region} IN ({regions}) AND "
-      "NOT EXISTS (SELECT 1 FROM {cur} c WHERE {match});\n",
-      fmt::arg("t", history_table), fmt::arg("to", q("valid_to")), fmt::arg("at", at), fmt::arg("region", q("region")),
-      fmt::arg("regions", fmt::join(regions, ", ")), fmt::arg("cur", current),
-      fmt::arg("match", matches("c", history_table)));
-  // Open a version for each price new or changed.
-  std::vector<std::string> columns, from_current;
+  std::vector<FieldInfo> identity;
+  std::vector<std::string> ids, fields;
   for (const auto& f : fields_of(dataset)) {
-    columns.push_back(q(f.name));
-    from_current.push_back("c." + q(f.name));
+    fields.push_back(q(f.name));
+    if (std::find(history->identity.begin(), history->identity.end(), f.name) != history->identity.end()) {
+      identity.push_back(f);
+      ids.push_back(q(f.name));
+    }
   }
+  const std::string first = q(kFirstSnapshotIdField.name), from = q(kValidFromField.name);
+  const std::string carried = q(carried_table(dataset));
+  std::string out;
+  // The prices whose value did not change keep their version.
+  out += create_table(dataset, dialect_, with(identity, {kFirstSnapshotIdField, kValidFromField}),
+                      carried_table(dataset), history->identity, "CREATE TEMPORARY TABLE");
+  std::vector<std::string> old_ids;
+  for (const auto& i : ids) old_ids.push_back("o." + i);
+  out += fmt::format("INSERT INTO {} SELECT {}, o.{}, o.{} FROM {} o JOIN {} n ON {};\n", carried,
+                     fmt::join(old_ids, ", "), first, from, old, fresh, same("o", "n", true));
+  // The others close as they were.
+  std::vector<std::string> old_fields;
+  for (const auto& f : fields) old_fields.push_back("o." + f);
   out += fmt::format(
-      "INSERT INTO {t} ({cols}, {first}, {from}) SELECT {vals}, {sid}, {at} FROM {cur} c WHERE NOT EXISTS (SELECT 1 "
-      "FROM {t} h WHERE h.{to} IS NULL AND {match});\n",
-      fmt::arg("t", history_table), fmt::arg("cols", fmt::join(columns, ", ")),
-      fmt::arg("first", q("first_snapshot_id")),
-      fmt::arg("from", q("valid_from")), fmt::arg("vals", fmt::join(from_current, ", ")),
-      fmt::arg("sid", literal(info_.snapshot_id)), fmt::arg("at", at), fmt::arg("cur", current),
-      fmt::arg("to", q("valid_to")), fmt::arg("match", matches("h", "c")));
+      "INSERT INTO {} ({}, {}, {}, {}) SELECT {}, o.{}, o.{}, {} FROM {} o WHERE NOT EXISTS (SELECT 1 FROM {} c "
+      "WHERE {});\n",
+      q(closed_table(dataset)), fmt::join(fields, ", "), first, from, q(kValidToField.name), fmt::join(old_fields, ", "),
+      first, from, timestamp_literal(info_.started_at), old, carried, same("c", "o", false));
+  // The partitions' rows replaced by the staged ones, versions carried.
+  out += fmt::format("DELETE FROM {} WHERE {} IN ({});\n", table(dataset), q("region"), fmt::join(regions, ", "));
+  std::vector<std::string> staged_fields;
+  for (const auto& f : fields) staged_fields.push_back("s." + f);
+  out += fmt::format(
+      "INSERT INTO {t} ({f}, {sid}, {first}, {from}) SELECT {sf}, s.{sid}, COALESCE(c.{first}, s.{first}), "
+      "COALESCE(c.{from}, s.{from}) FROM {s} s LEFT JOIN {c} c ON {on};\n",
+      fmt::arg("t", table(dataset)), fmt::arg("f", fmt::join(fields, ", ")), fmt::arg("sid", q(kSnapshotIdField.name)),
+      fmt::arg("first", first), fmt::arg("from", from), fmt::arg("sf", fmt::join(staged_fields, ", ")),
+      fmt::arg("s", table(dataset, true)), fmt::arg("c", carried), fmt::arg("on", same("c", "s", false)));
+  out += fmt::format("DROP TABLE {};\nDROP TABLE {};\n", carried, table(dataset, true));
   return out;
 }
 
@@ -166,7 +245,7 @@ Result<void> SqlWarehouse::commit(const std::vector<LoadedTable>& tables) {
   std::string sql;
   std::string rows = "{";
   for (const LoadedTable& t : tables) {
-    if (replaced_.count(t.dataset)) sql += history_statements(t.dataset);
+    sql += carry_statements(t.dataset);
     rows += fmt::format("{}\"{}\":{}", rows.size() > 1 ? "," : "", table_name(t.dataset), t.rows);
   }
   rows += "}";
@@ -206,7 +285,7 @@ Result<SqlWarehouse::Loaded> SqlWarehouse::loaded_snapshot(const std::string& id
   const std::string when = timestamp_literal(*(**at)[0]);
   // The versions of a price current at that snapshot.
   auto valid = [this, when](Dataset d) {
-    return fmt::format("FROM {} h WHERE {} <= {w} AND ({} IS NULL OR {} > {w})", q(table_name(d) + "_history"),
+    return fmt::format("FROM {} h WHERE {} <= {w} AND ({} IS NULL OR {} > {w})", q(history_table(d)),
                        q("valid_from"), q("valid_to"), q("valid_to"), fmt::arg("w", when));
   };
   Loaded out;

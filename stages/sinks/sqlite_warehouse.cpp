@@ -42,9 +42,18 @@ class SqliteWarehouse final : public SqlWarehouse {
 
   std::string describe() const override { return "sqlite://" + path_; }
 
-  Result<void> append_rows(Dataset dataset, std::string_view encoded, std::uint64_t rows) override {
-    auto it = inserts_.find(dataset);
-    if (it == inserts_.end()) return Error(ErrorCode::internal, "append before begin");
+  Result<void> append_rows(Dataset dataset, bool staged, std::string_view encoded, std::uint64_t rows) override {
+    auto it = inserts_.find({dataset, staged});
+    if (it == inserts_.end()) {
+      // Prepared at the first rows for a table (the staged ones exist from then).
+      const int columns = static_cast<int>(table_columns(dataset).size());
+      std::string sql = fmt::format("INSERT INTO {} VALUES (", table(dataset, staged));
+      for (int c = 0; c < columns; ++c) sql += c ? ",?" : "?";
+      sql += ")";
+      sqlite3_stmt* stmt = nullptr;
+      if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) return failure("preparing an insert");
+      it = inserts_.emplace(std::pair(dataset, staged), Insert{stmt, columns}).first;
+    }
     sqlite3_stmt* stmt = it->second.stmt;
     const int columns = it->second.columns;
     std::size_t at = 0;
@@ -107,20 +116,6 @@ class SqliteWarehouse final : public SqlWarehouse {
     return {};
   }
 
-  Result<void> prepared(const std::vector<Dataset>& datasets) override {
-    for (Dataset d : datasets) {
-      if (inserts_.count(d)) continue;
-      const int columns = static_cast<int>(fields_of(d).size()) + 1;
-      std::string sql = fmt::format("INSERT INTO {} VALUES (", table(d));
-      for (int c = 0; c < columns; ++c) sql += c ? ",?" : "?";
-      sql += ")";
-      sqlite3_stmt* stmt = nullptr;
-      if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) return failure("preparing an insert");
-      inserts_[d] = {stmt, columns};
-    }
-    return {};
-  }
-
 
  private:
   Error failure(const std::string& doing) const {
@@ -133,7 +128,7 @@ class SqliteWarehouse final : public SqlWarehouse {
   };
   sqlite3* db_;
   std::string path_;
-  std::map<Dataset, Insert> inserts_;
+  std::map<std::pair<Dataset, bool>, Insert> inserts_;  ///< by table: (dataset, staged)
 };
 
 }  // namespace
@@ -158,10 +153,10 @@ struct SqliteRow {
 }  // namespace
 
 Result<void> encode_sqlite_row(const std::vector<FieldInfo>& fields, simdjson::dom::object row,
-                               std::string_view snapshot_id, std::string& out) {
+                               std::span<const LoadValue> added, std::string& out) {
   SqliteRow values{out};
   if (auto r = visit_values(fields, row, values); !r.ok()) return r;
-  put_text(out, snapshot_id);
+  for (const LoadValue& v : added) put_text(out, v.value);
   return {};
 }
 

@@ -101,14 +101,24 @@ Result<RowEncoding> encoding_for(std::string_view url) {
                                              redact_url(url)));
 }
 
+std::vector<LoadValue> load_values(RowEncoding encoding, Dataset dataset, const LoadInfo& info) {
+  std::vector<LoadValue> out{{kSnapshotIdField.name, info.snapshot_id}};
+  // ClickHouse keeps every snapshot's rows and its history apart.
+  if (encoding != RowEncoding::json_each_row && history_of(dataset)) {
+    out.push_back({kFirstSnapshotIdField.name, info.snapshot_id});
+    out.push_back({kValidFromField.name, info.started_at});
+  }
+  return out;
+}
+
 Result<void> encode_row(RowEncoding encoding, const std::vector<FieldInfo>& fields, simdjson::dom::object row,
-                        std::string_view snapshot_id, std::string& out) {
+                        std::span<const LoadValue> added, std::string& out) {
   switch (encoding) {
-    case RowEncoding::copy_text: return encode_copy_row(fields, row, snapshot_id, out);
-    case RowEncoding::sqlite_values: return encode_sqlite_row(fields, row, snapshot_id, out);
+    case RowEncoding::copy_text: return encode_copy_row(fields, row, added, out);
+    case RowEncoding::sqlite_values: return encode_sqlite_row(fields, row, added, out);
     case RowEncoding::json_each_row: break;
   }
-  return encode_json_each_row(fields, row, snapshot_id, out);
+  return encode_json_each_row(fields, row, added, out);
 }
 
 Result<std::unique_ptr<Warehouse>> open_warehouse(const std::string& url, net::Fetcher* fetcher) {

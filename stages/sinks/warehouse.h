@@ -87,11 +87,22 @@ class Warehouse {
 enum class RowEncoding { copy_text, sqlite_values, json_each_row };
 /// The encoding of `url`'s engine; a usage error naming a URL that is not a warehouse's.
 Result<RowEncoding> encoding_for(std::string_view url);
-/// Appends `row`'s values, `fields` in order then `snapshot_id`, as
+/// A value a load adds after a row's fields, named as its column.
+struct LoadValue {
+  std::string_view name;
+  std::string value;
+};
+/// What a load of `info` adds to each row of `dataset` in `encoding`'s
+/// engine: `snapshot_id`; and for a price dataset (history_of) in PostgreSQL
+/// and SQLite, whose tables hold each price's current version, the version
+/// the row opens (`first_snapshot_id`, `valid_from`: this load's; the load
+/// carries the earlier version's when the price has not changed).
+std::vector<LoadValue> load_values(RowEncoding encoding, Dataset dataset, const LoadInfo& info);
+/// Appends `row`'s values, `fields` in order then the `added` values, as
 /// `encoding` says (what Warehouse::append takes). An error names the
 /// field whose value is not of its type.
 Result<void> encode_row(RowEncoding encoding, const std::vector<FieldInfo>& fields, simdjson::dom::object row,
-                        std::string_view snapshot_id, std::string& out);
+                        std::span<const LoadValue> added, std::string& out);
 
 /// Why a value cannot be loaded as its field's type.
 Error field_type_error(const FieldInfo& field);

@@ -3,6 +3,7 @@
 // against real engines: tests/warehouse.)
 #include "stages/sinks/warehouse.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "core/table_schema.h"
@@ -24,6 +25,9 @@ TEST(Warehouse, UrlsNeverShowTheirPassword) {
       << encoding_for("mysql://u:pw@db/x").error().message();
 }
 
+// What a load adds to a row of a dataset without a history: its snapshot id.
+std::vector<LoadValue> snapshot(std::string id) { return {{kSnapshotIdField.name, std::move(id)}}; }
+
 std::string copy_row(std::string_view json) {
   simdjson::dom::parser parser;
   simdjson::dom::object row = parser.parse(json.data(), json.size(), true).get_object().value();
@@ -31,7 +35,7 @@ std::string copy_row(std::string_view json) {
                                          {"i", FieldType::integer, false, "."},     {"b", FieldType::boolean, false, "."},
                                          {"l", FieldType::string_list, false, "."}, {"m", FieldType::number_map, false, "."}};
   std::string out;
-  EXPECT_TRUE(encode_copy_row(fields, row, "id", out).ok());
+  EXPECT_TRUE(encode_copy_row(fields, row, snapshot("id"), out).ok());
   return out;
 }
 
@@ -44,10 +48,28 @@ TEST(Warehouse, CopyTextEscapesEveryByteThatWouldEndAValue) {
   std::string out;
   const std::vector<FieldInfo> one = {{"s", FieldType::string, false, "."}};
   EXPECT_TRUE(encode_copy_row(one, parser.parse(std::string_view(R"({"s":"x","snapshot_id":"old"})")).get_object().value(),
-                              "new", out).ok());
+                              snapshot("new"), out).ok());
   EXPECT_EQ(out, "x\tnew\n");
-  EXPECT_FALSE(encode_copy_row(one, parser.parse(std::string_view(R"({"t":"x"})")).get_object().value(), "new", out).ok());
-  EXPECT_FALSE(encode_copy_row(one, parser.parse(std::string_view(R"({"s":1})")).get_object().value(), "new", out).ok());
+  EXPECT_FALSE(encode_copy_row(one, parser.parse(std::string_view(R"({"t":"x"})")).get_object().value(), snapshot("new"), out).ok());
+  EXPECT_FALSE(encode_copy_row(one, parser.parse(std::string_view(R"({"s":1})")).get_object().value(), snapshot("new"), out).ok());
+}
+
+TEST(Warehouse, PriceRowsInPostgresAndSqliteOpenAVersionAtTheLoad) {
+  const LoadInfo info{"2026-10-01T06-00-00Z", "2026-10-01T06:00:00Z", "", "run"};
+  auto names = [](const std::vector<LoadValue>& values) {
+    std::vector<std::string> out;
+    for (const auto& v : values) out.push_back(fmt::format("{}={}", v.name, v.value));
+    return out;
+  };
+  const std::vector<std::string> versioned = {"snapshot_id=2026-10-01T06-00-00Z",
+                                              "first_snapshot_id=2026-10-01T06-00-00Z",
+                                              "valid_from=2026-10-01T06:00:00Z"};
+  EXPECT_EQ(names(load_values(RowEncoding::copy_text, Dataset::on_demand_prices, info)), versioned);
+  EXPECT_EQ(names(load_values(RowEncoding::sqlite_values, Dataset::spot_prices, info)), versioned);
+  EXPECT_EQ(names(load_values(RowEncoding::copy_text, Dataset::catalog, info)),
+            std::vector<std::string>{"snapshot_id=2026-10-01T06-00-00Z"});
+  EXPECT_EQ(names(load_values(RowEncoding::json_each_row, Dataset::on_demand_prices, info)),
+            std::vector<std::string>{"snapshot_id=2026-10-01T06-00-00Z"});
 }
 
 TEST(Warehouse, JsonEachRowKeepsNamesTypesAndNullsAsClickHouseReadsThem) {
@@ -61,7 +83,7 @@ TEST(Warehouse, JsonEachRowKeepsNamesTypesAndNullsAsClickHouseReadsThem) {
       {"il", FieldType::integer_list, false, "."}, {"m", FieldType::number_map, false, "."},
       {"p", FieldType::price, false, "."},       {"t", FieldType::timestamp, false, "."}};
   std::string out;
-  ASSERT_TRUE(encode_json_each_row(fields, row, "2026-10-01T06-00-00Z", out).ok());
+  ASSERT_TRUE(encode_json_each_row(fields, row, snapshot("2026-10-01T06-00-00Z"), out).ok());
   // A null list is [] (ClickHouse's arrays cannot be null); maps and prices are JSON text.
   EXPECT_EQ(out,
             R"({"s":"a\"bé","n":0.1,"b":false,"l":[],"il":[1,2],"m":"{\"z\":1.5}","p":"{\"value\":null,\"reason\":\"x\"}","t":"2026-10-01T06:00:00Z","snapshot_id":"2026-10-01T06-00-00Z"})"

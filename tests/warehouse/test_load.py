@@ -241,6 +241,22 @@ class Engine:
     def ts(self, when):
         return f"'{when}'"
 
+    # PostgreSQL and SQLite keep each price's current version in its table (first_snapshot_id, valid_from) and the
+    # versions that ended in <table>_history_closed; ClickHouse keeps its history in a table of its own.
+    versions_in_tables = True
+
+    def assert_versions(self, expected):
+        """{table: {first_snapshot_id: rows}} of the price tables, and no more closed versions than `closed`."""
+        if not self.versions_in_tables:
+            return
+        for table, want in expected.items():
+            if table == "closed":
+                continue
+            got = {k: int(n) for k, n in self.query(f"SELECT first_snapshot_id, count(*) FROM {table} GROUP BY 1")}
+            self.assertEqual(got, want, table)
+        closed = int(self.query("SELECT count(*) FROM on_demand_prices_history_closed")[0][0])
+        self.assertEqual(closed, expected["closed"])
+
     def test_a_snapshot_loads_typed_then_reloads_to_no_change_then_history_follows(self):
         self.assert_loaded(self.load(Snapshots.a))
         expected = {d.replace("-", "_"): len(rs) for d, rs in Snapshots.rows.items()}
@@ -251,6 +267,10 @@ class Engine:
         self.assertEqual(self.query("SELECT DISTINCT snapshot_id FROM catalog"), [("2026-10-01T06-00-00Z",)])
         history = int(self.query("SELECT count(*) FROM on_demand_prices_history WHERE valid_to IS NULL")[0][0])
         self.assertEqual(history, expected["on_demand_prices"])
+        a_id, b_id = "2026-10-01T06-00-00Z", "2026-10-01T07-00-00Z"
+        # A first load opens every version in the tables themselves and closes none.
+        self.assert_versions({"on_demand_prices": {a_id: expected["on_demand_prices"]},
+                              "spot_prices": {a_id: expected["spot_prices"]}, "closed": 0})
 
         again = self.load(Snapshots.a)
         self.assert_loaded(again)
@@ -281,6 +301,15 @@ class Engine:
                           f"ORDER BY valid_from")
         self.assertEqual([float(p) for p, _ in spot][-1], Snapshots.spot_b)
         self.assertEqual(len(spot), 2)
+        # Unchanged prices keep the version A opened; the changed one's opened with B; the changed and the gone
+        # price's A versions are closed. Every observation of the changed spot price carries its new version.
+        changed_spot = sum(1 for r in Snapshots.b_rows["spot-prices"]
+                           if (r["region"], r["zone"], r["instance_type"], r["product_description"]) == Snapshots.spot_key)
+        self.assert_versions({"on_demand_prices": {a_id: expected["on_demand_prices"] - 2, b_id: 1},
+                              "spot_prices": {a_id: expected["spot_prices"] - changed_spot, b_id: changed_spot},
+                              "closed": 2})
+        if self.versions_in_tables:
+            self.assertEqual(self.query("SELECT count(*) FROM spot_prices_history_closed"), [("1",)])
 
         # The two snapshots loaded here give the changes their files give.
         changes = lambda run: sorted(json.dumps(json.loads(line), sort_keys=True)
@@ -389,6 +418,18 @@ class SQLite(Engine, unittest.TestCase):
         total = float(self.query("SELECT sum(price_per_hour) FROM on_demand_prices")[0][0])
         self.assertAlmostEqual(total, sum(r["price_per_hour"] for r in Snapshots.rows["on-demand-prices"]), places=6)
 
+    def test_a_history_table_of_an_earlier_layout_is_refused_untouched(self):
+        with sqlite3.connect(self.path) as db:
+            db.execute("CREATE TABLE on_demand_prices_history (region TEXT, rate_code TEXT, valid_from TEXT)")
+            db.execute("INSERT INTO on_demand_prices_history VALUES ('eu-west-1', 'X.Y.Z', '2026-09-01T00:00:00Z')")
+        run = self.load(Snapshots.a)
+        self.assertEqual(run.returncode, 2, run.stderr.decode())
+        self.assertIn(b"on_demand_prices_history in sqlite://", run.stderr)
+        self.assertIn(b"is a table", run.stderr)
+        self.assertEqual(self.query("SELECT * FROM on_demand_prices_history"),
+                         [("eu-west-1", "X.Y.Z", "2026-09-01T00:00:00Z")])
+        self.assertEqual(self.query("SELECT name FROM sqlite_master WHERE name = 'pricepipe_loads'"), [])
+
     def test_the_file_answers_the_sqlite3_shell(self):
         self.assert_loaded(self.load(Snapshots.a))
         shell = shutil.which("sqlite3")
@@ -464,6 +505,7 @@ class PostgreSQL(Served, Engine, unittest.TestCase):
 
 @unittest.skipIf(ClickHouse.missing(), ClickHouse.missing() or "")
 class ClickHouseLoads(Served, Engine, unittest.TestCase):
+    versions_in_tables = False
     LATEST = "(SELECT argMax(snapshot_id, snapshot_started_at) FROM pricepipe_loads)"
     server_type = ClickHouse
 
