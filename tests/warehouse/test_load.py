@@ -144,6 +144,12 @@ sinks:
         for r in d["on-demand-prices"]:
             r["price_per_hour"] *= 2
         cls.d = write_snapshot(root, manifest, d, "2026-10-01T08-00-00Z", "2026-10-01T08:00:00Z")
+        # E: half an hour after A, its on-demand prices and those of a region A did not have.
+        e = copy.deepcopy(rows)
+        extra = [dict(r, region="eu-test-1") for r in rows["on-demand-prices"] if r["region"] == "eu-west-1"]
+        e["on-demand-prices"] += extra
+        cls.e_extra = len(extra)
+        cls.e = write_snapshot(root, manifest, e, "2026-10-01T06-30-00Z", "2026-10-01T06:30:00Z")
 
         nasty = {"regions": copy.deepcopy(rows["regions"][:2]), "catalog": copy.deepcopy(rows["catalog"][:1])}
         nasty["regions"][0]["location"] = NASTY
@@ -371,7 +377,26 @@ class Engine:
         self.fail(f"never {what}")
 
 
-class SQLite(Engine, unittest.TestCase):
+class VersionsInTables:
+    """PostgreSQL and SQLite: a load that replaces some partitions and opens others."""
+
+    def test_a_new_region_opens_its_versions_beside_the_carried_ones(self):
+        self.fresh()
+        for snapshot in (Snapshots.a, Snapshots.e):
+            self.assert_loaded(pricepipe("load", snapshot, "--to", self.url(), "--datasets", "on-demand-prices"))
+        got = {(r, k): int(n) for r, k, n in self.query(
+            "SELECT region, first_snapshot_id, count(*) FROM on_demand_prices GROUP BY 1, 2")}
+        want = {(r, "2026-10-01T06-00-00Z"): sum(1 for x in Snapshots.rows["on-demand-prices"] if x["region"] == r)
+                for r in REGIONS.split(",")}
+        want[("eu-test-1", "2026-10-01T06-30-00Z")] = Snapshots.e_extra
+        self.assertEqual(got, want)
+        self.assertEqual(self.query("SELECT count(*) FROM on_demand_prices_history_closed"), [("0",)])
+        self.assertEqual(self.query("SELECT count(*) FROM on_demand_prices_history WHERE valid_to IS NULL"),
+                         [(str(sum(want.values())),)])
+        self.assertEqual(self.query("SELECT DISTINCT snapshot_id FROM on_demand_prices"), [("2026-10-01T06-30-00Z",)])
+
+
+class SQLite(VersionsInTables, Engine, unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="pricepipe-sqlite-")
         self.path = os.path.join(self.dir, "prices.db")
@@ -441,7 +466,7 @@ class SQLite(Engine, unittest.TestCase):
 
 
 @unittest.skipIf(Postgres.missing(), Postgres.missing() or "")
-class PostgreSQL(Served, Engine, unittest.TestCase):
+class PostgreSQL(Served, VersionsInTables, Engine, unittest.TestCase):
     server_type = Postgres
 
     def setUp(self):
