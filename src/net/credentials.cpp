@@ -17,12 +17,14 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
 
 #include "config/aws_config.h"
 #include "core/interrupt.h"
 #include "core/schema.h"
+#include "net/sts.h"
 
 extern char** environ;
 
@@ -103,30 +105,16 @@ std::optional<Credentials> from_environment(const Environment& env, Tried& tried
   return c;
 }
 
-// Where botocore would assume a role, federate a web identity or use SSO, a
-// different identity from a later provider would be a silent surprise.
-void refuse_unsupported(const config::AwsProfile& profile, const Environment& env, bool env_allowed) {
-  const std::string hint = fmt::format(
-      "; pricepipe does not support it: export credentials with the AWS CLI instead, e.g. "
-      "eval \"$(aws configure export-credentials --profile {} --format env)\"",
-      profile.name);
-  auto refuse = [](const std::string& what) { throw FatalError(ErrorCode::credentials, what); };
-  if (profile.value("web_identity_token_file")) {
-    refuse(fmt::format("profile {} uses web identity federation (web_identity_token_file at {}){}", profile.name,
-                       profile.where("web_identity_token_file"), hint));
-  }
-  if (profile.value("role_arn")) {
-    refuse(fmt::format("profile {} assumes a role (role_arn at {}){}", profile.name, profile.where("role_arn"), hint));
-  }
-  if (env_allowed && non_empty(env, "AWS_WEB_IDENTITY_TOKEN_FILE")) {
-    refuse(
-        "AWS_WEB_IDENTITY_TOKEN_FILE asks for web identity federation (EKS IAM roles for service accounts), which "
-        "pricepipe does not support: use EKS Pod Identity (container credentials), or export credentials with "
-        "eval \"$(aws configure export-credentials --format env)\"");
-  }
+// Where botocore would use IAM Identity Center (SSO), a different identity
+// from a later provider would be a silent surprise.
+void refuse_unsupported(const config::AwsProfile& profile) {
   for (const char* key : {"sso_session", "sso_start_url", "sso_account_id"}) {
     if (profile.value(key)) {
-      refuse(fmt::format("profile {} uses IAM Identity Center ({} at {}){}", profile.name, key, profile.where(key), hint));
+      throw FatalError(ErrorCode::credentials,
+                       fmt::format("profile {} uses IAM Identity Center ({} at {}); pricepipe does not support it "
+                                   "yet: export credentials with the AWS CLI instead, e.g. eval \"$(aws configure "
+                                   "export-credentials --profile {} --format env)\"",
+                                   profile.name, key, profile.where(key), profile.name));
     }
   }
 }
@@ -478,6 +466,168 @@ std::optional<Credentials> from_imds(const Environment& env, const config::AwsPr
   return std::move(parsed).value();
 }
 
+// --- roles: AssumeRole from a source, AssumeRoleWithWebIdentity -----------
+
+// The two shared files, for the source profiles a role names.
+struct Files {
+  const config::AwsConfigFile& config;
+  const config::AwsConfigFile& credentials;
+};
+
+std::string generated_session_name() {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
+  return fmt::format("pricepipe-{}", ms);
+}
+
+// role_arn, role_session_name, external_id and duration_seconds of `profile`.
+RoleRequest role_request(const config::AwsProfile& profile, std::string role_arn) {
+  RoleRequest role;
+  role.role_arn = std::move(role_arn);
+  role.session_name = profile.value("role_session_name").value_or(generated_session_name());
+  role.external_id = profile.value("external_id");
+  if (auto d = profile.value("duration_seconds")) {
+    int seconds = 0;
+    const auto [end, ec] = std::from_chars(d->data(), d->data() + d->size(), seconds);
+    if (ec != std::errc() || end != d->data() + d->size() || seconds < 900 || seconds > 43200) {
+      bad_setting(profile.where("duration_seconds") + " duration_seconds",
+                  "must be a whole number of seconds from 900 to 43200, not '" + *d + "'");
+    }
+    role.duration_seconds = seconds;
+  }
+  return role;
+}
+
+Secret read_token(const std::string& path, std::string_view label) {
+  // Read at every call: EKS and CI systems rotate it.
+  std::ifstream in(path, std::ios::binary);
+  if (!in) provider_failed(label, fmt::format("cannot read the web identity token file {}: {}", path, std::strerror(errno)));
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string token = text.str();
+  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+  if (token.empty()) provider_failed(label, "the web identity token file " + path + " is empty");
+  return Secret(std::move(token));
+}
+
+// Web identity: AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN (when the
+// environment may be read), else the profile's web_identity_token_file and role_arn.
+std::optional<Credentials> from_web_identity(const config::AwsProfile& profile, const Environment& env,
+                                             bool env_allowed, HttpClient& http, Tried& tried) {
+  std::optional<std::string> file, arn;
+  std::string source;
+  RoleRequest role;
+  if (auto f = env_allowed ? non_empty(env, "AWS_WEB_IDENTITY_TOKEN_FILE") : std::nullopt) {
+    file = f;
+    arn = non_empty(env, "AWS_ROLE_ARN");
+    source = "AWS_WEB_IDENTITY_TOKEN_FILE";
+    if (!arn) provider_failed("web identity", "AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not");
+    role = role_request(profile, *arn);
+    role.session_name = non_empty(env, "AWS_ROLE_SESSION_NAME").value_or(role.session_name);
+  } else if (auto pf = profile.value("web_identity_token_file")) {
+    file = pf;
+    arn = profile.value("role_arn");
+    source = fmt::format("profile {} (web_identity_token_file at {})", profile.name, profile.where("web_identity_token_file"));
+    if (!arn) provider_failed("web identity", source + " sets no role_arn");
+    role = role_request(profile, *arn);
+  } else {
+    tried.push_back({"web identity", env_allowed ? "AWS_WEB_IDENTITY_TOKEN_FILE not set and profile " + profile.name +
+                                                      " sets no web_identity_token_file"
+                                                : "profile " + profile.name + " sets no web_identity_token_file"});
+    return std::nullopt;
+  }
+  const std::string label = "web identity, " + source;
+  auto r = assume_role_with_web_identity(http, sts_endpoint(env, profile), read_token(*file, label), role);
+  if (!r.ok()) provider_failed(label, r.error().message());
+  return std::move(r).value();
+}
+
+std::optional<Credentials> from_assume_role(const config::AwsProfile& profile, const Files& files,
+                                            const Environment& env, HttpClient& http, Tried& tried,
+                                            std::vector<std::string> chain);
+
+// The credentials a role's source profile `name` gives (`chain`: the
+// profiles that led here, to refuse a loop).
+Credentials source_profile_credentials(const std::string& name, const Files& files, const Environment& env,
+                                       HttpClient& http, std::vector<std::string> chain) {
+  const std::string path = fmt::format("{}", fmt::join(chain, " → "));
+  const config::AwsProfile source = config::merge_profile(name, files.config, files.credentials);
+  if (!source.exists()) {
+    provider_failed("assume-role", fmt::format("source_profile {} (of {}) is in neither {} nor {}", name, path,
+                                               files.config.path, files.credentials.path));
+  }
+  Tried ignored;
+  // A profile that is its own source uses its own keys (botocore's rule).
+  const bool self = name == chain.back();
+  if (!self) {
+    if (std::find(chain.begin(), chain.end(), name) != chain.end()) {
+      provider_failed("assume-role", fmt::format("source_profile makes a loop: {} → {}", path, name));
+    }
+    refuse_unsupported(source);
+    if (source.value("role_arn") && !source.value("web_identity_token_file")) {
+      chain.push_back(name);
+      if (auto c = from_assume_role(source, files, env, http, ignored, chain)) return std::move(*c);
+    }
+    if (auto c = from_web_identity(source, env, false, http, ignored)) return std::move(*c);
+  }
+  if (auto c = static_keys(files.credentials, FileKind::credentials, name, ignored)) return std::move(*c);
+  if (!self) {
+    if (auto c = from_process(source, ignored)) return std::move(*c);
+  }
+  if (auto c = static_keys(files.config, FileKind::config, name, ignored)) return std::move(*c);
+  provider_failed("assume-role", fmt::format("source_profile {} (of {}) has no credentials: no keys{}", name, path,
+                                             self ? "" : ", role_arn, web_identity_token_file or credential_process"));
+}
+
+std::optional<Credentials> from_assume_role(const config::AwsProfile& profile, const Files& files,
+                                            const Environment& env, HttpClient& http, Tried& tried,
+                                            std::vector<std::string> chain) {
+  auto arn = profile.value("role_arn");
+  if (!arn || profile.value("web_identity_token_file")) {
+    tried.push_back({"assume-role", "profile " + profile.name + " sets no role_arn"});
+    return std::nullopt;
+  }
+  const std::string label = fmt::format("assume-role (profile {}, role_arn at {})", profile.name, profile.where("role_arn"));
+  if (profile.value("mfa_serial")) {
+    provider_failed(label, fmt::format("mfa_serial ({}) needs a code typed at a prompt, which a pipeline has not; "
+                                       "export credentials with the AWS CLI instead, e.g. eval \"$(aws configure "
+                                       "export-credentials --profile {} --format env)\"",
+                                       profile.where("mfa_serial"), profile.name));
+  }
+  const auto source_profile = profile.value("source_profile");
+  const auto credential_source = profile.value("credential_source");
+  if (source_profile && credential_source) {
+    provider_failed(label, fmt::format("it sets both source_profile ({}) and credential_source ({}); set one",
+                                       profile.where("source_profile"), profile.where("credential_source")));
+  }
+  Credentials source;
+  if (source_profile) {
+    source = source_profile_credentials(*source_profile, files, env, http, chain);
+  } else if (credential_source) {
+    Tried ignored;
+    std::optional<Credentials> c;
+    if (*credential_source == "Environment") {
+      c = from_environment(env, ignored);
+    } else if (*credential_source == "Ec2InstanceMetadata") {
+      c = from_imds(env, profile, http, ignored);
+    } else if (*credential_source == "EcsContainer") {
+      c = from_container(env, http, ignored);
+    } else {
+      bad_setting(profile.where("credential_source") + " credential_source",
+                  "must be Environment, Ec2InstanceMetadata or EcsContainer, not '" + *credential_source + "'");
+    }
+    if (!c) {
+      provider_failed(label, fmt::format("credential_source {} gave no credentials ({})", *credential_source,
+                                         ignored.empty() ? "nothing found" : ignored.back().why));
+    }
+    source = std::move(*c);
+  } else {
+    provider_failed(label, "it sets neither source_profile nor credential_source (nor web_identity_token_file)");
+  }
+  auto r = assume_role(http, sts_endpoint(env, profile), source, role_request(profile, *arn));
+  if (!r.ok()) provider_failed(label, r.error().message());
+  return std::move(r).value();
+}
+
 }  // namespace
 
 Result<Credentials> parse_credentials_json(std::string_view json, const std::string& provider) {
@@ -507,7 +657,11 @@ Credentials resolve_credentials(const CredentialOptions& options, HttpClient& ht
   } else if (auto c = from_environment(env, tried)) {
     return std::move(*c);
   }
-  refuse_unsupported(profile, env, !explicit_profile);
+  refuse_unsupported(profile);
+  // botocore's order: a role before the keys of the same profile.
+  const Files files{config_file, credentials_file};
+  if (auto c = from_assume_role(profile, files, env, http, tried, {name})) return std::move(*c);
+  if (auto c = from_web_identity(profile, env, !explicit_profile, http, tried)) return std::move(*c);
   if (auto c = static_keys(credentials_file, FileKind::credentials, name, tried)) return std::move(*c);
   if (auto c = from_process(profile, tried)) return std::move(*c);
   if (auto c = static_keys(config_file, FileKind::config, name, tried)) return std::move(*c);

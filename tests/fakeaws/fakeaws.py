@@ -8,6 +8,7 @@ request through a control API under /_fakeaws/. See README.md.
 """
 
 import argparse
+import hashlib
 import json
 import os
 import signal
@@ -270,6 +271,9 @@ class Handler(BaseHTTPRequestHandler):
             scope = auth.split("Credential=")[1].split(",")[0].split("/") if "Credential=" in auth else []
             if len(scope) >= 4:
                 akid, region, service = scope[0], scope[2], scope[3]
+        # Who signed: the access key (an identifier, not a secret) and a hash of the session token.
+        token = self.headers.get("X-Amz-Security-Token")
+        entry.update(access_key=akid, token_sha256=hashlib.sha256(token.encode()).hexdigest() if token else None)
         if service not in ("ec2", "pricing") or (service == "pricing") != json_protocol:
             fail(400, "InvalidAction", f"fakeaws does not serve {service!r} this way", region, service)
             return

@@ -262,23 +262,215 @@ TEST_F(Chain, CredentialProcessFailuresAreClearAndQuiet) {
   EXPECT_HAS(failure("tool"), "unterminated quote");
 }
 
-// --- Unsupported providers ----------------------------------------------------------
+// --- Roles: AssumeRole and AssumeRoleWithWebIdentity ---------------------------------
 
-TEST_F(Chain, RolesWebIdentityAndSsoFailInsteadOfUsingAnotherIdentity) {
+// The form parameters of a query-protocol body.
+std::map<std::string, std::string> form(const std::string& body) {
+  auto decode = [](std::string_view in) {
+    std::string out;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      if (in[i] == '%' && i + 2 < in.size()) {
+        out += static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16));
+        i += 2;
+      } else {
+        out += in[i] == '+' ? ' ' : in[i];
+      }
+    }
+    return out;
+  };
+  std::map<std::string, std::string> out;
+  std::string_view rest = body;
+  while (!rest.empty()) {
+    const auto amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    const auto eq = pair.find('=');
+    out[decode(pair.substr(0, eq))] = eq == std::string_view::npos ? "" : decode(pair.substr(eq + 1));
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+  }
+  return out;
+}
+
+// STS on loopback: answers AssumeRole and AssumeRoleWithWebIdentity with
+// credentials named after the role (`ASIA<role name>`), or with `error`.
+class FakeSts {
+ public:
+  struct Call {
+    std::map<std::string, std::string> params;
+    std::string authorization;
+    std::string token;  ///< X-Amz-Security-Token
+  };
+  FakeSts()
+      : server_([this](const TinyRequest& r) {
+          Call call{form(r.body), r.header("Authorization"), r.header("X-Amz-Security-Token")};
+          std::lock_guard lock(mutex_);
+          calls_.push_back(call);
+          TinyReply reply;
+          if (!error_.empty()) {
+            reply.status = 403;
+            reply.body = "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>" + error_ +
+                         "</Message></Error><RequestId>req-sts-42</RequestId></ErrorResponse>";
+            return reply;
+          }
+          const std::string action = call.params["Action"];
+          const std::string arn = call.params["RoleArn"];
+          const std::string role = arn.substr(arn.rfind('/') + 1);
+          reply.body = "<" + action + "Response xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><" + action +
+                       "Result><Credentials><AccessKeyId>ASIA" + role + "</AccessKeyId><SecretAccessKey>" + kSecret +
+                       "</SecretAccessKey><SessionToken>" + kToken + "-" + role +
+                       "</SessionToken><Expiration>2099-01-01T00:00:00.123Z</Expiration></Credentials></" + action +
+                       "Result><ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata></" + action +
+                       "Response>";
+          return reply;
+        }) {}
+  /// http://127.0.0.1:PORT, no trailing slash (an endpoint URL).
+  std::string url() const {
+    std::string u = server_.url("/");
+    u.pop_back();
+    return u;
+  }
+  std::vector<Call> calls() {
+    std::lock_guard lock(mutex_);
+    return calls_;
+  }
+  void fail_with(std::string message) {
+    std::lock_guard lock(mutex_);
+    error_ = std::move(message);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<Call> calls_;
+  std::string error_;
+  TinyHttpServer server_;
+};
+
+class Roles : public Chain {
+ protected:
+  void SetUp() override {
+    Chain::SetUp();
+    vars_["AWS_ENDPOINT_URL_STS"] = sts_.url();
+    write("credentials", std::string("[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = ") + kSecret + "\n");
+  }
+  FakeSts sts_;
+};
+
+TEST_F(Roles, AssumeRoleFromASourceProfileSendsEverySettingSignedWithTheSource) {
   write("config",
-        "[profile role]\nrole_arn = arn:aws:iam::123456789012:role/r\nsource_profile = default\n"
-        "aws_access_key_id = AKIDROLE\naws_secret_access_key = x\n"
-        "[profile sso]\nsso_session = corp\n");
-  std::string what = failure("role");
-  EXPECT_HAS(what, "profile role assumes a role (role_arn at " + dir_ + "/config:2)");
-  EXPECT_HAS(what, "aws configure export-credentials --profile role --format env");
-  EXPECT_HAS(failure("sso"), "profile sso uses IAM Identity Center (sso_session at " + dir_ + "/config:7)");
+        "[profile role]\nrole_arn = arn:aws:iam::123456789012:role/reader\nsource_profile = base\n"
+        "role_session_name = nightly\nexternal_id = xyz-1\nduration_seconds = 1800\nregion = eu-west-1\n");
+  const Credentials c = resolve("role");
+  EXPECT_EQ(c.access_key_id, "ASIAreader");
+  EXPECT_EQ(c.secret_access_key.reveal(), kSecret);
+  EXPECT_EQ(c.session_token.reveal(), std::string(kToken) + "-reader");
+  EXPECT_EQ(c.provider, "assume-role");
+  ASSERT_TRUE(c.expiration.has_value());
+  const auto calls = sts_.calls();
+  ASSERT_EQ(calls.size(), 1u);
+  const std::map<std::string, std::string> want = {
+      {"Action", "AssumeRole"},        {"Version", "2011-06-15"},
+      {"RoleArn", "arn:aws:iam::123456789012:role/reader"}, {"RoleSessionName", "nightly"},
+      {"ExternalId", "xyz-1"},         {"DurationSeconds", "1800"}};
+  EXPECT_EQ(calls[0].params, want);
+  // Signed with the source profile's key, for STS in the profile's region.
+  EXPECT_HAS(calls[0].authorization, "Credential=AKIDBASE/");
+  EXPECT_HAS(calls[0].authorization, "/eu-west-1/sts/aws4_request");
+  EXPECT_EQ(calls[0].token, "");
+}
 
+TEST_F(Roles, ARoleAssumedFromARoleIsSignedWithTheFirstRolesCredentials) {
+  write("config",
+        "[profile first]\nrole_arn = arn:aws:iam::111111111111:role/first\nsource_profile = base\n"
+        "[profile second]\nrole_arn = arn:aws:iam::222222222222:role/second\nsource_profile = first\n");
+  const Credentials c = resolve("second");
+  EXPECT_EQ(c.access_key_id, "ASIAsecond");
+  const auto calls = sts_.calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].params.at("RoleArn"), "arn:aws:iam::111111111111:role/first");
+  EXPECT_HAS(calls[0].authorization, "Credential=AKIDBASE/");
+  EXPECT_EQ(calls[1].params.at("RoleArn"), "arn:aws:iam::222222222222:role/second");
+  EXPECT_HAS(calls[1].authorization, "Credential=ASIAfirst/");
+  EXPECT_EQ(calls[1].token, std::string(kToken) + "-first");
+  EXPECT_HAS(calls[1].params.at("RoleSessionName"), "pricepipe-");
+}
+
+TEST_F(Roles, CredentialSourceAndASelfSourceGiveTheSourceKeys) {
+  vars_["AWS_ACCESS_KEY_ID"] = "AKIDENV";
+  vars_["AWS_SECRET_ACCESS_KEY"] = kSecret;
+  write("config",
+        "[profile env]\nrole_arn = arn:aws:iam::1:role/fromenv\ncredential_source = Environment\n"
+        "[profile self]\nrole_arn = arn:aws:iam::1:role/fromself\nsource_profile = self\n"
+        "aws_access_key_id = AKIDSELF\naws_secret_access_key = x\n");
+  EXPECT_EQ(resolve("env").access_key_id, "ASIAfromenv");
+  EXPECT_EQ(resolve("self").access_key_id, "ASIAfromself");
+  const auto calls = sts_.calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_HAS(calls[0].authorization, "Credential=AKIDENV/") << "credential_source reads the environment, --profile or not";
+  EXPECT_HAS(calls[1].authorization, "Credential=AKIDSELF/");
+}
+
+TEST_F(Roles, WebIdentityFromTheEnvironmentOrAProfileSendsTheTokenUnsigned) {
+  write("token", std::string(kToken) + "-web\n");
   vars_["AWS_WEB_IDENTITY_TOKEN_FILE"] = dir_ + "/token";
-  vars_["AWS_ROLE_ARN"] = "arn:aws:iam::123456789012:role/r";
-  EXPECT_HAS(failure(), "AWS_WEB_IDENTITY_TOKEN_FILE asks for web identity federation");
-  write("credentials", "[plain]\naws_access_key_id = AKIDPLAIN\naws_secret_access_key = x\n");
-  EXPECT_EQ(resolve("plain").access_key_id, "AKIDPLAIN") << "--profile ignores the environment's web identity";
+  vars_["AWS_ROLE_ARN"] = "arn:aws:iam::123456789012:role/pod";
+  vars_["AWS_ROLE_SESSION_NAME"] = "pod-session";
+  Credentials c = resolve();
+  EXPECT_EQ(c.access_key_id, "ASIApod");
+  EXPECT_EQ(c.provider, "web-identity");
+  write("config", "[profile web]\nweb_identity_token_file = " + dir_ + "/token\nrole_arn = arn:aws:iam::1:role/ci\n");
+  c = resolve("web");  // --profile: the profile's token file, not the environment's
+  EXPECT_EQ(c.access_key_id, "ASIAci");
+  const auto calls = sts_.calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].params.at("Action"), "AssumeRoleWithWebIdentity");
+  EXPECT_EQ(calls[0].params.at("WebIdentityToken"), std::string(kToken) + "-web") << "the file's text, newline trimmed";
+  EXPECT_EQ(calls[0].params.at("RoleSessionName"), "pod-session");
+  EXPECT_EQ(calls[0].authorization, "") << "AssumeRoleWithWebIdentity is not signed";
+  EXPECT_EQ(calls[1].params.at("RoleArn"), "arn:aws:iam::1:role/ci");
+
+  // The token file is read again at every call (the cluster rotates it).
+  write("token", "rotated");
+  resolve("web");
+  EXPECT_EQ(sts_.calls().back().params.at("WebIdentityToken"), "rotated");
+}
+
+TEST_F(Roles, FailuresNameTheProfileTheRoleAndAwsAnswerButNoSecret) {
+  write("config",
+        "[profile role]\nrole_arn = arn:aws:iam::123456789012:role/reader\nsource_profile = base\n"
+        "[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = b\n"
+        "[profile b]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = a\n"
+        "[profile nosource]\nrole_arn = arn:aws:iam::1:role/x\n"
+        "[profile missing]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = nowhere\n"
+        "[profile both]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = base\ncredential_source = Environment\n"
+        "[profile mfa]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = base\nmfa_serial = arn:aws:iam::1:mfa/me\n"
+        "[profile long]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = base\nduration_seconds = 86400\n"
+        "[profile badsource]\nrole_arn = arn:aws:iam::1:role/x\ncredential_source = Laptop\n");
+  EXPECT_HAS(failure("a"), "source_profile makes a loop: a → b → a");
+  EXPECT_HAS(failure("nosource"), "sets neither source_profile nor credential_source");
+  EXPECT_HAS(failure("missing"), "source_profile nowhere (of missing) is in neither");
+  EXPECT_HAS(failure("both"), "sets both source_profile (" + dir_ + "/config:");
+  EXPECT_HAS(failure("mfa"), "mfa_serial (" + dir_ + "/config:");
+  EXPECT_HAS(failure("long", ErrorCode::usage), "duration_seconds: must be a whole number of seconds from 900 to 43200");
+  EXPECT_HAS(failure("badsource", ErrorCode::usage), "must be Environment, Ec2InstanceMetadata or EcsContainer");
+  EXPECT_TRUE(sts_.calls().empty()) << "nothing is asked of STS for a profile that cannot work";
+
+  sts_.fail_with("User: arn:aws:iam::1:user/base is not authorized to perform: sts:AssumeRole");
+  const std::string what = failure("role");
+  EXPECT_HAS(what, "assume-role (profile role, role_arn at " + dir_ + "/config:2)");
+  EXPECT_HAS(what, "STS AssumeRole of arn:aws:iam::123456789012:role/reader at " + sts_.url());
+  EXPECT_HAS(what, "AccessDenied");
+  EXPECT_HAS(what, "is not authorized to perform: sts:AssumeRole");
+  EXPECT_HAS(what, "req-sts-42");
+  EXPECT_EQ(sts_.calls().size(), 1u) << "an AccessDenied is not retried";
+}
+
+TEST_F(Roles, SsoStillFailsInsteadOfUsingAnotherIdentityAndNothingFoundListsTheRoleProviders) {
+  write("config", "[profile sso]\nsso_session = corp\naws_access_key_id = AKIDPLAIN\naws_secret_access_key = x\n");
+  const std::string what = failure("sso");
+  EXPECT_HAS(what, "profile sso uses IAM Identity Center (sso_session at " + dir_ + "/config:2)");
+  EXPECT_HAS(what, "aws configure export-credentials --profile sso --format env");
+  write("config", "[default]\nregion = eu-west-1\n");
+  EXPECT_HAS(failure(), "assume-role (profile default sets no role_arn); web identity (AWS_WEB_IDENTITY_TOKEN_FILE "
+                        "not set and profile default sets no web_identity_token_file); shared credentials file");
 }
 
 // --- Container credentials ----------------------------------------------------------
@@ -475,7 +667,9 @@ TEST_F(Chain, NothingFoundListsEveryProviderTriedAndWhy) {
   vars_["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = no_imds.url("/");
   write("config", "[default]\nregion = eu-west-1\n");
   const std::string what = failure();
-  EXPECT_HAS(what, "no AWS credentials found; tried: environment (AWS_ACCESS_KEY_ID not set); shared credentials file " +
+  EXPECT_HAS(what, "no AWS credentials found; tried: environment (AWS_ACCESS_KEY_ID not set); assume-role (profile "
+                   "default sets no role_arn); web identity (AWS_WEB_IDENTITY_TOKEN_FILE not set and profile default "
+                   "sets no web_identity_token_file); shared credentials file " +
                        dir_ + "/credentials (not found); credential_process (profile default sets none); "
                        "shared config file " + dir_ + "/config ([default] has no aws_access_key_id); container "
                        "(AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI not set); "
@@ -486,7 +680,8 @@ TEST_F(Chain, NothingFoundListsEveryProviderTriedAndWhy) {
 TEST_F(Chain, WithAProfileTheEnvironmentIsListedAsSkipped) {
   write("credentials", "[p]\nregion = eu-west-1\n");
   const std::string what = failure("p");
-  EXPECT_HAS(what, "environment (skipped: --profile p was given); shared credentials file " + dir_ +
+  EXPECT_HAS(what, "environment (skipped: --profile p was given); assume-role (profile p sets no role_arn); web "
+                   "identity (profile p sets no web_identity_token_file); shared credentials file " + dir_ +
                        "/credentials ([p] has no aws_access_key_id)");
   EXPECT_HAS(what, "shared config file " + dir_ + "/config (not found)");
 }
