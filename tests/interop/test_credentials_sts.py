@@ -11,11 +11,13 @@ name, external id and duration configured, and, from fakeaws's log, that
 every EC2 request was signed with the credentials moto issued for that
 session (access key and session token), never the source keys. The source
 secret, the issued secrets and tokens and the web identity token never
-appear in pricepipe's output or its debug log.
+appear in pricepipe's output, its trace log, its cache or its metrics, in
+any of their encodings.
 
 Needs PRICEPIPE_BIN and a python3 with boto3 and moto 5.
 """
 
+import base64
 import hashlib
 import json
 import os
@@ -23,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import urllib.parse
 import urllib.request
 
 from servers import free_port, wait_until_answering
@@ -163,6 +166,31 @@ role_session_name = ci-job
         session = self.sessions()["ci-job"]
         self.assertEqual(session["role_arn"], "arn:aws:iam::123456789012:role/ci")
         self.assert_signed_by(session, run)
+
+
+    def test_no_secret_of_a_role_reaches_the_cache_the_metrics_or_a_debug_log(self):
+        work = tempfile.mkdtemp(dir=self.home.name)
+        seen = b""
+        web = dict(AWS_WEB_IDENTITY_TOKEN_FILE=self.token_file, AWS_ROLE_ARN="arn:aws:iam::1:role/eks",
+                   AWS_ROLE_SESSION_NAME="traced-pod")
+        for profile, env in ((["--profile", "auditor"], {}), ([], web)):
+            args = [BIN, "--log-level", "trace", "--cache-dir", os.path.join(work, "cache"), "--metrics-out",
+                    os.path.join(work, "metrics.json"), *profile, "stream", "regions"]
+            run = subprocess.run(args, env=self.env(**env), capture_output=True, text=True, timeout=120)
+            self.assertEqual(run.returncode, 0, run.stderr)
+            seen += (run.stdout + run.stderr).encode()
+        for root, _, files in os.walk(work):
+            for name in files:
+                with open(os.path.join(root, name), "rb") as f:
+                    seen += f.read()
+        sessions = self.sessions()
+        secrets = [SOURCE_SECRET, WEB_TOKEN]
+        for name in ("nightly-snapshot", "chained", "traced-pod"):
+            secrets += [sessions[name]["secret_access_key"], sessions[name]["session_token"]]
+        for secret in secrets:
+            for form in {secret, urllib.parse.quote(secret, safe=""), base64.b64encode(secret.encode()).decode()}:
+                self.assertNotIn(form.encode(), seen, f"a form of a secret ({form[:6]}…) leaked")
+        self.signers()
 
 
 if __name__ == "__main__":
