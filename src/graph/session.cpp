@@ -17,8 +17,6 @@ std::string first_set(const Environment& env, std::initializer_list<std::string>
   return {};
 }
 
-bool truthy(const std::optional<std::string>& v) { return v && (*v == "true" || *v == "1" || *v == "TRUE"); }
-
 }  // namespace
 
 std::string default_region(const config::NetworkSettings& net, const Environment& env) {
@@ -34,15 +32,8 @@ Session::Session(SessionOptions options) : options_(std::move(options)) {
   const config::AwsProfile profile_config = config::load_profile(config::profile_name(net.profile, env), env);
   default_region_ = graph::default_region(net, env);
 
-  net::EndpointOptions endpoints;
+  net::EndpointOptions endpoints = net::configured_endpoints(env, profile_config, {"ec2", "pricing", "s3"});
   endpoints.endpoint_url = net.endpoint_url;
-  if (!truthy(env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"))) {
-    for (const char* service : {"ec2", "pricing", "s3"}) {
-      endpoints.service_urls[service] = first_set(env, {net::EndpointResolver::env_var_for(service)});
-    }
-    endpoints.shared_url = first_set(env, {"AWS_ENDPOINT_URL"});
-    if (endpoints.shared_url.empty()) endpoints.shared_url = profile_config.value("endpoint_url").value_or("");
-  }
   endpoints_ = std::make_unique<net::EndpointResolver>(std::move(endpoints));
 
   net::CurlLoopOptions curl;

@@ -583,7 +583,8 @@ std::optional<Credentials> from_assume_role(const config::AwsProfile& profile, c
                                             std::vector<std::string> chain) {
   auto arn = profile.value("role_arn");
   if (!arn || profile.value("web_identity_token_file")) {
-    tried.push_back({"assume-role", "profile " + profile.name + " sets no role_arn"});
+    tried.push_back({"assume-role", "profile " + profile.name +
+                                        (arn ? " federates a web identity for its role_arn" : " sets no role_arn")});
     return std::nullopt;
   }
   const std::string label = fmt::format("assume-role (profile {}, role_arn at {})", profile.name, profile.where("role_arn"));

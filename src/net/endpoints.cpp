@@ -57,6 +57,18 @@ bool EndpointResolver::custom(const std::string& service) const {
          !options_.shared_url.empty();
 }
 
+EndpointOptions configured_endpoints(const Environment& env, const config::AwsProfile& profile,
+                                     std::initializer_list<const char*> services) {
+  EndpointOptions options;
+  const auto ignore = non_empty(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
+  if (ignore && (*ignore == "true" || *ignore == "1" || *ignore == "TRUE")) return options;
+  for (const char* service : services) {
+    options.service_urls[service] = non_empty(env, EndpointResolver::env_var_for(service)).value_or("");
+  }
+  options.shared_url = non_empty(env, "AWS_ENDPOINT_URL").value_or(profile.value("endpoint_url").value_or(""));
+  return options;
+}
+
 std::string EndpointResolver::base_url(const std::string& service, const std::string& region) const {
   if (!options_.endpoint_url.empty()) return options_.endpoint_url;
   if (auto it = options_.service_urls.find(service); it != options_.service_urls.end() && !it->second.empty()) {

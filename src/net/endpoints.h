@@ -11,6 +11,8 @@
 #include <map>
 #include <string>
 
+#include "config/aws_config.h"
+#include "core/environment.h"
 #include "core/error.h"
 
 namespace pricepipe::net {
@@ -38,6 +40,13 @@ class EndpointResolver {
  private:
   EndpointOptions options_;
 };
+
+/// The endpoints configured for `services` outside the command line: each
+/// service's variable (AWS_ENDPOINT_URL_STS), AWS_ENDPOINT_URL, else the
+/// profile's `endpoint_url`; none when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS
+/// is true. `endpoint_url` (--endpoint-url) is the caller's to set.
+EndpointOptions configured_endpoints(const Environment& env, const config::AwsProfile& profile,
+                                     std::initializer_list<const char*> services);
 
 /// AWS's own DNS suffix for a region: amazonaws.com, or amazonaws.com.cn in China.
 std::string dns_suffix(const std::string& region);

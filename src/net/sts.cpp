@@ -18,11 +18,6 @@ namespace {
 
 constexpr const char* kVersion = "2011-06-15";
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 void add_param(std::string& body, std::string_view key, std::string_view value) {
   if (!body.empty()) body += '&';
   body += uri_encode(key);
@@ -93,19 +88,12 @@ Result<Credentials> call(HttpClient& http, const StsEndpoint& endpoint, std::str
 StsEndpoint sts_endpoint(const Environment& env, const config::AwsProfile& profile) {
   std::string region = non_empty(env, "AWS_REGION").value_or(non_empty(env, "AWS_DEFAULT_REGION").value_or(""));
   if (region.empty()) region = profile.region().value_or("us-east-1");
-  std::string mode = non_empty(env, "AWS_STS_REGIONAL_ENDPOINTS").value_or(profile.value("sts_regional_endpoints").value_or("regional"));
-  mode = lower(mode);
+  const std::string mode =
+      non_empty(env, "AWS_STS_REGIONAL_ENDPOINTS").value_or(profile.value("sts_regional_endpoints").value_or("regional"));
   if (mode != "regional" && mode != "legacy") {
-    throw FatalError(ErrorCode::usage,
-                     fmt::format("sts_regional_endpoints must be regional or legacy, not '{}'", mode));
+    throw FatalError(ErrorCode::usage, fmt::format("sts_regional_endpoints must be regional or legacy, not '{}'", mode));
   }
-  EndpointOptions options;
-  const auto ignore = non_empty(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
-  if (!ignore || (lower(*ignore) != "true" && *ignore != "1")) {
-    options.service_urls["sts"] = non_empty(env, "AWS_ENDPOINT_URL_STS").value_or("");
-    options.shared_url = non_empty(env, "AWS_ENDPOINT_URL").value_or(profile.endpoint_url("sts").value_or(""));
-  }
-  const EndpointResolver resolver(std::move(options));
+  const EndpointResolver resolver(configured_endpoints(env, profile, {"sts"}));
   if (!resolver.custom("sts") && mode == "legacy") return {"https://sts.amazonaws.com", "us-east-1"};
   return {resolver.base_url("sts", region), region};
 }

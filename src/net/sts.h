@@ -9,13 +9,14 @@
 // and AWS's code, message and request id; it never quotes a secret, a
 // session token or a web identity token, and neither does a log line.
 //
-// The endpoint is resolved like the SDKs': AWS_ENDPOINT_URL_STS, then
-// AWS_ENDPOINT_URL, then the profile's endpoint_url (unless
-// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS), else STS's regional endpoint
-// `https://sts.REGION.amazonaws.com` for the profile's region (AWS_REGION,
-// AWS_DEFAULT_REGION, the profile's `region`, else us-east-1), or the global
-// `https://sts.amazonaws.com` when `sts_regional_endpoints` (or
-// AWS_STS_REGIONAL_ENDPOINTS) is `legacy`.
+// The endpoint is resolved like the SDKs' (net/endpoints.h,
+// configured_endpoints): AWS_ENDPOINT_URL_STS, then AWS_ENDPOINT_URL, then
+// the profile's endpoint_url (none with AWS_IGNORE_CONFIGURED_ENDPOINT_URLS;
+// `--endpoint-url` names the data's endpoint and does not apply), else STS's
+// regional endpoint `https://sts.REGION.amazonaws.com` for the profile's
+// region (AWS_REGION, AWS_DEFAULT_REGION, the profile's `region`, else
+// us-east-1), or the global `https://sts.amazonaws.com` when
+// `sts_regional_endpoints` (or AWS_STS_REGIONAL_ENDPOINTS) is `legacy`.
 #pragma once
 
 #include <optional>
