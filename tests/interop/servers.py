@@ -33,6 +33,25 @@ def wait_until_answering(url, process, log, what, seconds=60):
     raise RuntimeError(f"{what} did not answer on {url} within {seconds} s")
 
 
+def start_for_class(cls, argv, what, probe, log_dir):
+    """Starts `argv` (its output in LOG_DIR/WHAT.log) for a test class, stopped by the class's cleanups; returns
+    once `probe` answers."""
+    log = open(os.path.join(log_dir, what + ".log"), "w+b")
+    cls.addClassCleanup(log.close)
+    process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+
+    def stop():
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    cls.addClassCleanup(stop)
+    wait_until_answering(probe, process, log, what)
+
+
 class ClickHouse:
     """Debian's clickhouse-server (18.16), its data in a temporary directory, HTTP on a loopback port; `stop()`
     removes it. `ClickHouse.missing()` says why it cannot run here (None when it can)."""

@@ -28,7 +28,7 @@ import unittest
 import urllib.parse
 import urllib.request
 
-from servers import free_port, wait_until_answering
+from servers import free_port, start_for_class
 
 BIN = os.environ.get("PRICEPIPE_BIN")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -82,20 +82,7 @@ role_session_name = ci-job
 
     @classmethod
     def start(cls, argv, what, probe):
-        log = open(os.path.join(cls.home.name, what + ".log"), "w+b")
-        cls.addClassCleanup(log.close)
-        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
-
-        def stop():
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-        cls.addClassCleanup(stop)
-        wait_until_answering(probe, process, log, what)
+        start_for_class(cls, argv, what, probe, cls.home.name)
 
     def env(self, **extra):
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PRICEPIPE_"))}

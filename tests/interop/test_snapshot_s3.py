@@ -24,7 +24,7 @@ import unittest
 
 import boto3
 
-from servers import free_port, wait_until_answering
+from servers import free_port, start_for_class
 
 BIN = os.environ.get("PRICEPIPE_BIN")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -61,20 +61,7 @@ class SnapshotToS3(unittest.TestCase):
 
     @classmethod
     def start(cls, argv, what, probe):
-        log = open(os.path.join(cls.home.name, what + ".log"), "w+b")
-        cls.addClassCleanup(log.close)
-        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
-
-        def stop():
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-        cls.addClassCleanup(stop)
-        wait_until_answering(probe, process, log, what)
+        start_for_class(cls, argv, what, probe, cls.home.name)
 
     @classmethod
     def env(cls, cache):
