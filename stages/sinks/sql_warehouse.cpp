@@ -44,8 +44,11 @@ std::string SqlWarehouse::table(Dataset dataset, bool staged) const {
 }
 
 std::vector<FieldInfo> SqlWarehouse::table_columns(Dataset dataset) const {
-  if (!history_of(dataset)) return with(fields_of(dataset), {kSnapshotIdField});
-  return with(fields_of(dataset), {kSnapshotIdField, kFirstSnapshotIdField, kValidFromField});
+  std::vector<FieldInfo> columns = fields_of(dataset);
+  const auto added = load_value_columns(
+      dialect_ == SchemaDialect::postgresql ? RowEncoding::copy_text : RowEncoding::sqlite_values, dataset);
+  columns.insert(columns.end(), added.begin(), added.end());
+  return columns;
 }
 
 Result<void> SqlWarehouse::append(Dataset dataset, const std::string& region, std::string_view encoded,

@@ -101,12 +101,17 @@ Result<RowEncoding> encoding_for(std::string_view url) {
                                              redact_url(url)));
 }
 
-std::vector<LoadValue> load_values(RowEncoding encoding, Dataset dataset, const LoadInfo& info) {
-  std::vector<LoadValue> out{{kSnapshotIdField.name, info.snapshot_id}};
+std::vector<FieldInfo> load_value_columns(RowEncoding encoding, Dataset dataset) {
   // ClickHouse keeps every snapshot's rows and its history apart.
-  if (encoding != RowEncoding::json_each_row && history_of(dataset)) {
-    out.push_back({kFirstSnapshotIdField.name, info.snapshot_id});
-    out.push_back({kValidFromField.name, info.started_at});
+  if (encoding == RowEncoding::json_each_row || !history_of(dataset)) return {kSnapshotIdField};
+  return {kSnapshotIdField, kFirstSnapshotIdField, kValidFromField};
+}
+
+std::vector<LoadValue> load_values(RowEncoding encoding, Dataset dataset, const LoadInfo& info) {
+  std::vector<LoadValue> out;
+  for (const FieldInfo& c : load_value_columns(encoding, dataset)) {
+    // A version opens at this load: its snapshot, its time.
+    out.push_back({c.name, c.name == kValidFromField.name ? info.started_at : info.snapshot_id});
   }
   return out;
 }

@@ -98,6 +98,8 @@ struct LoadValue {
 /// the row opens (`first_snapshot_id`, `valid_from`: this load's; the load
 /// carries the earlier version's when the price has not changed).
 std::vector<LoadValue> load_values(RowEncoding encoding, Dataset dataset, const LoadInfo& info);
+/// The columns of those values, in their order: what a table has after the dataset's fields.
+std::vector<FieldInfo> load_value_columns(RowEncoding encoding, Dataset dataset);
 /// Appends `row`'s values, `fields` in order then the `added` values, as
 /// `encoding` says (what Warehouse::append takes). An error names the
 /// field whose value is not of its type.
