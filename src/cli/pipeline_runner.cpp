@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/progress_line.h"
+#include "core/atomic_file.h"
 #include "core/interrupt.h"
 #include "core/metrics_report.h"
 #include "core/region_info.h"
@@ -50,7 +51,7 @@ int write_metrics(const RunSettings& settings, const Metrics& metrics, const Run
   }
   const std::string text = out.metrics_format == "prometheus" ? metrics_prometheus(metrics, run, previous)
                                                                : metrics_json(metrics, run);
-  auto written = write_atomically(out.metrics_out, text);
+  auto written = write_atomically(out.metrics_out, text, "the metrics file");
   if (written.ok()) return run.exit_code;
   std::fprintf(stderr, "pricepipe: error: --metrics-out: %s\n", written.error().describe().c_str());
   return run.exit_code != 0 ? run.exit_code : static_cast<int>(ExitCode::io);

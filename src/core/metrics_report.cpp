@@ -1,12 +1,5 @@
 #include "core/metrics_report.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
 #include <fmt/format.h>
 
 #include "core/json_writer.h"
@@ -200,43 +193,5 @@ std::string metrics_prometheus(const Metrics& metrics, const RunSummary& run, st
   return out;
 }
 
-Result<void> write_atomically(const std::string& path, const std::string& content) {
-  // Written beside the target and renamed over it: a reader sees the old
-  // file or the new one, never a part; a failed write leaves the old one.
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  ErrorContext c;
-  c.file = path;
-  auto failed = [&](std::string why) {
-    ::unlink(tmp.c_str());
-    return Error(ErrorCode::io, std::move(why), c);
-  };
-  auto cannot = [](const char* what, int err) { return std::string(what) + std::strerror(err); };
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0) return Error(ErrorCode::io, std::string("cannot write the metrics file: ") + std::strerror(errno), c);
-  std::size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = n < 0 ? errno : ENOSPC;
-      ::close(fd);
-      return failed(cannot("cannot write the metrics file: ", err));
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  // Space a filesystem only claims at flush time fails here, not later.
-  if (::fsync(fd) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return failed(cannot("cannot write the metrics file: ", err));
-  }
-  if (::close(fd) != 0) return failed(cannot("cannot write the metrics file: ", errno));
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
-    return failed("the metrics file is no longer a regular file; it is left as it is");
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return failed(cannot("cannot replace the metrics file: ", errno));
-  return {};
-}
 
 }  // namespace pricepipe

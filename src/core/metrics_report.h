@@ -4,8 +4,7 @@
 // requests (HTTP attempts), cache hits, response bytes, retries, throttles,
 // failures and latency p50/p95/p99; per run the dataset, records written,
 // whether the output is complete, the exit code, start time and duration.
-// `write_atomically` replaces the file in one rename, so a collector never
-// reads half of it.
+// It is written with core/atomic_file.h, so a collector never reads half of it.
 #pragma once
 
 #include <cstdint>
@@ -34,8 +33,5 @@ std::string metrics_json(const Metrics& metrics, const RunSummary& run);
 /// ended with exit code 0; a failed run carries the value of `previous` (the
 /// file it replaces), so a stale-data alert keeps firing from the last good run.
 std::string metrics_prometheus(const Metrics& metrics, const RunSummary& run, std::string_view previous = {});
-
-/// Writes `content` to a temporary file beside `path` (0644), then renames it over `path`.
-Result<void> write_atomically(const std::string& path, const std::string& content);
 
 }  // namespace pricepipe

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/atomic_file.h"
 #include "core/metrics_report.h"
 
 namespace pricepipe {
@@ -128,9 +129,16 @@ TEST(MetricsReport, WritesAtomicallyAndSaysWhyItCannot) {
   EXPECT_EQ(content, "second\n");
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 1)
       << "no temporary file left";
-  const auto failed = write_atomically((dir / "missing" / "m.json").string(), "x");
+  const auto failed = write_atomically((dir / "missing" / "m.json").string(), "x", "the metrics file");
   ASSERT_FALSE(failed.ok());
   EXPECT_NE(failed.error().describe().find("missing/m.json"), std::string::npos) << failed.error().describe();
+  EXPECT_NE(failed.error().describe().find("cannot write the metrics file"), std::string::npos)
+      << failed.error().describe();
+  // A private file stays private: the mode is the one asked for, not the umask's 0644.
+  const std::string token = (dir / "token.json").string();
+  ASSERT_TRUE(write_atomically(token, "{}", "the token", 0600).ok());
+  EXPECT_EQ(std::filesystem::status(token).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   std::filesystem::remove_all(dir);
 }
 
