@@ -184,6 +184,8 @@ AwsConfigFile read_config_file(const std::string& path) {
       file.profiles.insert_or_assign(*profile, std::move(section));
     } else if (auto services = prefixed_name(name, "services")) {
       file.services.insert_or_assign(*services, std::move(section));
+    } else if (auto session = prefixed_name(name, "sso-session")) {
+      file.sso_sessions.insert_or_assign(*session, std::move(section));
     }
   }
   return file;
@@ -263,6 +265,8 @@ std::string config_file_path(const Environment& env) {
 std::string credentials_file_path(const Environment& env) {
   return expand_path(non_empty(env, "AWS_SHARED_CREDENTIALS_FILE").value_or("~/.aws/credentials"), env);
 }
+
+std::string sso_cache_dir(const Environment& env) { return home_dir(env) + "/.aws/sso/cache"; }
 
 std::string profile_name(const std::string& explicit_name, const Environment& env) {
   if (!explicit_name.empty()) return explicit_name;

@@ -7,7 +7,8 @@
 // (`s3 =` / `ec2 =`). A section or key given twice, a setting outside any
 // section, or a line that is not a setting ends the run with a FatalError
 // naming the file and line. In the config file profiles are `[default]` and
-// `[profile NAME]` and `[services NAME]` sections hold per-service settings;
+// `[profile NAME]`, `[services NAME]` sections hold per-service settings and
+// `[sso-session NAME]` sections IAM Identity Center sessions;
 // in the credentials file every `[NAME]` is a profile. A file that does not
 // exist is empty. The effective profile merges both files, the credentials
 // file winning, as `botocore.session.Session.full_config` does. Plain
@@ -51,6 +52,7 @@ struct AwsConfigFile {
   bool found = false;  ///< false when the file does not exist (then it is empty)
   std::map<std::string, Section> profiles;
   std::map<std::string, Section> services;  ///< `[services NAME]` (config file only)
+  std::map<std::string, Section> sso_sessions;  ///< `[sso-session NAME]` (config file only)
 };
 
 /// Reads a shared config file: `[default]`, `[profile NAME]`, `[services NAME]`.
@@ -93,6 +95,8 @@ AwsProfile load_profile(const std::string& name, const Environment& env);
 std::string config_file_path(const Environment& env);
 /// AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials.
 std::string credentials_file_path(const Environment& env);
+/// ~/.aws/sso/cache, where `aws sso login` keeps its tokens.
+std::string sso_cache_dir(const Environment& env);
 
 /// The profile in effect: `explicit_name` (--profile), else AWS_PROFILE, else "default".
 std::string profile_name(const std::string& explicit_name, const Environment& env);

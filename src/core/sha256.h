@@ -1,5 +1,6 @@
 // SHA-256 (OpenSSL's EVP), incremental or of one buffer, as lower-case hex:
-// the cache's blob names and a snapshot's part hashes.
+// the cache's blob names and a snapshot's part hashes. SHA-1 for names
+// another tool chose.
 #pragma once
 
 #include <string>
@@ -25,5 +26,9 @@ class Sha256 {
 };
 
 std::string sha256_hex(std::string_view data);
+
+/// SHA-1, lower-case hex: only to name files as other tools name them (the
+/// AWS CLI's SSO token cache), never for integrity.
+std::string sha1_hex(std::string_view data);
 
 }  // namespace pricepipe

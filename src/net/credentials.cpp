@@ -24,6 +24,7 @@
 #include "config/aws_config.h"
 #include "core/interrupt.h"
 #include "core/schema.h"
+#include "net/sso.h"
 #include "net/sts.h"
 
 extern char** environ;
@@ -103,20 +104,6 @@ std::optional<Credentials> from_environment(const Environment& env, Tried& tried
   }
   c.provider = "environment";
   return c;
-}
-
-// Where botocore would use IAM Identity Center (SSO), a different identity
-// from a later provider would be a silent surprise.
-void refuse_unsupported(const config::AwsProfile& profile) {
-  for (const char* key : {"sso_session", "sso_start_url", "sso_account_id"}) {
-    if (profile.value(key)) {
-      throw FatalError(ErrorCode::credentials,
-                       fmt::format("profile {} uses IAM Identity Center ({} at {}); pricepipe does not support it "
-                                   "yet: export credentials with the AWS CLI instead, e.g. eval \"$(aws configure "
-                                   "export-credentials --profile {} --format env)\"",
-                                   profile.name, key, profile.where(key), profile.name));
-    }
-  }
 }
 
 enum class FileKind { credentials, config };
@@ -545,6 +532,16 @@ std::optional<Credentials> from_assume_role(const config::AwsProfile& profile, c
                                             const Environment& env, HttpClient& http, Tried& tried,
                                             std::vector<std::string> chain);
 
+// IAM Identity Center (net/sso.h): a profile with sso_* settings uses it or fails.
+std::optional<Credentials> from_sso(const config::AwsProfile& profile, const config::AwsConfigFile& config,
+                                    const Environment& env, HttpClient& http, Tried& tried) {
+  if (!uses_sso(profile)) {
+    tried.push_back({"sso", "profile " + profile.name + " sets no sso_session or sso_* settings"});
+    return std::nullopt;
+  }
+  return sso_credentials(profile, config, env, http);
+}
+
 // The credentials a role's source profile `name` gives (`chain`: the
 // profiles that led here, to refuse a loop).
 Credentials source_profile_credentials(const std::string& name, const Files& files, const Environment& env,
@@ -562,12 +559,12 @@ Credentials source_profile_credentials(const std::string& name, const Files& fil
     if (std::find(chain.begin(), chain.end(), name) != chain.end()) {
       provider_failed("assume-role", fmt::format("source_profile makes a loop: {} → {}", path, name));
     }
-    refuse_unsupported(source);
     if (source.value("role_arn") && !source.value("web_identity_token_file")) {
       chain.push_back(name);
       if (auto c = from_assume_role(source, files, env, http, ignored, chain)) return std::move(*c);
     }
     if (auto c = from_web_identity(source, env, false, http, ignored)) return std::move(*c);
+    if (auto c = from_sso(source, files.config, env, http, ignored)) return std::move(*c);
   }
   if (auto c = static_keys(files.credentials, FileKind::credentials, name, ignored)) return std::move(*c);
   if (!self) {
@@ -575,7 +572,7 @@ Credentials source_profile_credentials(const std::string& name, const Files& fil
   }
   if (auto c = static_keys(files.config, FileKind::config, name, ignored)) return std::move(*c);
   provider_failed("assume-role", fmt::format("source_profile {} (of {}) has no credentials: no keys{}", name, path,
-                                             self ? "" : ", role_arn, web_identity_token_file or credential_process"));
+                                             self ? "" : ", role_arn, web_identity_token_file, sso_* or credential_process"));
 }
 
 std::optional<Credentials> from_assume_role(const config::AwsProfile& profile, const Files& files,
@@ -658,11 +655,11 @@ Credentials resolve_credentials(const CredentialOptions& options, HttpClient& ht
   } else if (auto c = from_environment(env, tried)) {
     return std::move(*c);
   }
-  refuse_unsupported(profile);
   // botocore's order: a role before the keys of the same profile.
   const Files files{config_file, credentials_file};
   if (auto c = from_assume_role(profile, files, env, http, tried, {name})) return std::move(*c);
   if (auto c = from_web_identity(profile, env, !explicit_profile, http, tried)) return std::move(*c);
+  if (auto c = from_sso(profile, config_file, env, http, tried)) return std::move(*c);
   if (auto c = static_keys(credentials_file, FileKind::credentials, name, tried)) return std::move(*c);
   if (auto c = from_process(profile, tried)) return std::move(*c);
   if (auto c = static_keys(config_file, FileKind::config, name, tried)) return std::move(*c);

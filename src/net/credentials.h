@@ -4,7 +4,8 @@
 // (`create_credential_resolver`) in its order — environment; a profile's
 // role (STS AssumeRole with its source_profile's credentials, itself perhaps
 // a role, or its credential_source's); web identity
-// (AssumeRoleWithWebIdentity; net/sts.h); the shared credentials file;
+// (AssumeRoleWithWebIdentity; net/sts.h); IAM Identity Center (SSO,
+// net/sso.h); the shared credentials file;
 // `credential_process`; static keys in the shared config file; container
 // credentials; IMDSv2 — and returns the first credentials
 // found, or throws FatalError(credentials) listing every provider tried and
@@ -15,9 +16,6 @@
 // - a provider that is configured but fails (half a key pair, a
 //   credential_process that exits non-zero, a container endpoint that is not
 //   allowed) ends the chain with its error instead of falling through.
-// Where botocore would use SSO, which pricepipe does not implement yet, the
-// chain fails and says how to export credentials instead of silently using
-// another identity.
 // HTTP providers use the given HttpClient (the one curl loop). Secrets live in
 // `Secret` and never reach a message or a log; a credential_process's stdout
 // is never quoted. Blocking: files, a child process, HTTP with short timeouts.
@@ -49,7 +47,7 @@ struct Credentials {
   Secret session_token;  ///< empty for long-term keys
   std::optional<std::chrono::system_clock::time_point> expiration;
   /// Which provider yielded them: "environment", "assume-role", "web-identity",
-  /// "shared-credentials-file", "credential_process", "shared-config-file",
+  /// "sso", "shared-credentials-file", "credential_process", "shared-config-file",
   /// "container" or "imds".
   std::string provider;
 };

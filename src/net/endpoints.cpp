@@ -76,6 +76,8 @@ std::string EndpointResolver::base_url(const std::string& service, const std::st
   }
   if (!options_.shared_url.empty()) return options_.shared_url;
   if (service == "pricing") return "https://api.pricing." + region + "." + dns_suffix(region);
+  if (service == "sso") return "https://portal.sso." + region + "." + dns_suffix(region);
+  if (service == "sso-oidc") return "https://oidc." + region + "." + dns_suffix(region);
   return "https://" + service + "." + region + "." + dns_suffix(region);
 }
 

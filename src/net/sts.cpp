@@ -1,7 +1,5 @@
 #include "net/sts.h"
 
-#include <thread>
-
 #include <fmt/format.h>
 #include <pugixml.hpp>
 #include <spdlog/spdlog.h>
@@ -9,6 +7,7 @@
 #include "core/schema.h"
 #include "net/api_request.h"
 #include "net/aws_error.h"
+#include "net/credential_service.h"
 #include "net/endpoints.h"
 #include "net/sigv4.h"
 
@@ -36,7 +35,7 @@ std::string role_body(std::string_view action, const RoleRequest& role) {
   return body;
 }
 
-// One STS call: POSTed, signed when `source` is given, retried while a retry may help.
+// One STS call: POSTed, signed when `source` is given.
 Result<Credentials> call(HttpClient& http, const StsEndpoint& endpoint, std::string_view action, std::string body,
                          const Credentials* source, const RoleRequest& role, const std::string& provider) {
   const std::string what = fmt::format("STS {} of {} at {}", action, role.role_arn, endpoint.url);
@@ -44,34 +43,17 @@ Result<Credentials> call(HttpClient& http, const StsEndpoint& endpoint, std::str
   api.service = "sts";
   api.region = endpoint.region;
   api.action = std::string(action);
-  Result<HttpResponse> answer = Error(ErrorCode::internal, "not attempted");
-  for (int attempt = 1; attempt <= 3; ++attempt) {
+  auto answer = call_credential_service(http, api, what, [&] {
     HttpRequest request;
     request.method = "POST";
     request.url = endpoint.url + "/";
     request.body = body;
     request.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"},
                        {"Accept", "text/xml"}};
-    request.connect_timeout = std::chrono::seconds(5);
-    request.read_timeout = std::chrono::seconds(10);
     if (source) sign(request, *source, {endpoint.region, "sts"}, std::chrono::system_clock::now());
-    answer = http.send(std::move(request));
-    std::optional<Error> failed;
-    if (!answer.ok()) {
-      failed = answer.error();
-    } else {
-      failed = error_from_response(api, answer.value());
-    }
-    if (!failed) break;
-    if (attempt == 3 || !is_retryable(*failed)) {
-      const std::string& id = failed->context().request_id;
-      return Error(ErrorCode::credentials,
-                   fmt::format("{} failed: {}{}", what, failed->message(), id.empty() ? "" : " (request id " + id + ")"),
-                   failed->context());
-    }
-    spdlog::debug("{}: {}; retrying", what, failed->message());
-    std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt * attempt));
-  }
+    return request;
+  });
+  if (!answer.ok()) return answer.error();
   auto parsed = parse_sts_credentials(answer.value().body, action, provider);
   if (!parsed.ok()) {
     return Error(ErrorCode::credentials, fmt::format("{}: {} (request id {})", what, parsed.error().message(),

@@ -28,6 +28,7 @@ import pricing  # noqa: E402
 import pricing_api  # noqa: E402
 import sigv4  # noqa: E402
 import spot  # noqa: E402
+import sso  # noqa: E402
 import world as world_module  # noqa: E402
 
 DEFAULT_ACCESS_KEY = "AKIDFAKEAWS"
@@ -90,6 +91,7 @@ class State:
         for entry in args.credentials or [f"{DEFAULT_ACCESS_KEY}:{DEFAULT_SECRET_KEY}"]:
             parts = entry.split(":")
             self.credentials[parts[0]] = (parts[1], parts[2] if len(parts) > 2 else None)
+        self.sso = sso.SsoService(self.credentials)
         self.verify_signature = not args.no_verify_signature
         self.burst = args.throttle_burst
         self.rate = args.throttle_rate
@@ -189,6 +191,9 @@ class Handler(BaseHTTPRequestHandler):
         if method == "GET" and url.path == "/spot-advisor-data.json":
             self.spot_advisor()
             return
+        if (method, url.path) in (("GET", "/federation/credentials"), ("POST", "/token")):
+            self.identity_center(method, url, body)
+            return
         self.api(method, url, body)
 
     # --- control API ----------------------------------------------------
@@ -215,12 +220,50 @@ class Handler(BaseHTTPRequestHandler):
         elif what == "requests" and method == "GET":
             with state.lock:
                 self.send_json(200, list(state.requests))
+        elif what == "sso" and method == "GET":
+            self.send_json(200, state.sso.summary())
+        elif what == "sso" and method == "POST":
+            try:
+                self.send_json(200, state.sso.configure(json.loads(body or b"{}")))
+            except (ValueError, KeyError, TypeError) as e:
+                self.send_json(400, {"error": f"bad sso registration: {e}"})
         elif what == "requests" and method == "DELETE":
             with state.lock:
                 state.requests.clear()
             self.send_json(200, {})
         else:
             self.send_json(404, {"error": f"no control endpoint {method} /_fakeaws/{what}"})
+
+    # --- IAM Identity Center ----------------------------------------------
+
+    def identity_center(self, method, url, body):
+        """The SSO portal's GetRoleCredentials and SSO OIDC's CreateToken (unsigned, restJson)."""
+        state = self.server.state
+        request_id = str(uuid.uuid4())
+        bearer = self.headers.get("x-amz-sso_bearer_token")
+        if method == "GET":
+            params = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
+            entry = {"time": time.time(), "method": method, "service": "sso", "action": "GetRoleCredentials",
+                     "params": params, "token_sha256": sso.SsoService.token_hash(bearer)}
+        else:
+            try:
+                client = json.loads(body or b"{}").get("clientId")
+            except (ValueError, AttributeError):
+                client = None
+            entry = {"time": time.time(), "method": method, "service": "sso-oidc", "action": "CreateToken",
+                     "params": {"clientId": client}}
+        entry["request_id"] = request_id
+        try:
+            answer = state.sso.get_role_credentials(bearer, params) if method == "GET" else state.sso.create_token(body)
+        except sso.SsoError as e:
+            entry.update(status=e.status, code=e.code)
+            state.log(entry)
+            self.send(e.status, json.dumps({"message": e.message}), "application/json", request_id=request_id,
+                      extra=[("x-amzn-ErrorType", e.code)])
+            return
+        entry.update(status=200)
+        state.log(entry)
+        self.send(200, json.dumps(answer), "application/json", request_id=request_id)
 
     # --- AWS API --------------------------------------------------------
 

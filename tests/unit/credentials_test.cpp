@@ -16,6 +16,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/schema.h"
 #include "net/curl_loop.h"
 #include "tests/support/process.h"
 #include "tests/support/tiny_http_server.h"
@@ -463,14 +464,238 @@ TEST_F(Roles, FailuresNameTheProfileTheRoleAndAwsAnswerButNoSecret) {
   EXPECT_EQ(sts_.calls().size(), 1u) << "an AccessDenied is not retried";
 }
 
-TEST_F(Roles, SsoStillFailsInsteadOfUsingAnotherIdentityAndNothingFoundListsTheRoleProviders) {
-  write("config", "[profile sso]\nsso_session = corp\naws_access_key_id = AKIDPLAIN\naws_secret_access_key = x\n");
-  const std::string what = failure("sso");
-  EXPECT_HAS(what, "profile sso uses IAM Identity Center (sso_session at " + dir_ + "/config:2)");
-  EXPECT_HAS(what, "aws configure export-credentials --profile sso --format env");
+TEST_F(Roles, NothingFoundListsTheRoleProviders) {
   write("config", "[default]\nregion = eu-west-1\n");
   EXPECT_HAS(failure(), "assume-role (profile default sets no role_arn); web identity (AWS_WEB_IDENTITY_TOKEN_FILE "
-                        "not set and profile default sets no web_identity_token_file); shared credentials file");
+                        "not set and profile default sets no web_identity_token_file); sso (profile default sets no "
+                        "sso_session or sso_* settings); shared credentials file");
+}
+
+// --- IAM Identity Center (SSO) ------------------------------------------------------
+
+// The SSO portal and its OIDC token service on loopback. GetRoleCredentials
+// answers a bearer token it knows with `ASIA<role>` credentials; CreateToken
+// renews a refresh token it knows, rotating it.
+class FakeSso {
+ public:
+  struct Call {
+    std::string method, target, bearer, body;
+  };
+  FakeSso()
+      : server_([this](const TinyRequest& r) {
+          std::lock_guard lock(mutex_);
+          calls_.push_back({r.method, r.target, r.header("x-amz-sso_bearer_token"), r.body});
+          TinyReply reply;
+          reply.headers = {{"x-amzn-RequestId", "req-sso-7"}};
+          if (r.method == "POST" && r.target == "/token") {
+            if (r.body.find("\"refreshToken\":\"" + refresh_token_ + "\"") == std::string::npos ||
+                r.body.find("\"grantType\":\"refresh_token\"") == std::string::npos) {
+              reply.status = 400;
+              reply.body = R"({"error":"invalid_grant","error_description":"Invalid refresh token provided"})";
+              reply.headers.push_back({"x-amzn-ErrorType", "InvalidGrantException"});
+              return reply;
+            }
+            access_token_ = std::string(kToken) + "-renewed";
+            refresh_token_ = std::string(kToken) + "-refresh-2";
+            reply.body = R"({"accessToken":")" + access_token_ + R"(","tokenType":"Bearer","expiresIn":28800,"refreshToken":")" +
+                         refresh_token_ + "\"}";
+            return reply;
+          }
+          const std::string prefix = "/federation/credentials?account_id=";
+          if (r.method != "GET" || r.target.rfind(prefix, 0) != 0) {
+            reply.status = 404;
+            return reply;
+          }
+          if (r.header("x-amz-sso_bearer_token") != access_token_) {
+            reply.status = 401;
+            reply.body = R"({"message":"Session token not found or invalid"})";
+            reply.headers.push_back({"x-amzn-ErrorType", "UnauthorizedException"});
+            return reply;
+          }
+          const std::string role = r.target.substr(r.target.find("role_name=") + 10);
+          reply.body = R"({"roleCredentials":{"accessKeyId":"ASIA)" + role + R"(","secretAccessKey":")" + kSecret +
+                       R"(","sessionToken":")" + kToken + "-" + role + R"(","expiration":4070908800000}})";
+          return reply;
+        }) {}
+  std::string url() const {
+    std::string u = server_.url("/");
+    u.pop_back();
+    return u;
+  }
+  std::vector<Call> calls() {
+    std::lock_guard lock(mutex_);
+    return calls_;
+  }
+  void set_tokens(std::string access, std::string refresh) {
+    std::lock_guard lock(mutex_);
+    access_token_ = std::move(access);
+    refresh_token_ = std::move(refresh);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<Call> calls_;
+  std::string access_token_ = std::string(kToken) + "-access";
+  std::string refresh_token_ = std::string(kToken) + "-refresh";
+  TinyHttpServer server_;
+};
+
+// RFC 3339 of now + `from_now`.
+std::string time_from_now(std::chrono::seconds from_now) {
+  std::string out;
+  append_rfc3339(out, Timestamp{std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now() + from_now)});
+  return out;
+}
+
+class Sso : public Roles {
+ protected:
+  // SHA-1 of the session name, and of the legacy profile's start URL, as the AWS CLI names the files.
+  static constexpr const char* kSessionFile = "ee0bfd2552fbd840c02cc48b6e823320543c450f.json";
+  static constexpr const char* kLegacyFile = "dacdb193776e9b96dbf7ade7e351cc97bc6c60b7.json";
+  static constexpr const char* kStartUrl = "https://d-9067example.awsapps.com/start";
+
+  void SetUp() override {
+    Roles::SetUp();
+    vars_["AWS_ENDPOINT_URL_SSO"] = sso_.url();
+    vars_["AWS_ENDPOINT_URL_SSO_OIDC"] = sso_.url();
+    std::filesystem::create_directories(cache_dir());
+    write("config", std::string("[profile dev]\nsso_session = corp\nsso_account_id = 111122223333\n"
+                                "sso_role_name = ReadOnly\nregion = eu-west-1\n"
+                                "[sso-session corp]\nsso_start_url = ") + kStartUrl + "\nsso_region = eu-west-1\n"
+                                "sso_registration_scopes = sso:account:access\n"
+                                "[profile legacy]\nsso_start_url = " + kStartUrl + "\nsso_region = us-east-1\n"
+                                "sso_account_id = 444455556666\nsso_role_name = Billing\n"
+                                "[profile role]\nrole_arn = arn:aws:iam::111122223333:role/reader\n"
+                                "source_profile = dev\n");
+  }
+  std::string cache_dir() const { return dir_ + "/home/.aws/sso/cache"; }
+  // The file `aws sso login` writes, expiring `from_now` from now.
+  void login(const char* file, std::chrono::seconds from_now, const std::string& access = std::string(kToken) + "-access",
+             const std::string& expires_suffix = "") {
+    std::string at = time_from_now(from_now);
+    if (!expires_suffix.empty()) at = at.substr(0, at.size() - 1) + expires_suffix;
+    std::ofstream(cache_dir() + "/" + file)
+        << R"({"startUrl":")" << kStartUrl << R"(","region":"eu-west-1","accessToken":")" << access
+        << R"(","expiresAt":")" << at << R"(","clientId":"client-123","clientSecret":")" << kSecret
+        << R"(-client","registrationExpiresAt":")" << time_from_now(std::chrono::hours(24 * 90)) << R"(","refreshToken":")"
+        << kToken << R"(-refresh"})";
+  }
+  std::string cached(const char* file) {
+    std::ifstream in(cache_dir() + "/" + file);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+  FakeSso sso_;
+};
+
+TEST_F(Sso, ASessionProfileExchangesTheCachedTokenForRoleCredentials) {
+  login(kSessionFile, std::chrono::hours(8));
+  const Credentials c = resolve("dev");
+  EXPECT_EQ(c.provider, "sso");
+  EXPECT_EQ(c.access_key_id, "ASIAReadOnly");
+  EXPECT_EQ(c.secret_access_key.reveal(), kSecret);
+  EXPECT_EQ(c.session_token.reveal(), std::string(kToken) + "-ReadOnly");
+  ASSERT_TRUE(c.expiration.has_value());
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(c.expiration->time_since_epoch()).count(), 4070908800)
+      << "GetRoleCredentials' expiration is in milliseconds";
+  const auto calls = sso_.calls();
+  ASSERT_EQ(calls.size(), 1u) << "a token valid for hours is not renewed";
+  EXPECT_EQ(calls[0].method, "GET");
+  EXPECT_EQ(calls[0].target, "/federation/credentials?account_id=111122223333&role_name=ReadOnly");
+  EXPECT_EQ(calls[0].bearer, std::string(kToken) + "-access");
+}
+
+TEST_F(Sso, ALegacyProfileReadsTheTokenNamedAfterItsStartUrl) {
+  // The AWS CLI v1 wrote expiresAt as "…UTC".
+  login(kLegacyFile, std::chrono::hours(1), std::string(kToken) + "-access", "UTC");
+  EXPECT_EQ(resolve("legacy").access_key_id, "ASIABilling");
+  EXPECT_EQ(sso_.calls().at(0).target, "/federation/credentials?account_id=444455556666&role_name=Billing");
+}
+
+TEST_F(Sso, ATokenAboutToExpireIsRenewedAndTheRenewalKeptPrivately) {
+  login(kSessionFile, std::chrono::minutes(5));
+  EXPECT_EQ(resolve("dev").access_key_id, "ASIAReadOnly");
+  const auto calls = sso_.calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].method + " " + calls[0].target, "POST /token");
+  EXPECT_HAS(calls[0].body, "\"clientId\":\"client-123\"");
+  EXPECT_HAS(calls[0].body, "\"clientSecret\":\"" + std::string(kSecret) + "-client\"");
+  EXPECT_HAS(calls[0].body, "\"grantType\":\"refresh_token\"");
+  EXPECT_EQ(calls[1].bearer, std::string(kToken) + "-renewed");
+  // The cache file now holds the renewed token and the rotated refresh token, mode 0600, as the AWS CLI keeps it.
+  const std::string text = cached(kSessionFile);
+  EXPECT_HAS(text, "\"accessToken\":\"" + std::string(kToken) + "-renewed\"");
+  EXPECT_HAS(text, "\"refreshToken\":\"" + std::string(kToken) + "-refresh-2\"");
+  EXPECT_HAS(text, "\"clientId\":\"client-123\"");
+  EXPECT_HAS(text, std::string("\"startUrl\":\"") + kStartUrl + "\"");
+  EXPECT_EQ(std::filesystem::status(cache_dir() + "/" + kSessionFile).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(cache_dir()), std::filesystem::directory_iterator()), 1)
+      << "no temporary file left";
+  // The next run uses the renewed token without renewing again.
+  resolve("dev");
+  EXPECT_EQ(sso_.calls().size(), 3u);
+}
+
+TEST_F(Sso, AFailedRenewalUsesATokenStillValidAndOtherwiseSaysToSignIn) {
+  login(kSessionFile, std::chrono::minutes(5));
+  sso_.set_tokens(std::string(kToken) + "-access", "another-refresh-token");
+  EXPECT_EQ(resolve("dev").access_key_id, "ASIAReadOnly") << "the old token lasts five more minutes";
+  EXPECT_HAS(cached(kSessionFile), std::string(kToken) + "-refresh\"") << "a failed renewal changes nothing";
+
+  login(kSessionFile, -std::chrono::minutes(1));
+  std::string what = failure("dev");
+  EXPECT_HAS(what, "sso (profile dev, sso-session corp)");
+  EXPECT_HAS(what, "has expired and renewing it failed");
+  EXPECT_HAS(what, "InvalidGrantException");
+  EXPECT_HAS(what, "aws sso login --profile dev");
+
+  // A legacy token cannot be renewed: expired is expired, and nothing is asked.
+  const auto before = sso_.calls().size();
+  login(kLegacyFile, -std::chrono::minutes(1));
+  what = failure("legacy");
+  EXPECT_HAS(what, "the access token in " + cache_dir() + "/" + kLegacyFile + " has expired; sign in again with "
+                   "aws sso login --profile legacy");
+  EXPECT_EQ(sso_.calls().size(), before);
+
+  // A token the portal no longer accepts (signed out elsewhere).
+  login(kSessionFile, std::chrono::hours(8), std::string(kToken) + "-revoked");
+  what = failure("dev");
+  EXPECT_HAS(what, "GetRoleCredentials of ReadOnly in account 111122223333 at " + sso_.url());
+  EXPECT_HAS(what, "UnauthorizedException: Session token not found or invalid");
+  EXPECT_HAS(what, "req-sso-7");
+  EXPECT_HAS(what, "sign in again with aws sso login --profile dev");
+}
+
+TEST_F(Sso, ProfilesThatCannotWorkSayWhyBeforeAnyRequest) {
+  write("config", "[profile nosession]\nsso_session = nope\nsso_account_id = 1\nsso_role_name = R\n"
+                  "[profile differs]\nsso_session = corp\nsso_region = us-west-2\nsso_account_id = 1\n"
+                  "sso_role_name = R\n"
+                  "[profile half]\nsso_start_url = https://x.awsapps.com/start\nsso_role_name = R\n"
+                  "aws_access_key_id = AKIDPLAIN\naws_secret_access_key = x\n"
+                  "[sso-session corp]\nsso_start_url = https://x.awsapps.com/start\nsso_region = eu-west-1\n"
+                  "[profile nologin]\nsso_session = corp\nsso_account_id = 1\nsso_role_name = R\n");
+  EXPECT_HAS(failure("nosession", ErrorCode::usage),
+             dir_ + "/config:2: profile nosession names sso-session nope, which " + dir_ + "/config does not have");
+  EXPECT_HAS(failure("differs", ErrorCode::usage),
+             "sso_region differs between profile differs (" + dir_ + "/config:7) and sso-session corp (" + dir_ +
+                 "/config:17)");
+  EXPECT_HAS(failure("half", ErrorCode::usage), "profile half uses IAM Identity Center but lacks sso_region, sso_account_id")
+      << "a half-configured profile does not fall through to its keys";
+  EXPECT_HAS(failure("nologin"), "there is no IAM Identity Center token at " + cache_dir() +
+                                     "/ee0bfd2552fbd840c02cc48b6e823320543c450f.json; sign in with aws sso login "
+                                     "--profile nologin");
+  std::ofstream(cache_dir() + "/" + kSessionFile) << "{\"accessToken\": \"" << kToken;
+  EXPECT_HAS(failure("nologin"), "is not a JSON object; sign in again");
+  EXPECT_TRUE(sso_.calls().empty());
+}
+
+TEST_F(Sso, ARoleCanBeAssumedWithSsoCredentials) {
+  login(kSessionFile, std::chrono::hours(8));
+  EXPECT_EQ(resolve("role").access_key_id, "ASIAreader");
+  const auto calls = sts_.calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_HAS(calls[0].authorization, "Credential=ASIAReadOnly/");
+  EXPECT_EQ(calls[0].token, std::string(kToken) + "-ReadOnly");
 }
 
 // --- Container credentials ----------------------------------------------------------
@@ -669,7 +894,8 @@ TEST_F(Chain, NothingFoundListsEveryProviderTriedAndWhy) {
   const std::string what = failure();
   EXPECT_HAS(what, "no AWS credentials found; tried: environment (AWS_ACCESS_KEY_ID not set); assume-role (profile "
                    "default sets no role_arn); web identity (AWS_WEB_IDENTITY_TOKEN_FILE not set and profile default "
-                   "sets no web_identity_token_file); shared credentials file " +
+                   "sets no web_identity_token_file); sso (profile default sets no sso_session or sso_* settings); "
+                   "shared credentials file " +
                        dir_ + "/credentials (not found); credential_process (profile default sets none); "
                        "shared config file " + dir_ + "/config ([default] has no aws_access_key_id); container "
                        "(AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI not set); "
@@ -681,7 +907,8 @@ TEST_F(Chain, WithAProfileTheEnvironmentIsListedAsSkipped) {
   write("credentials", "[p]\nregion = eu-west-1\n");
   const std::string what = failure("p");
   EXPECT_HAS(what, "environment (skipped: --profile p was given); assume-role (profile p sets no role_arn); web "
-                   "identity (profile p sets no web_identity_token_file); shared credentials file " + dir_ +
+                   "identity (profile p sets no web_identity_token_file); sso (profile p sets no sso_session or sso_* "
+                   "settings); shared credentials file " + dir_ +
                        "/credentials ([p] has no aws_access_key_id)");
   EXPECT_HAS(what, "shared config file " + dir_ + "/config (not found)");
 }
