@@ -19,16 +19,16 @@
 #include <spdlog/spdlog.h>
 #include <zstd.h>
 
+#include "cache/blob_codec.h"
+
 namespace pricepipe::cache {
 
 namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::size_t kFrameBytes = 1 << 20;
 // Far above what write_entry writes (its summary is one short line).
 constexpr off_t kMaxEntryBytes = 64 << 10;
-constexpr const char* kEntryMagic = "pricepipe-cache-entry 1";
 // A blob no entry refers to is swept only when older than this: another
 // process may have written it and not yet its entry. (One an entry being
 // removed last used goes at once, unless a writer has renewed it since: see
@@ -43,11 +43,6 @@ fs::file_time_type modified(const fs::path& path) {
 
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-std::string one_line(std::string s) {
-  std::replace_if(s.begin(), s.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
-  return s;
 }
 
 std::string temp_name(const fs::path& tmp_dir) {
@@ -94,74 +89,6 @@ bool make_private_dir(const fs::path& dir) {
   if (ec) return false;
   return ::chmod(dir.c_str(), 0700) == 0 || errno == EPERM;
 }
-
-// Compresses frames of up to 1 MiB, each with zstd's content checksum.
-class FrameCompressor {
- public:
-  explicit FrameCompressor(int level) : ctx_(ZSTD_createCCtx()) {
-    ZSTD_CCtx_setParameter(ctx_, ZSTD_c_compressionLevel, level);
-    ZSTD_CCtx_setParameter(ctx_, ZSTD_c_checksumFlag, 1);
-  }
-  ~FrameCompressor() { ZSTD_freeCCtx(ctx_); }
-  FrameCompressor(const FrameCompressor&) = delete;
-  FrameCompressor& operator=(const FrameCompressor&) = delete;
-
-  /// Appends the frames of `data` to `out`.
-  void compress(std::string_view data, std::string& out) {
-    for (std::size_t at = 0; at < data.size() || (data.empty() && at == 0); at += kFrameBytes) {
-      const std::string_view piece = data.substr(at, kFrameBytes);
-      const std::size_t bound = ZSTD_compressBound(piece.size());
-      const std::size_t start = out.size();
-      out.resize(start + bound);
-      const std::size_t n = ZSTD_compress2(ctx_, out.data() + start, bound, piece.data(), piece.size());
-      if (ZSTD_isError(n)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(n));
-      out.resize(start + n);
-      if (data.empty()) break;
-    }
-  }
-
- private:
-  ZSTD_CCtx* ctx_;
-};
-
-// Decompresses frames, handing on each one only once its checksum matched.
-class FrameReader {
- public:
-  FrameReader() : ctx_(ZSTD_createDStream()) { ZSTD_initDStream(ctx_); }
-  ~FrameReader() { ZSTD_freeDStream(ctx_); }
-  FrameReader(const FrameReader&) = delete;
-  FrameReader& operator=(const FrameReader&) = delete;
-
-  /// Feeds compressed bytes; `frame` gets each whole verified frame. False on corruption.
-  template <class OnFrame>
-  bool feed(std::string_view input, OnFrame&& frame) {
-    ZSTD_inBuffer in{input.data(), input.size(), 0};
-    while (in.pos < in.size) {
-      if (out_.size() - used_ < ZSTD_DStreamOutSize()) out_.resize(std::max(out_.size() * 2, used_ + ZSTD_DStreamOutSize()));
-      ZSTD_outBuffer out{out_.data() + used_, out_.size() - used_, 0};
-      const std::size_t ret = ZSTD_decompressStream(ctx_, &out, &in);
-      if (ZSTD_isError(ret)) return false;
-      used_ += out.pos;
-      if (used_ > 4 * kFrameBytes) return false;  // not a frame this store wrote
-      if (ret == 0) {  // a frame ended and its checksum matched
-        if (!frame(std::string_view(out_.data(), used_))) return false;
-        used_ = 0;
-        in_frame_ = false;
-      } else {
-        in_frame_ = true;
-      }
-    }
-    return true;
-  }
-  /// True when the input ended between frames.
-  bool clean_end() const { return !in_frame_; }
-
- private:
-  ZSTD_DStream* ctx_;
-  std::string out_;
-  std::size_t used_ = 0;
-  bool in_frame_ = false;
-};
 
 }  // namespace
 
@@ -236,69 +163,19 @@ std::optional<Entry> DiskBackend::read_entry(const std::string& key) {
     text.resize(got);
   }
   ::close(fd);
-  std::string_view rest = text;
-  auto next_line = [&rest](std::string_view& line) {
-    if (rest.empty()) return false;
-    const auto end = rest.find('\n');
-    line = rest.substr(0, end);
-    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
-    return true;
-  };
-  std::string_view line;
-  if (!read_ok || !next_line(line) || line != kEntryMagic) {
-    spdlog::warn("cache: entry {} is not an entry; dropped", path.string());
+  auto decoded = read_ok ? decode_entry(text, key) : Result<Entry>(Error(ErrorCode::io, "is not an entry"));
+  if (!decoded.ok()) {
+    spdlog::warn("cache: entry {} {}; dropped", path.string(), decoded.error().message());
     ::unlink(path.c_str());
     return std::nullopt;
   }
-  Entry e;
-  auto number = [](std::string_view v, auto& out) { std::from_chars(v.data(), v.data() + v.size(), out); };
-  while (next_line(line)) {
-    const auto space = line.find(' ');
-    const std::string_view name = line.substr(0, space);
-    const std::string_view value = space == std::string_view::npos ? std::string_view() : line.substr(space + 1);
-    if (name == "key") e.key = value;
-    else if (name == "blob") e.blob = value;
-    else if (name == "size") number(value, e.size);
-    else if (name == "stored_bytes") number(value, e.stored_bytes);
-    else if (name == "stored_at") number(value, e.stored_at);
-    else if (name == "expires_at") number(value, e.expires_at);
-    else if (name == "status") number(value, e.meta.status);
-    else if (name == "negative") e.meta.negative = value == "1";
-    else if (name == "service") e.meta.service = value;
-    else if (name == "region") e.meta.region = value;
-    else if (name == "action") e.meta.action = value;
-    else if (name == "dataset") e.meta.dataset = value;
-    else if (name == "request_id") e.meta.request_id = value;
-    else if (name == "summary") e.meta.summary = value;
-    else if (name == "pinned") e.meta.pinned = value;
-  }
-  if (e.key != key || e.blob.size() != 64) {
-    spdlog::warn("cache: entry {} is damaged; dropped", path.string());
-    ::unlink(path.c_str());
-    return std::nullopt;
-  }
+  Entry e = std::move(decoded).value();
   e.last_used = st.st_mtime;
   return e;
 }
 
 bool DiskBackend::write_entry(const Entry& e) {
-  std::string text = std::string(kEntryMagic) + "\n";
-  auto field = [&](const char* name, const std::string& value) { text += std::string(name) + " " + one_line(value) + "\n"; };
-  field("key", e.key);
-  field("blob", e.blob);
-  field("size", std::to_string(e.size));
-  field("stored_bytes", std::to_string(e.stored_bytes));
-  field("stored_at", std::to_string(e.stored_at));
-  field("expires_at", std::to_string(e.expires_at));
-  field("status", std::to_string(e.meta.status));
-  field("negative", e.meta.negative ? "1" : "0");
-  field("service", e.meta.service);
-  field("region", e.meta.region);
-  field("action", e.meta.action);
-  field("dataset", e.meta.dataset);
-  field("request_id", e.meta.request_id);
-  field("summary", e.meta.summary);
-  if (!e.meta.pinned.empty()) field("pinned", e.meta.pinned);
+  const std::string text = encode_entry(e);
   std::string why;
   if (!write_atomically(root_ / "tmp", entry_path(e.key), text, why)) {
     warn_unwritable(why);
@@ -339,52 +216,12 @@ std::shared_ptr<const std::string> DiskBackend::read_blob(const Entry& entry) {
   }
   ::close(fd);
 
-  // The frames' declared sizes must add up to the entry's before the body is
-  // allocated: a damaged entry must not have gigabytes allocated for it. The
-  // store writes frames of at most kFrameBytes, each with its content size.
-  bool ok = done == size;
-  std::uint64_t declared = 0;
-  for (std::size_t at = 0; ok && at < done;) {
-    const std::size_t frame = ZSTD_findFrameCompressedSize(compressed.get() + at, done - at);
-    const unsigned long long content = ZSTD_isError(frame) ? ZSTD_CONTENTSIZE_ERROR
-                                                           : ZSTD_getFrameContentSize(compressed.get() + at, frame);
-    ok = !ZSTD_isError(frame) && content <= kFrameBytes;  // unknown and error sizes are larger
-    declared += ok ? content : 0;
-    at += ok ? frame : 0;
-  }
-  if (!ok || declared != entry.size) {
-    drop(entry, "its blob is corrupt or truncated", &st);
+  auto body = expand_blob(std::string_view(compressed.get(), done == size ? done : 0), entry.size, entry.blob);
+  if (!body.ok()) {
+    drop(entry, body.error().message(), &st);
     return nullptr;
   }
-
-  // Each frame straight into place; zstd checks each frame's checksum.
-  thread_local std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx(ZSTD_createDCtx(), &ZSTD_freeDCtx);
-  auto body = std::make_shared<std::string>(entry.size, '\0');
-  std::size_t in = 0, out = 0;
-  while (ok && in < done) {
-    const std::size_t frame = ZSTD_findFrameCompressedSize(compressed.get() + in, done - in);
-    const unsigned long long content = ZSTD_isError(frame) ? ZSTD_CONTENTSIZE_ERROR
-                                                           : ZSTD_getFrameContentSize(compressed.get() + in, frame);
-    if (ZSTD_isError(frame) || content == ZSTD_CONTENTSIZE_ERROR || content == ZSTD_CONTENTSIZE_UNKNOWN ||
-        out + content > entry.size) {
-      ok = false;
-      break;
-    }
-    const std::size_t got = ZSTD_decompressDCtx(dctx.get(), body->data() + out, static_cast<std::size_t>(content),
-                                                compressed.get() + in, frame);
-    ok = !ZSTD_isError(got) && got == content;
-    in += frame;
-    out += got;
-  }
-  if (!ok || out != entry.size) {
-    drop(entry, "its blob is corrupt or truncated", &st);
-    return nullptr;
-  }
-  if (sha256_hex(*body) != entry.blob) {
-    drop(entry, "its blob does not match its hash", &st);
-    return nullptr;
-  }
-  return body;
+  return std::move(body).value();
 }
 
 std::optional<Entry> DiskBackend::find(const std::string& key, bool allow_expired) {
@@ -444,13 +281,12 @@ std::optional<Entry> DiskBackend::store(const std::string& key, const EntryMeta&
   if (::stat(blob.c_str(), &st) == 0 && ::utimensat(AT_FDCWD, blob.c_str(), nullptr, 0) == 0) {
     stored = static_cast<std::uint64_t>(st.st_size);
   } else {
-    std::string compressed;
-    try {
-      FrameCompressor(options_.level).compress(body, compressed);
-    } catch (const std::exception& e) {
-      spdlog::warn("cache: {}", e.what());
+    auto packed = compress_blob(body, options_.level);
+    if (!packed.ok()) {
+      spdlog::warn("cache: {}", packed.error().message());
       return std::nullopt;
     }
+    const std::string& compressed = packed.value();
     std::string why;
     if (!write_atomically(root_ / "tmp", blob, compressed, why)) {
       warn_unwritable(why);
