@@ -8,7 +8,7 @@ PRICEPIPE_BUILD="${PRICEPIPE_BUILD:-$PRICEPIPE_ROOT/build}"
 PRICEPIPE_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libcurl4-openssl-dev libssl-dev libsimdjson-dev libtbb-dev libzstd-dev
-  libspdlog-dev libfmt-dev libpugixml-dev zlib1g-dev libcli11-dev libyaml-cpp-dev libpq-dev libsqlite3-dev libgtest-dev libbenchmark-dev openssl
+  libspdlog-dev libfmt-dev libpugixml-dev zlib1g-dev libcli11-dev libyaml-cpp-dev libpq-dev libsqlite3-dev libhiredis-dev libgtest-dev libbenchmark-dev openssl
 )
 
 pricepipe_install_packages() {

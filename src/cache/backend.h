@@ -3,8 +3,8 @@
 // A backend keeps answers by request key and bodies by content: an entry
 // names the SHA-256 of its body (its blob), so identical bodies are kept
 // once. The cache is a chain of backends, fastest first (cache/store.h):
-// memory, then the local disk, later a shared Redis; a hit in a tier behind
-// is adopted by the tiers in front.
+// memory, then the local disk, then a shared Redis (cache/redis_backend.h);
+// a hit in a tier behind is adopted by the tiers in front.
 //
 // Contract: thread-safe, and nothing here throws into a run: a backend that
 // cannot be read or written warns once and answers misses. A body handed out
@@ -103,6 +103,17 @@ class Backend {
   virtual std::size_t trim() { return 0; }
   /// False once it found it cannot write (it then only serves what it has).
   virtual bool writable() const { return true; }
+  /// Single flight across processes: true when this process should fetch
+  /// `key` itself, holding the claim until `release` or for `hold` at most;
+  /// false while another process holds it. A tier no other process fills
+  /// grants every claim.
+  virtual bool claim(const std::string& key, std::chrono::milliseconds hold) {
+    (void)key;
+    (void)hold;
+    return true;
+  }
+  /// Gives up a claim `claim` granted (the answer is stored, or there is none to store).
+  virtual void release(const std::string& key) { (void)key; }
 };
 
 /// SHA-256 of `data`, lowercase hex (core/sha256.h): the blobs' names.

@@ -6,13 +6,16 @@ std::unique_ptr<Store> Store::open(StoreOptions options) {
   auto disk = DiskBackend::open(DiskOptions{options.dir, options.max_bytes, options.level, options.refetch});
   if (!disk) return nullptr;
   auto memory = options.memory_bytes > 0 ? std::make_unique<MemoryBackend>(options.memory_bytes) : nullptr;
-  return std::unique_ptr<Store>(new Store(std::move(memory), std::move(disk)));
+  auto shared = options.redis ? std::make_unique<RedisBackend>(std::move(*options.redis)) : nullptr;
+  return std::unique_ptr<Store>(new Store(std::move(memory), std::move(disk), std::move(shared)));
 }
 
-Store::Store(std::unique_ptr<MemoryBackend> memory, std::unique_ptr<DiskBackend> disk)
-    : memory_(std::move(memory)), disk_(std::move(disk)) {
+Store::Store(std::unique_ptr<MemoryBackend> memory, std::unique_ptr<DiskBackend> disk,
+             std::unique_ptr<RedisBackend> shared)
+    : memory_(std::move(memory)), disk_(std::move(disk)), shared_(std::move(shared)) {
   if (memory_) tiers_.push_back(memory_.get());
   tiers_.push_back(disk_.get());
+  if (shared_) tiers_.push_back(shared_.get());
 }
 
 std::string Store::describe() const {
@@ -47,14 +50,19 @@ bool Store::has_blob(const std::string& hash) {
 
 std::optional<Entry> Store::put(const std::string& key, const EntryMeta& meta, std::chrono::seconds ttl,
                                 std::string_view body) {
-  // The durable tier first: its entry is the answer's; the tiers in front keep it as stored.
+  // The durable tier first: its entry is the answer's; the others keep it as stored.
   auto entry = disk_->put(key, meta, ttl, body);
-  if (memory_) {
-    if (entry) {
-      memory_->adopt(Hit{*entry, std::make_shared<const std::string>(body)});
-    } else {
-      entry = memory_->put(key, meta, ttl, body);
-    }
+  if (!memory_ && !shared_) return entry;
+  if (entry) {
+    const Hit hit{*entry, std::make_shared<const std::string>(body)};
+    if (memory_) memory_->adopt(hit);
+    if (shared_) shared_->adopt(hit);
+    return entry;
+  }
+  if (memory_) entry = memory_->put(key, meta, ttl, body);
+  if (shared_) {
+    auto shared = shared_->put(key, meta, ttl, body);
+    if (!entry) entry = shared;
   }
   return entry;
 }
@@ -63,17 +71,69 @@ void Store::adopt(const Hit& hit) {
   for (Backend* t : tiers_) t->adopt(hit);
 }
 
-std::unique_ptr<BlobWriter> Store::begin_blob() { return disk_->begin_blob(); }
+namespace {
+
+// One body written to the disk and the shared tier at once.
+class TeeBlobWriter final : public BlobWriter {
+ public:
+  TeeBlobWriter(std::unique_ptr<BlobWriter> first, std::unique_ptr<BlobWriter> second)
+      : first_(std::move(first)), second_(std::move(second)) {}
+  void append(std::string_view bytes) override {
+    if (first_) first_->append(bytes);
+    if (second_) second_->append(bytes);
+  }
+  bool commit(const std::string& key, const EntryMeta& meta, std::chrono::seconds ttl) override {
+    const bool kept = first_ && first_->commit(key, meta, ttl);
+    return (second_ && second_->commit(key, meta, ttl)) || kept;
+  }
+
+ private:
+  std::unique_ptr<BlobWriter> first_, second_;
+};
+
+}  // namespace
+
+std::unique_ptr<BlobWriter> Store::begin_blob() {
+  auto disk = disk_->begin_blob();
+  auto shared = shared_ ? shared_->begin_blob() : nullptr;
+  if (!shared) return disk;
+  if (!disk) return shared;
+  return std::make_unique<TeeBlobWriter>(std::move(disk), std::move(shared));
+}
 
 std::optional<StreamResult> Store::stream(const std::string& key, bool allow_expired,
                                           const std::function<Result<void>(std::string_view)>& consume) {
-  for (Backend* t : tiers_) {
-    if (auto result = t->stream(key, allow_expired, consume)) return result;
+  if (memory_) {
+    if (auto result = memory_->stream(key, allow_expired, consume)) return result;
   }
-  return std::nullopt;
+  if (auto result = disk_->stream(key, allow_expired, consume)) return result;
+  if (!shared_) return std::nullopt;
+  // From the shared tier, kept on the disk as it streams by.
+  auto entry = shared_->find(key, allow_expired);
+  if (!entry) return std::nullopt;
+  auto local = disk_->begin_blob();
+  auto result = shared_->stream(key, allow_expired, [&](std::string_view piece) {
+    if (local) local->append(piece);
+    return consume(piece);
+  });
+  if (local && result && result->status.ok() && !result->corrupt) {
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                                 std::chrono::system_clock::now().time_since_epoch()).count();
+    const std::int64_t left = entry->expires_at == 0 ? 0 : std::max<std::int64_t>(1, entry->expires_at - now);
+    local->commit(key, entry->meta, std::chrono::seconds(left));
+  }
+  return result;
 }
 
 std::size_t Store::trim() { return disk_->trim(); }
+
+bool Store::claim(const std::string& key, std::chrono::milliseconds hold) {
+  return !shared_ || shared_->claim(key, hold);
+}
+
+void Store::release(const std::string& key) {
+  if (shared_) shared_->release(key);
+}
 
 std::size_t Store::remove_if(const std::function<bool(const Entry&)>& drop) {
   if (memory_) memory_->clear();  // what it remembered may be gone from the disk now

@@ -82,6 +82,8 @@ struct NetworkSettings {
 /// The cache in front of every fetch.
 struct CacheSettings {
   std::string dir;              ///< empty: $XDG_CACHE_HOME/pricepipe, else ~/.cache/pricepipe
+  std::string url;              ///< a shared Redis tier behind the disk: redis://, rediss://
+  std::string lock_timeout = "60s";
   std::string max_size = "2G";
   std::string memory = "32M";
   int level = 3;
@@ -105,6 +107,16 @@ struct CacheSettings {
                       .help = "Cache directory (default $XDG_CACHE_HOME/pricepipe, else ~/.cache/pricepipe); created "
                               "with mode 0700.",
                       .env = "PRICEPIPE_CACHE_DIR"});
+    v(&S::url, Option{.key = "cache_url",
+                      .help = "A Redis shared by many processes, behind the memory and disk tiers: "
+                              "redis://[user:password@]host[:port][/db], or rediss:// for TLS (verified; --ca-bundle "
+                              "adds a CA); the password may come from REDISCLI_AUTH instead. Identical requests from "
+                              "all of them are fetched once; Redis down or full only warns.",
+                      .env = "PRICEPIPE_CACHE_URL"});
+    v(&S::lock_timeout, Option{.key = "cache_lock_timeout",
+                               .help = "How long a process fetching a page keeps the others sharing --cache-url "
+                                       "waiting for it, at most (a crashed one blocks nobody longer).",
+                               .env = "PRICEPIPE_CACHE_LOCK_TIMEOUT", .check = check_duration});
     v(&S::max_size, Option{.key = "cache_max_size",
                            .help = "Size cap of the on-disk cache (compressed bytes; K, M, G suffixes); least recently "
                                    "used entries go first.",

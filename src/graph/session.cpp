@@ -59,6 +59,13 @@ Session::Session(SessionOptions options) : options_(std::move(options)) {
     store.memory_bytes = config::parse_size(cache.memory).value_or(store.memory_bytes);
     store.level = cache.level;
     store.refetch = !cache.offline;
+    if (!cache.url.empty()) {
+      cache::RedisOptions redis;
+      redis.url = cache::parse_redis_url(cache.url, env);
+      redis.ca_file = net.ca_bundle;
+      redis.level = cache.level;
+      store.redis = std::move(redis);
+    }
     if (auto opened = cache::Store::open(store)) {
       cache_ = std::make_unique<net::RequestCache>(std::move(opened), net::CachePolicy::from(cache));
     } else if (cache.offline) {

@@ -5,6 +5,7 @@
 #include <future>
 #include <mutex>
 #include <random>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -127,19 +128,37 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
+  // Answers `call` from the cache when it holds the answer (and the calls
+  // parked behind it, with `waiters`); false on a miss, `call` untouched.
+  bool answered_from_cache(Call& call, bool waiters) {
+    auto answer = options.cache->lookup(call.cache_key);
+    if (!answer) return false;
+    metrics.action(call.request.service, call.request.action).cache_hits.fetch_add(1);
+    // The answer is to the request as it was sent then: its next page is asked for alike.
+    pin_params(call.request, answer->entry.meta.pinned);
+    if (waiters) release_waiters(call.cache_key, &answer->response, nullptr);
+    answer_with(std::move(call), std::move(answer->response), answer->entry.stored_at);
+    return true;
+  }
+
+  enum class Claim { fetch, answered, held_elsewhere };
+  // Claims `call` for this process (single flight across the processes
+  // sharing the cache). Another process may have stored the answer between
+  // the lookup and the claim: the cache is asked once more.
+  Claim claim(Call& call) {
+    if (!options.cache->claim(call.cache_key)) return Claim::held_elsewhere;
+    if (!answered_from_cache(call, true)) return Claim::fetch;
+    options.cache->abandon(call.cache_key);
+    return Claim::answered;
+  }
+
   // Answers `call` from the cache, or parks it behind an identical call in
   // flight; true when it must go to the network itself.
   bool needs_network(Call& call) {
     const std::string endpoint =
         call.request.url.empty() ? endpoints.base_url(call.request.service, call.request.signing_region()) : std::string();
     call.cache_key = cache_key(call.request, endpoint);
-    if (auto answer = options.cache->lookup(call.cache_key)) {
-      metrics.action(call.request.service, call.request.action).cache_hits.fetch_add(1);
-      // The answer is to the request as it was sent then: its next page is asked for alike.
-      pin_params(call.request, answer->entry.meta.pinned);
-      answer_with(std::move(call), std::move(answer->response), answer->entry.stored_at);
-      return false;
-    }
+    if (answered_from_cache(call, false)) return false;
     if (options.cache->policy().offline) {
       ErrorContext c = context_of(call);
       fail(std::move(call), Error(ErrorCode::not_cached,
@@ -147,9 +166,33 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
       return false;
     }
     auto [it, first] = in_flight.try_emplace(call.cache_key);
-    if (first) return true;
-    it->second.push_back(std::move(call));
-    return false;
+    if (!first) {
+      it->second.push_back(std::move(call));
+      return false;
+    }
+    const Claim claimed = claim(call);
+    // Another process sharing the cache is fetching it: its answer will be there.
+    if (claimed == Claim::held_elsewhere) await_other_process(std::move(call), std::chrono::milliseconds(20));
+    return claimed == Claim::fetch;
+  }
+
+  // Looks for the answer another process is fetching, after `wait`; fetches
+  // it here once that process gives up its claim (or the claim lapses).
+  void await_other_process(Call call, Clock::duration wait) {
+    auto self = shared_from_this();
+    auto shared_call = std::make_shared<Call>(std::move(call));
+    loop.schedule(Clock::now() + wait, [self, shared_call, wait] {
+      Call c = std::move(*shared_call);
+      if (self->cancelled) {
+        self->fail(std::move(c), Error(ErrorCode::cancelled, "the run is stopping"));
+        return;
+      }
+      if (self->answered_from_cache(c, true)) return;
+      const Claim claimed = self->claim(c);
+      if (claimed == Claim::fetch) self->pace(std::move(c));
+      if (claimed != Claim::held_elsewhere) return;
+      self->await_other_process(std::move(c), std::min<Clock::duration>(wait * 2, std::chrono::milliseconds(500)));
+    });
   }
 
   // A stored answer (AWS gave it at `answered_at`), replayed as if it had just arrived.
@@ -164,6 +207,7 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
   // The calls parked behind `key` get the same answer (or error).
   void release_waiters(const std::string& key, const HttpResponse* response, const Error* error) {
     if (key.empty()) return;
+    if (error != nullptr) options.cache->abandon(key);  // no answer to wait for: let another process try
     auto it = in_flight.find(key);
     if (it == in_flight.end()) return;
     std::vector<Call> waiters = std::move(it->second);
@@ -419,18 +463,41 @@ Result<void> Fetcher::download(const ApiRequest& api, const std::function<Result
   // so a damaged blob can only cut the copy short, and the rest then comes
   // from the network from that byte (offer file URLs are versioned).
   std::uint64_t offset = 0;
+  // True when the cached copy answered it all (or the consumer stopped it); `done` says how.
+  Result<void> done;
+  auto from_cache = [&] {
+    auto streamed = cache->backend().stream(key, cache->policy().offline, consume);
+    if (!streamed) return false;
+    m.cache_hits.fetch_add(1);
+    done = streamed->status;
+    if (!streamed->status.ok() || !streamed->corrupt) return true;
+    offset = streamed->delivered;
+    return false;
+  };
   if (cache != nullptr && !cache->policy().refresh) {
-    if (auto streamed = cache->backend().stream(key, cache->policy().offline, consume)) {
-      m.cache_hits.fetch_add(1);
-      if (!streamed->status.ok()) return streamed->status;
-      if (!streamed->corrupt) return {};
-      offset = streamed->delivered;
-    }
+    if (from_cache()) return done;
     if (cache->policy().offline) {
       c.offset = static_cast<std::int64_t>(offset);
       return Error(ErrorCode::not_cached, "not in the cache (--offline): " + describe_request(api), c);
     }
   }
+  // Another process sharing the cache may be downloading it: its copy is awaited, not fetched again.
+  struct Held {
+    RequestCache* cache;
+    const std::string& key;
+    ~Held() {
+      if (cache != nullptr) cache->abandon(key);
+    }
+  } claim{offset == 0 ? cache : nullptr, key};
+  for (auto wait = std::chrono::milliseconds(20); claim.cache != nullptr && !cache->claim(key);
+       wait = std::min(wait * 2, std::chrono::milliseconds(500))) {
+    if (impl.downloads_cancelled) return Error(ErrorCode::cancelled, "the run is stopping", c);
+    std::this_thread::sleep_for(wait);
+    if (!cache->policy().refresh && from_cache()) return done;
+    if (offset != 0) break;  // a damaged copy: the rest comes from the network
+  }
+  // Stored by another process between the first look and the claim?
+  if (claim.cache != nullptr && offset == 0 && !cache->policy().refresh && from_cache()) return done;
   if (impl.downloads_cancelled) return Error(ErrorCode::cancelled, "the run is stopping", c);
   auto writer = cache != nullptr && offset == 0 ? cache->backend().begin_blob() : nullptr;
   // 16 MB in flight at most: the download pauses while the consumer waits.
@@ -447,8 +514,13 @@ Result<void> Fetcher::download(const ApiRequest& api, const std::function<Result
     if (impl.downloads_cancelled) transfer->cancel();
   }
   Result<void> result;
+  auto renew_at = Clock::now() + (cache != nullptr ? cache->policy().claim_hold / 3 : Clock::duration::zero());
   while (auto chunk = queue.pop()) {
     if (!result.ok()) continue;  // drain what is left after a failure
+    if (claim.cache != nullptr && Clock::now() >= renew_at) {  // a long download keeps the others waiting for it
+      cache->claim(key);
+      renew_at = Clock::now() + cache->policy().claim_hold / 3;
+    }
     if (writer) writer->append(*chunk);
     result = consume(*chunk);
     if (!result.ok()) transfer->cancel();

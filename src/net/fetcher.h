@@ -11,8 +11,12 @@
 // Cache: a request that got its credit first asks the cache (hits are not
 // paced and count as cache hits, not requests); with --offline a miss fails
 // the stream naming the request. Identical requests in flight at once make
-// one network call: the others wait for its answer (single flight). Answers
-// worth keeping are saved in the background.
+// one network call: the others wait for its answer (single flight). With a
+// shared cache tier the same holds across processes: the first to claim a
+// request fetches it, the others poll the cache for its answer (20 ms
+// doubling to 500 ms) and fetch it themselves only if the claim is given up
+// without one or lapses (--cache-lock-timeout). Answers worth keeping are
+// saved in the background.
 //
 // Retries: as net/retry_policy.h says (throttling, 5xx, transient AWS codes,
 // connection errors and timeouts; an unreachable endpoint until the

@@ -53,6 +53,7 @@ CachePolicy CachePolicy::from(const config::CacheSettings& s) {
            {"spot", duration_or(s.ttl_spot, std::chrono::hours(1))},
            {"advisor", duration_or(s.ttl_advisor, std::chrono::hours(1))}};
   p.negative_ttl = duration_or(s.negative_ttl, std::chrono::minutes(10));
+  p.claim_hold = duration_or(s.lock_timeout, std::chrono::seconds(60));
   p.offline = s.offline;
   p.refresh = s.refresh;
   return p;
@@ -223,17 +224,37 @@ std::optional<RequestCache::Answer> RequestCache::lookup(const std::string& key)
   return a;
 }
 
+bool RequestCache::claim(const std::string& key) {
+  if (!backend_->claim(key, policy_.claim_hold)) return false;
+  std::lock_guard lock(mutex_);
+  claimed_.insert(key);
+  return true;
+}
+
+void RequestCache::abandon(const std::string& key) {
+  {
+    std::lock_guard lock(mutex_);
+    if (claimed_.erase(key) == 0) return;
+  }
+  backend_->release(key);
+}
+
 void RequestCache::save(const ApiRequest& request, const std::string& key, long status, const std::string& request_id,
                         std::string_view body) {
-  if (!backend_->writable() || !cacheable_status(request, status, body)) return;
   Save s;
   s.key = key;
   s.meta = meta_of(request, status, request_id, body);
   s.ttl = ttl_of(s.meta);
-  if (auto it = policy_.ttl.find(s.meta.dataset); it != policy_.ttl.end() && it->second.count() == 0) return;  // TTL 0: keep none
+  const auto ttl = policy_.ttl.find(s.meta.dataset);
+  if (!backend_->writable() || !cacheable_status(request, status, body) ||
+      (ttl != policy_.ttl.end() && ttl->second.count() == 0)) {  // TTL 0: keep none
+    abandon(key);
+    return;
+  }
   s.body.assign(body);
-  auto saved = std::make_shared<const Save>(std::move(s));
   std::unique_lock lock(mutex_);
+  s.claimed = claimed_.erase(key) > 0;  // released once the answer is stored, for the processes waiting on it
+  auto saved = std::make_shared<const Save>(std::move(s));
   cv_.wait(lock, [&] { return queued_bytes_ < kMaxQueuedBytes || stopping_; });
   queued_bytes_ += saved->body.size();
   pending_[saved->key] = saved;
@@ -256,6 +277,7 @@ void RequestCache::run_writer() {
     writing_ = true;
     lock.unlock();
     if (backend_->put(s->key, s->meta, s->ttl, s->body)) saved_.fetch_add(1);
+    if (s->claimed) backend_->release(s->key);
     lock.lock();
     writing_ = false;
     queued_bytes_ -= s->body.size();

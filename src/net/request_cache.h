@@ -24,6 +24,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -37,6 +38,8 @@ namespace pricepipe::net {
 struct CachePolicy {
   std::map<std::string, std::chrono::seconds> ttl;  ///< by class; a class without an entry never expires
   std::chrono::seconds negative_ttl{600};
+  /// How long a claim to fetch a request (single flight across processes) is held at most.
+  std::chrono::milliseconds claim_hold{std::chrono::seconds(60)};
   bool offline = false;  ///< serve only from the cache, expired entries included
   bool refresh = false;  ///< never read, always write
 
@@ -89,6 +92,13 @@ class RequestCache {
   void save(const ApiRequest& request, const std::string& key, long status, const std::string& request_id,
             std::string_view body);
 
+  /// Single flight across the processes sharing the cache: true when this
+  /// process should fetch `key` (the claim is given up when its answer is
+  /// stored, or by `abandon`); false while another process is fetching it.
+  bool claim(const std::string& key);
+  /// Gives up the claim on `key`, if this process holds one (no answer will be stored).
+  void abandon(const std::string& key);
+
   /// Waits until every save so far is on disk.
   void flush();
   /// Answers stored by this process so far.
@@ -105,6 +115,7 @@ class RequestCache {
     cache::EntryMeta meta;
     std::chrono::seconds ttl;
     std::string body;
+    bool claimed = false;  ///< this process's claim on `key`, released once stored
   };
   void run_writer();
 
@@ -116,6 +127,7 @@ class RequestCache {
   /// Answers queued or being written, by key: a lookup meanwhile finds them
   /// here (or a second request for a page just answered would go out).
   std::map<std::string, std::shared_ptr<const Save>> pending_;
+  std::set<std::string> claimed_;  ///< keys this process claimed and has not stored yet
   std::size_t queued_bytes_ = 0;
   bool writing_ = false;
   std::atomic<std::uint64_t> saved_{0};

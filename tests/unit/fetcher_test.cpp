@@ -513,7 +513,7 @@ class SlowWrites final : public cache::Backend {
                                             const std::function<Result<void>(std::string_view)>& consume) override {
     return inner.stream(key, allow_expired, consume);
   }
-  void release() {
+  void let_writes_through() {
     std::lock_guard lock(mutex);
     released = true;
     cv.notify_all();
@@ -539,7 +539,7 @@ TEST(FetcherCache, AnAnswerStillBeingWrittenIsAlreadyAHit) {
   const std::string key = "k-describe-regions";
   cache.save(request, key, 200, "req-1", "<DescribeRegionsResponse><regionInfo><item/></regionInfo></DescribeRegionsResponse>");
   const auto hit = cache.lookup(key);
-  slow->release();  // before any assertion: the cache's destructor waits for its writer
+  slow->let_writes_through();  // before any assertion: the cache's destructor waits for its writer
   cache.flush();
   ASSERT_TRUE(hit.has_value()) << "the answer is queued, not yet stored, and must be found";
   EXPECT_EQ(hit->response.status, 200);
