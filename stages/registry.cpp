@@ -510,6 +510,21 @@ std::vector<StageType> build_types() {
         options.changes = o.changes;
         options.load = o.load;
         options.part_bytes = *config::parse_size(o.part_size);
+        options.shard = context.shard;
+        if (context.shard.sharded()) {
+          // Every shard writes into one snapshot, and what needs it whole waits for the merge.
+          if (o.id.empty()) {
+            throw FatalError(ErrorCode::usage,
+                             fmt::format("--shard {}: give every shard the same --id (the job's name, or its date)",
+                                         context.shard.describe()));
+          }
+          if (o.changes || !o.load.empty() || o.keep > 0) {
+            throw FatalError(ErrorCode::usage,
+                             fmt::format("--shard {}: --changes, --load and --keep need the whole snapshot; run "
+                                         "`pricepipe snapshot merge` first, then `pricepipe load`",
+                                         context.shard.describe()));
+          }
+        }
         std::string started;
         append_rfc3339(started, Timestamp{context.now});
         options.started_at = started;
@@ -518,6 +533,7 @@ std::vector<StageType> build_types() {
         std::string describe = "snapshot " + (std::filesystem::path(o.out) / id).string();
         if (o.changes) describe += ", with the price changes since DIR/latest";
         if (!o.load.empty()) describe += ", then loaded into " + redact_url(o.load);
+        if (context.shard.sharded()) describe += ", shard " + context.shard.describe();
         return SinkLowering{[options, s3](const SinkInputs& inputs) {
                               SnapshotSinkOptions with = options;
                               with.fetcher = inputs.fetcher;

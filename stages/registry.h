@@ -20,6 +20,7 @@
 #include "config/pipeline_spec.h"
 #include "core/environment.h"
 #include "stages/lowering.h"
+#include "stages/shard.h"
 
 namespace pricepipe::stages {
 
@@ -28,6 +29,7 @@ struct LoweringContext {
   Environment env;
   std::string default_region;  ///< the run's region (--region and its fallbacks)
   std::chrono::sys_seconds now{};  ///< relative times (`since: 24h`) count back from here
+  Shard shard;                 ///< this process's share of the work (stages/shard.h)
 };
 
 struct StageType {
@@ -47,6 +49,8 @@ const StageType* find_stage_type(std::string_view name);
 /// flags of `stream` and `run`).
 struct PipelineOptions {
   bool keep_going = false;
+  std::string shard;
+  int shard_count = 0;
 
   template <class V>
   static void describe(V&& v) {
@@ -54,6 +58,17 @@ struct PipelineOptions {
       config::Option{.key = "keep_going",
                      .help = "When a region, file or stream fails, write what the others yield, list the failures "
                              "at the end and exit 7."});
+    v(&PipelineOptions::shard,
+      config::Option{.key = "shard",
+                     .help = "Do this share of the work, I/N (1-based: the first of four is 1/4): each dataset's "
+                             "regions are dealt round robin over the shards. A snapshot's shards each write their "
+                             "parts and a shard manifest; `pricepipe snapshot merge` joins them.",
+                     .env = "PRICEPIPE_SHARD", .placeholder = "I/N"});
+    v(&PipelineOptions::shard_count,
+      config::Option{.key = "shard_count",
+                     .help = "How many shards there are, when the index comes from the job: JOB_COMPLETION_INDEX (a "
+                             "Kubernetes Indexed Job) or AWS_BATCH_JOB_ARRAY_INDEX (an AWS Batch array job), plus one.",
+                     .env = "PRICEPIPE_SHARD_COUNT", .min = 0, .max = 10000});
   }
 };
 

@@ -80,6 +80,7 @@ int run(int argc, char** argv) {
     return run_pipeline(spec, settings, spec.name);
   }
   if (snapshot.selected()) {
+    if (snapshot.merges()) return snapshot.run_merge(settings);
     return snapshot.reads_snapshots() ? snapshot.run_reader() : run_pipeline(snapshot.spec(), settings, "snapshot");
   }
   if (load.selected()) return load.run(settings);

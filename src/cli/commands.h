@@ -58,6 +58,9 @@ class SnapshotCommand {
   /// `snapshot verify|ls|prune`: reads (or prunes) what is written, sends nothing.
   bool reads_snapshots() const { return verify_->parsed() || ls_->parsed() || prune_->parsed(); }
   int run_reader() const;
+  /// `snapshot merge DIR/ID`: the manifest of a snapshot written in shards (in S3 too).
+  bool merges() const { return merge_->parsed(); }
+  int run_merge(const RunSettings& settings) const;
   config::PipelineSpec spec() const;
 
  private:
@@ -65,6 +68,7 @@ class SnapshotCommand {
   CLI::App* verify_;
   CLI::App* ls_;
   CLI::App* prune_;
+  CLI::App* merge_;
   std::string where_;
   std::size_t keep_ = 0;
   std::vector<std::string> datasets_{"all"};

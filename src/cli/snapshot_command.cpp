@@ -5,11 +5,17 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "cli/pipeline_runner.h"
 #include "core/dataset.h"
 #include "core/error.h"
 #include "core/metrics.h"
+#include "graph/session.h"
+#include "net/s3_client.h"
 #include "stages/registry.h"
+#include "stages/sinks/snapshot_merge.h"
+#include "stages/sinks/snapshot_sink.h"
 #include "stages/sinks/snapshot_store.h"
+#include "stages/sinks/snapshot_target.h"
 
 namespace pricepipe::cli {
 
@@ -48,6 +54,10 @@ SnapshotCommand::SnapshotCommand(CLI::App& parent) {
   prune_->add_option("--keep", keep_, "How many complete snapshots to keep (at least 1).")
       ->required()
       ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
+  merge_ = cmd_->add_subcommand("merge",
+                                "Write the manifest of a snapshot written in shards (--shard I/N) once every shard "
+                                "is in; before, exit 7 naming the shards missing (docs/snapshot.md).");
+  merge_->add_option("snapshot", where_, "DIR/ID, or s3://BUCKET/PREFIX/ID.")->required();
   cmd_->require_subcommand(0, 1);
   sources_.bind(*cmd_, source_option_union());
   sink_.bind(*cmd_, stages::find_stage_type("snapshot")->options);
@@ -100,6 +110,41 @@ int SnapshotCommand::run_reader() const {
                static_cast<unsigned long long>(report->parts_checked),
                static_cast<unsigned long long>(report->rows_checked), human_bytes(report->bytes_checked).c_str());
   return 0;
+}
+
+int SnapshotCommand::run_merge(const RunSettings& settings) const {
+  std::string parent = where_;
+  while (parent.size() > 1 && parent.back() == '/') parent.pop_back();
+  const auto slash = parent.rfind('/');
+  const std::string id = slash == std::string::npos ? parent : parent.substr(slash + 1);
+  parent = slash == std::string::npos ? std::string(".") : parent.substr(0, slash);
+  if (!stages::valid_snapshot_id(id)) {
+    throw FatalError(ErrorCode::usage, "snapshot merge: '" + where_ + "' does not end in a snapshot id (DIR/ID)");
+  }
+  std::optional<graph::Session> session;
+  std::unique_ptr<stages::SnapshotTarget> target;
+  if (where_.rfind("s3://", 0) == 0) {
+    const auto s3 = net::parse_s3_url(parent);
+    if (!s3) throw FatalError(ErrorCode::usage, "snapshot merge: '" + where_ + "' is not s3://BUCKET/PREFIX/ID");
+    graph::SessionOptions options = unsigned_session(settings);
+    options.sign_requests = true;
+    session.emplace(options);
+    target = stages::s3_target(session->fetcher(), *s3, session->default_region());
+  } else {
+    target = stages::directory_target(parent);
+  }
+  auto report = stages::merge_shards(*target, id);
+  if (!report.ok()) throw FatalError(report.error());
+  if (!report->missing_shards.empty()) {
+    spdlog::error("snapshot {}: {} of {} shards are in; waiting for shard {} (nothing written)", target->where(id),
+                  report->shards - static_cast<int>(report->missing_shards.size()), report->shards,
+                  fmt::join(report->missing_shards, ", "));
+    return static_cast<int>(ExitCode::partial);
+  }
+  std::fprintf(stdout, "snapshot %s: %d shards merged; %zu parts, %llu rows; %s\n", target->where(id).c_str(),
+               report->shards, report->parts, static_cast<unsigned long long>(report->rows),
+               report->complete ? "complete" : "partial (a shard lists missing inputs)");
+  return report->complete ? 0 : static_cast<int>(ExitCode::partial);
 }
 
 config::PipelineSpec SnapshotCommand::spec() const {

@@ -114,13 +114,16 @@ std::vector<std::size_t> Plan::closure(std::size_t feed) const {
   return out;
 }
 
-Plan plan_pipeline(const config::PipelineSpec& spec, const stages::LoweringContext& context) {
+Plan plan_pipeline(const config::PipelineSpec& spec, const stages::LoweringContext& given) {
   config::check_graph(spec);
   Plan plan;
   plan.name = spec.name;
-  plan.default_region = context.default_region;
-  plan.keep_going =
-      config::read_options<stages::PipelineOptions>(spec.settings, context.env, "the pipeline", spec.at).keep_going;
+  plan.default_region = given.default_region;
+  const auto options = config::read_options<stages::PipelineOptions>(spec.settings, given.env, "the pipeline", spec.at);
+  plan.keep_going = options.keep_going;
+  plan.shard = stages::resolve_shard(options.shard, options.shard_count, given.env);
+  stages::LoweringContext context = given;
+  context.shard = plan.shard;  // a snapshot sink writes a shard's manifest
 
   // Producers and sinks keep the spec's order; their ids index these maps.
   std::map<std::string, std::size_t> producer_of;

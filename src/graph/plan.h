@@ -100,6 +100,7 @@ struct PlanSink {
 struct Plan {
   std::string name;
   bool keep_going = false;
+  stages::Shard shard;  ///< the regions of each producer this run does (planner.h)
   std::string default_region;
   std::vector<PlanFeed> feeds;
   std::vector<Producer> producers;

@@ -212,6 +212,14 @@ void Planner::resolve(std::size_t p, Actions& out) {
       }
     }
   }
+  if (plan_.shard.sharded()) {
+    // This shard's share: the producer's regions dealt round robin (stages/shard.h).
+    std::vector<std::string> mine;
+    for (std::size_t j = 0; j < regions.size(); ++j) {
+      if (plan_.shard.owns(p, j)) mine.push_back(regions[j]);
+    }
+    regions = std::move(mine);
+  }
   ps.resolved = true;
   ps.regions = regions;
   out.push_back(Declare{p, {}, static_cast<std::uint32_t>(regions.size())});

@@ -199,6 +199,10 @@ std::string snapshot_header(const SnapshotSinkOptions& o) {
   w.integer(static_cast<std::int64_t>(o.part_bytes));
   w.key("level");
   w.integer(o.level);
+  if (o.shard.sharded()) {
+    w.key("shards");  // how many shard manifests `snapshot merge` waits for
+    w.integer(o.shard.count);
+  }
   w.end_object();
   text.push_back('\n');
   return text;
@@ -257,15 +261,35 @@ SnapshotSink::SnapshotSink(SnapshotSinkOptions options) : options_(std::move(opt
   differs("compression", std::string(compression), std::string(name_of(options_.compression)));
   differs("part size (bytes)", std::to_string(part_bytes), std::to_string(options_.part_bytes));
   differs("level", std::to_string(level), std::to_string(options_.level));
+  std::int64_t shards = 0;
+  if (header["shards"].get(shards) != simdjson::SUCCESS) shards = 0;
+  if (shards != (options_.shard.sharded() ? options_.shard.count : 0)) {
+    throw FatalError(ErrorCode::usage,
+                     shards == 0 ? fmt::format("snapshot {} was begun without shards, not as shard {}", root,
+                                               options_.shard.describe())
+                                 : fmt::format("snapshot {} is written in {} shards: give --shard I/{} (this run's is "
+                                               "{}), or merge it with `pricepipe snapshot merge`",
+                                               root, shards, shards,
+                                               options_.shard.sharded() ? options_.shard.describe() : "none"));
+  }
   options_.started_at = std::string(started);
-  spdlog::info("snapshot {}: resuming (begun {})", root, options_.started_at);
+  if (options_.shard.sharded()) {
+    spdlog::info("snapshot {}: shard {} (begun {})", root, options_.shard.describe(), options_.started_at);
+  } else {
+    spdlog::info("snapshot {}: resuming (begun {})", root, options_.started_at);
+  }
+}
+
+std::string SnapshotSink::progress_name() const {
+  return options_.shard.sharded() ? options_.id + "/_progress." + options_.shard.file_stem() + ".ndjson"
+                                  : options_.id + "/_progress.ndjson";
 }
 
 Result<void> SnapshotSink::begin() {
   if (begun_) return {};
   begun_ = true;
   // This run's journal: it writes every part again.
-  if (auto begun = target_->begin_progress(options_.id); !begun.ok()) return begun;
+  if (auto begun = target_->begin_progress(progress_name()); !begun.ok()) return begun;
   if (partial_manifest_) {
     // While it is written again the snapshot is incomplete, not partial.
     if (auto removed = target_->remove(options_.id + "/manifest.json"); !removed.ok()) return removed;
@@ -371,7 +395,7 @@ Result<void> SnapshotSink::finish(const RunEnd& end) {
       static_cast<void>(part->file->finish(false));
     }
     spdlog::warn("snapshot {}: the run is incomplete; {} parts are kept (listed in {}), and there is no manifest",
-                 target_->where(options_.id), closed_.size(), target_->where(options_.id + "/_progress.ndjson"));
+                 target_->where(options_.id), closed_.size(), target_->where(progress_name()));
     return {};
   }
   if (part_) {
@@ -464,7 +488,10 @@ Result<void> SnapshotSink::load_into_warehouse() {
 Result<void> SnapshotSink::write_manifest(const RunEnd& end, bool whole) {
   if (auto begun = begin(); !begun.ok()) return begun;
   // What stopped runs left half written: this run wrote every part again.
-  if (auto swept = target_->sweep(options_.id); !swept.ok()) return swept;
+  // (Not a shard's to do: the others may be writing theirs; the merge sweeps.)
+  if (!options_.shard.sharded()) {
+    if (auto swept = target_->sweep(options_.id); !swept.ok()) return swept;
+  }
   // Schemas beside the data, from the records' field declaration.
   for (Dataset d : options_.datasets) {
     const std::string dir = options_.id + "/_schema/" + std::string(info(d).name) + "/";
@@ -476,121 +503,30 @@ Result<void> SnapshotSink::write_manifest(const RunEnd& end, bool whole) {
     }
   }
 
-  std::string text;
-  JsonWriter w(text);
-  w.begin_object();
-  w.key("format");
-  w.string("pricepipe-snapshot 1");
-  w.key("snapshot_id");
-  w.string(options_.id);
-  w.key("started_at");
-  w.string(options_.started_at);
-  w.key("finished_at");
-  std::string now;
-  append_rfc3339(now, Timestamp{std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())});
-  w.string(now);
-  w.key("pricepipe_version");
-  w.string(kVersion);
-  w.key("compression");
-  w.string(name_of(options_.compression));
-  w.key("part_bytes");
-  w.integer(static_cast<std::int64_t>(options_.part_bytes));
-  w.key("complete");
-  w.boolean(whole);
-  w.key("missing");
-  w.begin_array();
-  // What an entry is about: its dataset, its region (null: every region), the source read.
-  const auto about = [&w](Dataset dataset, const std::string& region, const std::string& source) {
-    w.key("dataset");
-    w.string(info(dataset).name);
-    w.key("region");
-    if (region.empty()) {
-      w.null();
-    } else {
-      w.string(region);
-    }
-    w.key("source");
-    w.string(source);
-  };
-  for (const auto& m : end.missing) {
-    w.begin_object();
-    about(m.dataset, m.region, m.source);
-    w.key("error");
-    w.string(m.error.describe());
-    w.end_object();
+  ManifestDocument doc;
+  doc.id = options_.id;
+  doc.started_at = options_.started_at;
+  append_rfc3339(doc.finished_at, Timestamp{std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())});
+  doc.version = std::string(kVersion);
+  doc.compression = std::string(name_of(options_.compression));
+  doc.part_bytes = options_.part_bytes;
+  doc.complete = whole;
+  for (const auto& m : end.missing) doc.missing.push_back({m.dataset, m.region, m.source, m.error.describe()});
+  doc.sources = end.sources;
+  doc.options = options_.options;
+  doc.datasets = options_.datasets;
+  doc.parts = closed_;
+  if (options_.shard.sharded()) {
+    doc.shard = options_.shard;
+    const std::string name = options_.id + "/_shards/" + options_.shard.file_stem() + ".json";
+    if (auto written = target_->put(name, render_manifest(doc)); !written.ok()) return written;
+    if (auto ended = target_->end_progress(); !ended.ok()) return ended;
+    spdlog::info("snapshot {}: shard {} is in ({} parts); `pricepipe snapshot merge {}` once all {} are",
+                 target_->where(options_.id), options_.shard.describe(), closed_.size(), target_->where(options_.id),
+                 options_.shard.count);
+    return {};
   }
-  w.end_array();
-  w.key("sources");
-  w.begin_array();
-  for (const auto& v : end.sources) {
-    w.begin_object();
-    about(v.dataset, v.region, v.source);
-    for (const auto& [name, value] : v.fields) {
-      w.key(name);
-      w.string(value);
-    }
-    w.end_object();
-  }
-  w.end_array();
-  w.key("options");
-  w.begin_object();
-  for (const auto& [name, value] : options_.options) {
-    w.key(name);
-    w.string(value);
-  }
-  w.end_object();
-  w.key("datasets");
-  w.begin_array();
-  for (Dataset d : options_.datasets) {
-    std::uint64_t rows = 0, parts = 0, bytes = 0;
-    std::vector<std::string> regions;
-    for (const auto& p : closed_) {
-      if (p.dataset != d) continue;
-      rows += p.rows;
-      bytes += p.bytes;
-      ++parts;
-      if (std::find(regions.begin(), regions.end(), p.region) == regions.end()) regions.push_back(p.region);
-    }
-    w.begin_object();
-    w.key("name");
-    w.string(info(d).name);
-    w.key("rows");
-    w.integer(static_cast<std::int64_t>(rows));
-    w.key("parts");
-    w.integer(static_cast<std::int64_t>(parts));
-    w.key("bytes");
-    w.integer(static_cast<std::int64_t>(bytes));
-    w.key("regions");
-    w.begin_array();
-    for (const auto& r : regions) w.string(r);
-    w.end_array();
-    w.end_object();
-  }
-  w.end_array();
-  w.key("parts");
-  w.begin_array();
-  for (const auto& p : closed_) {
-    w.begin_object();
-    w.key("path");
-    w.string(p.path);
-    w.key("dataset");
-    w.string(info(p.dataset).name);
-    w.key("region");
-    w.string(p.region);
-    w.key("rows");
-    w.integer(static_cast<std::int64_t>(p.rows));
-    w.key("bytes");
-    w.integer(static_cast<std::int64_t>(p.bytes));
-    w.key("ndjson_bytes");
-    w.integer(static_cast<std::int64_t>(p.ndjson_bytes));
-    w.key("sha256");
-    w.string(p.sha256);
-    w.end_object();
-  }
-  w.end_array();
-  w.end_object();
-  text.push_back('\n');
-  if (auto written = target_->put(options_.id + "/manifest.json", text); !written.ok()) return written;
+  if (auto written = target_->put(options_.id + "/manifest.json", render_manifest(doc)); !written.ok()) return written;
 
   // The progress journal is the manifest's now.
   if (auto ended = target_->end_progress(); !ended.ok()) return ended;

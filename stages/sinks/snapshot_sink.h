@@ -5,6 +5,7 @@
 //   DIR/ID/dataset=NAME/region=CODE/part-NNNNN.ndjson.zst   (.gz, or none)
 //   DIR/ID/_schema/NAME/{schema.json,bigquery.json,postgresql.sql,...}
 //   DIR/ID/_progress.ndjson   the parts closed so far (while it is written)
+//   DIR/ID/_shards/shard-000I-of-000N.json   a shard's manifest (sharded runs)
 //   DIR/ID/manifest.json      written last: the snapshot is complete
 //   DIR/latest -> ID          replaced once the manifest is in place
 //
@@ -41,6 +42,7 @@
 #include <vector>
 
 #include "stages/sinks/sink.h"
+#include "stages/sinks/snapshot_manifest.h"
 
 namespace pricepipe::net {
 class Fetcher;
@@ -76,6 +78,10 @@ struct SnapshotSinkOptions {
   bool changes = false;            ///< write price-changes since the previous snapshot into this one
   std::string load;                ///< a warehouse URL to load the snapshot into once written; empty: none
   net::Fetcher* fetcher = nullptr;  ///< what a ClickHouse load calls through
+  /// A shard of a sharded run writes its parts, its own progress file and
+  /// `ID/_shards/shard-000I-of-000N.json` (its manifest) instead of
+  /// manifest.json; `merge_shards` writes the manifest once all are in.
+  Shard shard;
 };
 
 /// `2026-12-01T06-00-00Z` for `time`: an id that sorts as time and is a
@@ -104,13 +110,9 @@ class SnapshotSink final : public Sink {
 
  private:
   struct Part;
-  struct Closed {
-    std::string path;  ///< relative to DIR/ID
-    Dataset dataset;
-    std::string region;
-    std::uint64_t rows = 0, bytes = 0, ndjson_bytes = 0;
-    std::string sha256;
-  };
+  using Closed = SnapshotPart;
+  /// ID/_progress.ndjson, or a shard's own ID/_progress.shard-000I-of-000N.ndjson.
+  std::string progress_name() const;
 
   Result<void> append(Dataset dataset, const std::string& region, std::uint64_t rows, std::uint64_t ndjson_bytes,
                       std::string_view data);

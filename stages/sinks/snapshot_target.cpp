@@ -65,11 +65,12 @@ class DirectoryTarget final : public SnapshotTarget {
     return sync_directory((dir_ / name).parent_path().string());
   }
 
-  Result<void> begin_progress(const std::string& id) override {
+  Result<void> begin_progress(const std::string& name) override {
     std::error_code ec;
-    fs::create_directories(dir_ / id, ec);
-    if (ec) return io_error(where(id), "cannot create the snapshot directory", ec);
-    progress_ = where(id + "/_progress.ndjson");
+    const fs::path snapshot = fs::path(where(name)).parent_path();
+    fs::create_directories(snapshot, ec);
+    if (ec) return io_error(snapshot.string(), "cannot create the snapshot directory", ec);
+    progress_ = where(name);
     progress_fd_ = ::open(progress_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
     if (progress_fd_ < 0) return io_error(progress_, "cannot create the progress file");
     return {};
@@ -207,8 +208,8 @@ class S3Target final : public SnapshotTarget {
   Result<std::optional<std::string>> get(const std::string& name) override { return client_.get(key(name)); }
   Result<void> remove(const std::string& name) override { return client_.remove(key(name)); }
 
-  Result<void> begin_progress(const std::string& id) override {
-    progress_name_ = id + "/_progress.ndjson";
+  Result<void> begin_progress(const std::string& name) override {
+    progress_name_ = name;
     progress_.clear();
     return put(progress_name_, progress_);
   }

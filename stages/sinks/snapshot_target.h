@@ -56,9 +56,10 @@ class SnapshotTarget {
   virtual Result<std::optional<std::string>> get(const std::string& name) = 0;
   virtual Result<void> remove(const std::string& name) = 0;
 
-  /// Snapshot `id`'s progress journal: begun empty, each line durable once
-  /// appended, removed once the manifest holds it all.
-  virtual Result<void> begin_progress(const std::string& id) = 0;
+  /// A snapshot's progress journal (`ID/_progress.ndjson`, or a shard's
+  /// own): begun empty, each line durable once appended, removed once the
+  /// manifest holds it all.
+  virtual Result<void> begin_progress(const std::string& name) = 0;
   virtual Result<void> append_progress(const std::string& line) = 0;
   virtual Result<void> end_progress() = 0;
 
