@@ -70,6 +70,7 @@ class SnapshotCommand {
   CLI::App* prune_;
   CLI::App* merge_;
   std::string where_;
+  std::string merge_id_;
   std::size_t keep_ = 0;
   std::vector<std::string> datasets_{"all"};
   FlagValues sources_;

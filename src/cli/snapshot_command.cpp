@@ -57,7 +57,8 @@ SnapshotCommand::SnapshotCommand(CLI::App& parent) {
   merge_ = cmd_->add_subcommand("merge",
                                 "Write the manifest of a snapshot written in shards (--shard I/N) once every shard "
                                 "is in; before, exit 7 naming the shards missing (docs/snapshot.md).");
-  merge_->add_option("snapshot", where_, "DIR/ID, or s3://BUCKET/PREFIX/ID.")->required();
+  merge_->add_option("snapshot", where_, "DIR/ID, or s3://BUCKET/PREFIX/ID (or DIR with --id).")->required();
+  merge_->add_option("--id", merge_id_, "The snapshot in DIR, when DIR is given alone.");
   cmd_->require_subcommand(0, 1);
   sources_.bind(*cmd_, source_option_union());
   sink_.bind(*cmd_, stages::find_stage_type("snapshot")->options);
@@ -115,9 +116,12 @@ int SnapshotCommand::run_reader() const {
 int SnapshotCommand::run_merge(const RunSettings& settings) const {
   std::string parent = where_;
   while (parent.size() > 1 && parent.back() == '/') parent.pop_back();
-  const auto slash = parent.rfind('/');
-  const std::string id = slash == std::string::npos ? parent : parent.substr(slash + 1);
-  parent = slash == std::string::npos ? std::string(".") : parent.substr(0, slash);
+  std::string id = merge_id_;
+  if (id.empty()) {  // DIR/ID
+    const auto slash = parent.rfind('/');
+    id = slash == std::string::npos ? parent : parent.substr(slash + 1);
+    parent = slash == std::string::npos ? std::string(".") : parent.substr(0, slash);
+  }
   if (!stages::valid_snapshot_id(id)) {
     throw FatalError(ErrorCode::usage, "snapshot merge: '" + where_ + "' does not end in a snapshot id (DIR/ID)");
   }

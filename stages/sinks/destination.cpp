@@ -10,6 +10,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/atomic_file.h"
+
 namespace pricepipe::stages {
 
 Error io_error(const std::string& file, const std::string& what) {
@@ -120,9 +122,13 @@ Result<void> sync_directory(const std::string& dir) {
 }
 
 Result<void> write_file_atomically(const std::string& path, std::string_view bytes) {
-  FileDestination file(path);
-  if (auto written = file.write(bytes); !written.ok()) return written;
-  return file.finish(true);
+  // Staged under a name of this process's own: the shards of a snapshot put
+  // the same small files (its schemas, _snapshot.json) at the same time.
+  const auto parent = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (auto written = write_atomically(path, bytes, "the output"); !written.ok()) return written;
+  return sync_directory(parent.empty() ? std::string(".") : parent.string());
 }
 
 }  // namespace pricepipe::stages

@@ -57,7 +57,7 @@ class FileDestination final : public Destination {
 /// Makes a rename or a new file in `dir` durable (fsync of the directory).
 Result<void> sync_directory(const std::string& dir);
 
-/// Writes `path` whole and durably, through a FileDestination.
+/// Writes `path` whole and durably (core/atomic_file.h: staged under a name of this process, fsynced, renamed).
 Result<void> write_file_atomically(const std::string& path, std::string_view bytes);
 
 /// An io Error naming `file`: `what`, then strerror(errno).

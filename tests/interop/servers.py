@@ -33,9 +33,24 @@ def wait_until_answering(url, process, log, what, seconds=60):
     raise RuntimeError(f"{what} did not answer on {url} within {seconds} s")
 
 
+def wait_until_listening(port, process, log, what, seconds=60):
+    """Returns once something accepts connections on loopback `port` (a server that speaks no HTTP: redis-server)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log.seek(0)
+            raise RuntimeError(f"{what} exited with {process.returncode}:\n{log.read().decode()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{what} did not listen on port {port} within {seconds} s")
+
+
 def start_for_class(cls, argv, what, probe, log_dir):
     """Starts `argv` (its output in LOG_DIR/WHAT.log) for a test class, stopped by the class's cleanups; returns
-    once `probe` answers."""
+    once `probe` answers: a URL, or a port number for a server that speaks no HTTP."""
     log = open(os.path.join(log_dir, what + ".log"), "w+b")
     cls.addClassCleanup(log.close)
     process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
@@ -49,7 +64,10 @@ def start_for_class(cls, argv, what, probe, log_dir):
             process.wait()
 
     cls.addClassCleanup(stop)
-    wait_until_answering(probe, process, log, what)
+    if isinstance(probe, int):
+        wait_until_listening(probe, process, log, what)
+    else:
+        wait_until_answering(probe, process, log, what)
 
 
 class ClickHouse:
