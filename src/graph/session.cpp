@@ -95,6 +95,8 @@ Session::Session(SessionOptions options) : options_(std::move(options)) {
 Session::~Session() {
   // The fetcher's callbacks run on the loop; stop it first.
   fetcher_.reset();
+  // Its refresher calls through the loop: it stops before the loop does.
+  credentials_.reset();
   if (cache_) {
     cache_->flush();
     if (cache_->saved() > 0) cache_->backend().trim();

@@ -693,22 +693,29 @@ Credentials CredentialCache::get() const {
 
 void CredentialCache::refresh_loop() {
   std::unique_lock lock(mutex_);
+  auto obtained = Clock::now();
   while (!stopping_ && current_.expiration) {
-    // Never sooner than min_delay from now, even for credentials already inside the window.
-    const auto due = std::max<Clock::time_point>(
-        *current_.expiration - std::chrono::duration_cast<Clock::duration>(timing_.window),
-        Clock::now() + std::chrono::duration_cast<Clock::duration>(timing_.min_delay));
+    // Short-lived credentials (a credential_process's minute-long keys) are
+    // renewed within their life: a third of it before they expire, retried
+    // after a tenth of it at most.
+    const auto life = std::max<Clock::duration>(*current_.expiration - obtained, Clock::duration::zero());
+    const auto window = std::min<Clock::duration>(std::chrono::duration_cast<Clock::duration>(timing_.window), life / 3);
+    const auto delay = std::min<Clock::duration>(std::chrono::duration_cast<Clock::duration>(timing_.min_delay), life / 10);
+    // Never sooner than the delay from now, even for credentials already inside the window.
+    const auto due = std::max<Clock::time_point>(*current_.expiration - window, Clock::now() + delay);
     if (cv_.wait_until(lock, due, [this] { return stopping_; })) return;
     lock.unlock();
     try {
       Credentials fresh = resolve_credentials(options_, http_);
       lock.lock();
       current_ = std::move(fresh);
+      obtained = Clock::now();
       spdlog::debug("credentials refreshed from {}", current_.provider);
     } catch (const FatalError& e) {
-      // The next try waits min_delay; meanwhile get() serves the current keys.
-      spdlog::warn("refreshing credentials failed: {}; retrying", e.what());
       lock.lock();
+      if (stopping_) return;  // the run is ending, not failing
+      // The next try waits the delay; meanwhile get() serves the current keys.
+      spdlog::warn("refreshing credentials failed: {}; retrying", e.what());
     }
   }
 }

@@ -22,8 +22,9 @@
 //
 // `CredentialCache` is thread-safe. `get()` never blocks on the network:
 // credentials with an expiration are refreshed on a background thread
-// during the last minutes of their validity, so signing on the fetch thread
-// always has a current key.
+// during the last minutes of their validity (the last third of it for
+// credentials that live less than a quarter of an hour), so signing on the
+// fetch thread always has a current key.
 #pragma once
 
 #include <chrono>
@@ -63,8 +64,8 @@ Credentials resolve_credentials(const CredentialOptions& options, HttpClient& ht
 
 /// When expiring credentials are refreshed.
 struct RefreshTiming {
-  std::chrono::milliseconds window{std::chrono::minutes(5)};     ///< refresh this long before expiry
-  std::chrono::milliseconds min_delay{std::chrono::seconds(30)};  ///< but never sooner than this after the last try
+  std::chrono::milliseconds window{std::chrono::minutes(5)};     ///< refresh this long before expiry (a third of the life at most)
+  std::chrono::milliseconds min_delay{std::chrono::seconds(30)};  ///< but never sooner than this after the last try (a tenth of the life at most)
 };
 
 class CredentialCache {

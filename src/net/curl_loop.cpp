@@ -183,6 +183,12 @@ struct CurlLoop::Impl {
   }
 
   void start(std::unique_ptr<Transfer> t) {
+    if (t->request.prepare) {
+      if (auto prepared = t->request.prepare(t->request); !prepared.ok()) {
+        t->done(prepared.error());
+        return;
+      }
+    }
     CURL* easy = take_handle();
     if (easy == nullptr) {
       t->done(Error(ErrorCode::internal, "curl_easy_init failed"));

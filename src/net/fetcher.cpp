@@ -285,13 +285,10 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
       http.url = call.request.url;
     } else {
       http.url = endpoints.base_url(call.request.service, call.request.signing_region()) + call.request.path;
-      if (auto signed_ok = sign(http, call.request); !signed_ok.ok()) {
-        Error error = signed_ok.error();
-        ErrorContext c = context_of(call);
-        error.context() = c;
-        fail(std::move(call), std::move(error));
-        return;
-      }
+      // Signed when the transfer starts, not now: a request that waits for a
+      // connection (--max-concurrency) is signed with the credentials of
+      // when it goes out, never with ones that expired while it waited.
+      http.prepare = [sign = sign, api = call.request](HttpRequest& request) { return sign(request, api); };
     }
     call.sent = Clock::now();
     RetryPolicy::started(call.tries, call.sent);

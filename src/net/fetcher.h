@@ -1,7 +1,8 @@
 // The fetch stage: paginated streams in, pages out.
 //
 // Contract: `start` is thread-safe and returns at once. Everything else
-// (credit accounting, pacing, signing, retries, asking the paginator for the
+// (credit accounting, pacing, signing — as each transfer starts, so a request
+// that waited for a connection carries current credentials — retries, asking the paginator for the
 // next page) happens on the curl loop's thread; `emit` is called there too,
 // once per page, in page order, and must only hand the page on. Every stream
 // ends with exactly one page marked `last`: its final page, or a page carrying

@@ -47,6 +47,9 @@ struct HttpRequest {
   std::chrono::milliseconds read_timeout{0};
   /// Set to stream the body (offer files of several GB) instead of buffering it.
   BodySink body_sink;
+  /// Called by the client just before the request goes out (SigV4 signing,
+  /// with the credentials and the time of then); its error fails the request.
+  std::function<Result<void>(HttpRequest&)> prepare;
 };
 
 struct HttpResponse {

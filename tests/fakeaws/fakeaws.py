@@ -314,6 +314,9 @@ class Handler(BaseHTTPRequestHandler):
             scope = auth.split("Credential=")[1].split(",")[0].split("/") if "Credential=" in auth else []
             if len(scope) >= 4:
                 akid, region, service = scope[0], scope[2], scope[3]
+        if state.sso.expired(akid):
+            fail(400, "ExpiredToken", "The security token included in the request is expired", region, service)
+            return
         # Who signed: the access key (an identifier, not a secret) and a hash of the session token.
         token = self.headers.get("X-Amz-Security-Token")
         entry.update(access_key=akid, token_sha256=hashlib.sha256(token.encode()).hexdigest() if token else None)

@@ -10,7 +10,7 @@ A test registers what `aws sso login` would have set up, through
      "credential_seconds": 3600}                     # how long issued credentials last
 
 GetRoleCredentials issues fresh `ASIA…` credentials that fakeaws' own SigV4
-verification then accepts; `GET /_fakeaws/sso` lists them, so a test can
+verification then accepts until they expire (then ExpiredToken, as AWS); `GET /_fakeaws/sso` lists them, so a test can
 look for them where they must not be. CreateToken issues a new access token and rotates
 the refresh token, as the OIDC service does. The request log never holds a
 token or a secret: only the SHA-256 of the bearer token.
@@ -45,6 +45,7 @@ class SsoService:
         self.roles = set()
         self.credential_seconds = 3600
         self.issued = []  # what GetRoleCredentials handed out, for a test's canaries
+        self.expires = {}  # issued access key -> when it stops being accepted (epoch seconds)
 
     def configure(self, spec):
         with self.lock:
@@ -67,6 +68,7 @@ class SsoService:
                 raise SsoError(403, "ForbiddenException", "No access")
             akid, secret, token = _random("ASIA", 16), secrets.token_urlsafe(30), secrets.token_urlsafe(60)
             self.credentials[akid] = (secret, token)
+            self.expires[akid] = time.time() + self.credential_seconds
             self.issued.append({"accessKeyId": akid, "secretAccessKey": secret, "sessionToken": token,
                                 "account_id": account, "role_name": role})
             expiration_ms = int((time.time() + self.credential_seconds) * 1000)
@@ -92,6 +94,11 @@ class SsoService:
             self.access_tokens.add(access)
             return {"accessToken": access, "tokenType": "Bearer", "expiresIn": 28800,
                     "refreshToken": client["refreshToken"]}
+
+    def expired(self, akid):
+        """True once credentials GetRoleCredentials issued have expired: AWS then answers ExpiredToken."""
+        with self.lock:
+            return akid in self.expires and time.time() >= self.expires[akid]
 
     def summary(self):
         with self.lock:

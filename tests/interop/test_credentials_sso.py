@@ -7,7 +7,8 @@ pricepipe exchanges the token with GetRoleCredentials and streams the
 regions from the same fakeaws, which verifies every EC2 signature: only the
 credentials it issued for that exchange are accepted. A token about to
 expire is renewed with CreateToken and the cache file rewritten (mode
-0600) in a form botocore reads back; an expired legacy token fails with the
+0600) in a form botocore reads back; role credentials that expire during a
+long run are renewed before any request is refused; an expired legacy token fails with the
 `aws sso login` that mends it and writes nothing. boto3 resolves the same
 profiles against the same fakeaws, so fakeaws speaks the protocol botocore
 does. No token, client secret or issued secret reaches pricepipe's output,
@@ -186,6 +187,27 @@ sso_role_name = Billing
         # Put the registration back as the other tests expect it.
         self.control("sso", {"clients": [{"clientId": "client-1", "clientSecret": CLIENT_SECRET,
                                           "refreshToken": REFRESH_TOKEN}]})
+
+    def test_credentials_that_expire_during_a_long_run_are_renewed_before_a_request_fails(self):
+        # Role credentials that live 3 s (fakeaws answers ExpiredToken after), a run of several seconds.
+        self.control("sso", {"credential_seconds": 3})
+        self.control("faults", {"faults": [{"kind": "latency", "latency_ms": 2500, "count": 1000}]})
+        try:
+            self.login("corp", ACCESS_TOKEN, datetime.timedelta(hours=8))
+            run = self.pricepipe("-v", "--no-cache", "--max-concurrency", "1", "--profile", "dev", "stream",
+                                 "instance-types", "--regions", "all")
+        finally:
+            urllib.request.urlopen(urllib.request.Request(self.fake_url + "/_fakeaws/faults", method="DELETE"),
+                                   timeout=30).close()
+            self.control("sso", {"credential_seconds": 3600})
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertNotIn("warning", run.stderr)
+        log = self.requests()
+        ec2 = [q for q in log if q.get("service") == "ec2"]
+        self.assertEqual([q for q in ec2 if q.get("status") != 200], [], "a request was signed with expired credentials")
+        self.assertGreater(max(q["time"] for q in ec2) - min(q["time"] for q in ec2), 4, "the run was not long enough")
+        self.assertGreaterEqual(len({q["access_key"] for q in ec2}), 2, "the credentials were not renewed mid-run")
+        self.assertGreaterEqual(len([q for q in log if q.get("action") == "GetRoleCredentials"]), 2)
 
     def test_no_token_or_secret_reaches_the_output_the_trace_log_the_cache_or_the_metrics(self):
         work = tempfile.mkdtemp(dir=self.home.name)

@@ -931,9 +931,14 @@ TEST(Credentials, SecretsFormatAsRedacted) {
 
 TEST(Credentials, CacheRefreshesExpiringCredentialsInTheBackground) {
   std::atomic<int> served{0};
+  // Credentials that live three seconds: renewed in the last third of their life.
   TinyHttpServer server([&](const TinyRequest&) {
     TinyReply reply;
-    reply.body = credentials_json("AKID" + std::to_string(++served));
+    std::string expires;
+    append_rfc3339(expires, Timestamp{std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()) +
+                                      std::chrono::seconds(3)});
+    reply.body = "{\"AccessKeyId\": \"AKID" + std::to_string(++served) + "\", \"SecretAccessKey\": \"" + kSecret +
+                 "\", \"Token\": \"" + kToken + "\", \"Expiration\": \"" + expires + "\"}";
     return reply;
   });
   CurlLoop loop;
@@ -944,12 +949,7 @@ TEST(Credentials, CacheRefreshesExpiringCredentialsInTheBackground) {
     if (name == "AWS_CONFIG_FILE" || name == "AWS_SHARED_CREDENTIALS_FILE") return "/nonexistent";
     return std::nullopt;
   };
-  // A window longer than the credentials' life: every refresh is due at once,
-  // paced by min_delay.
-  RefreshTiming timing;
-  timing.window = std::chrono::hours(24 * 365 * 200);
-  timing.min_delay = std::chrono::milliseconds(50);
-  CredentialCache cache(o, loop, timing);
+  CredentialCache cache(o, loop);  // the default timing: five minutes before, a third of three seconds here
   EXPECT_EQ(cache.get().access_key_id, "AKID1");
   // Readers on other threads see whole credentials while the refresher swaps them.
   std::atomic<bool> torn{false};
