@@ -29,6 +29,34 @@ void FrameCompressor::compress(std::string_view data, std::string& out) {
   }
 }
 
+bool BlobFramer::compress(std::string& out) {
+  try {
+    compressor_.compress(pending_, out);
+  } catch (const std::exception&) {
+    failed_ = true;
+  }
+  pending_.clear();
+  return !failed_;
+}
+
+bool BlobFramer::append(std::string_view bytes, std::string& out) {
+  if (failed_) return false;
+  hash_.update(bytes);
+  size_ += bytes.size();
+  while (!bytes.empty()) {
+    const std::size_t take = std::min(bytes.size(), kFrameBytes - pending_.size());
+    pending_.append(bytes.substr(0, take));
+    bytes.remove_prefix(take);
+    if (pending_.size() == kFrameBytes && !compress(out)) return false;
+  }
+  return true;
+}
+
+bool BlobFramer::finish(std::string& out) {
+  if (failed_) return false;
+  return pending_.empty() && size_ > 0 ? true : compress(out);
+}
+
 Result<std::string> compress_blob(std::string_view body, int level) {
   std::string out;
   try {
@@ -81,6 +109,21 @@ Result<std::shared_ptr<const std::string>> expand_blob(std::string_view compress
   if (!ok || out != size) return corrupt;
   if (sha256_hex(*body) != hash) return Error(ErrorCode::io, "its blob does not match its hash");
   return std::shared_ptr<const std::string>(std::move(body));
+}
+
+Entry make_entry(const std::string& key, const std::string& hash, std::uint64_t size, std::uint64_t stored,
+                 const EntryMeta& meta, std::int64_t stored_at, std::int64_t expires_at) {
+  Entry e;
+  e.key = key;
+  e.blob = hash;
+  e.size = size;
+  e.stored_bytes = stored;
+  e.stored_at = stored_at;
+  e.expires_at = expires_at;
+  e.last_used =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  e.meta = meta;
+  return e;
 }
 
 std::string encode_entry(const Entry& e) {

@@ -15,6 +15,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -33,6 +34,14 @@ Result<std::string> compress_blob(std::string_view body, int level);
 /// The verified body of `compressed`, which must hold `size` bytes hashing to `hash`.
 Result<std::shared_ptr<const std::string>> expand_blob(std::string_view compressed, std::uint64_t size,
                                                        const std::string& hash);
+
+/// An entry for `key` naming blob `hash` (`size` body bytes, `stored` as kept), last used now.
+Entry make_entry(const std::string& key, const std::string& hash, std::uint64_t size, std::uint64_t stored,
+                 const EntryMeta& meta, std::int64_t stored_at, std::int64_t expires_at);
+/// When an entry stored at `from` (unix seconds) with `ttl` expires: 0 (never) for a TTL of 0.
+inline std::int64_t expiry_after(std::chrono::seconds ttl, std::int64_t from) {
+  return ttl.count() > 0 ? from + ttl.count() : 0;
+}
 
 /// The entry as text, and back; decode_entry fails unless the text is an entry for `key`.
 std::string encode_entry(const Entry& entry);
@@ -94,6 +103,31 @@ class FrameReader {
   std::string out_;
   std::size_t used_ = 0;
   bool in_frame_ = false;
+};
+
+// A body given in pieces (an offer file as it downloads), cut into frames
+// and compressed as it comes, with its size and SHA-256: what every tier's
+// BlobWriter stores. Single thread.
+class BlobFramer {
+ public:
+  explicit BlobFramer(int level) : compressor_(level) {}
+
+  /// Takes `bytes`; each frame it completes is compressed onto `out`. False once zstd failed.
+  bool append(std::string_view bytes, std::string& out);
+  /// The last frame (the empty body's one, for an empty body) onto `out`.
+  bool finish(std::string& out);
+  std::uint64_t size() const { return size_; }
+  /// The body's SHA-256; once, after finish.
+  std::string hash() { return hash_.hex(); }
+
+ private:
+  bool compress(std::string& out);
+
+  FrameCompressor compressor_;
+  Sha256 hash_;
+  std::string pending_;
+  std::uint64_t size_ = 0;
+  bool failed_ = false;
 };
 
 }  // namespace pricepipe::cache

@@ -239,30 +239,10 @@ std::optional<Hit> DiskBackend::get(const std::string& key, bool allow_expired) 
   return Hit{std::move(*entry), std::move(body)};
 }
 
-namespace {
-
-Entry new_entry(const std::string& key, const std::string& hash, std::uint64_t size, std::uint64_t stored,
-                const EntryMeta& meta, std::int64_t stored_at, std::int64_t expires_at) {
-  Entry e;
-  e.key = key;
-  e.blob = hash;
-  e.size = size;
-  e.stored_bytes = stored;
-  e.stored_at = stored_at;
-  e.expires_at = expires_at;
-  e.last_used = unix_now();
-  e.meta = meta;
-  return e;
-}
-
-std::int64_t expiry(std::chrono::seconds ttl, std::int64_t from) { return ttl.count() > 0 ? from + ttl.count() : 0; }
-
-}  // namespace
-
 std::optional<Entry> DiskBackend::put(const std::string& key, const EntryMeta& meta, std::chrono::seconds ttl,
                                       std::string_view body) {
   const std::int64_t now = unix_now();
-  return store(key, meta, now, expiry(ttl, now), body);
+  return store(key, meta, now, expiry_after(ttl, now), body);
 }
 
 void DiskBackend::adopt(const Hit& hit) {
@@ -294,7 +274,7 @@ std::optional<Entry> DiskBackend::store(const std::string& key, const EntryMeta&
     }
     stored = compressed.size();
   }
-  Entry entry = new_entry(key, hash, body.size(), stored, meta, stored_at, expires_at);
+  Entry entry = make_entry(key, hash, body.size(), stored, meta, stored_at, expires_at);
   if (!write_entry(entry)) return std::nullopt;
   return entry;
 }
@@ -303,8 +283,8 @@ std::optional<Entry> DiskBackend::store(const std::string& key, const EntryMeta&
 
 class FileBlobWriter final : public BlobWriter {
  public:
-  FileBlobWriter(DiskBackend& store, int fd, std::string tmp) : store_(store), fd_(fd), tmp_(std::move(tmp)),
-                                                          compressor_(store.options_.level) {}
+  FileBlobWriter(DiskBackend& store, int fd, std::string tmp)
+      : store_(store), fd_(fd), tmp_(std::move(tmp)), framer_(store.options_.level) {}
   ~FileBlobWriter() override {
     if (fd_ >= 0) ::close(fd_);
     if (!tmp_.empty()) ::unlink(tmp_.c_str());
@@ -312,22 +292,14 @@ class FileBlobWriter final : public BlobWriter {
 
   void append(std::string_view bytes) override {
     if (failed_) return;
-    hash_.update(bytes);
-    size_ += bytes.size();
-    while (!bytes.empty()) {
-      const std::size_t take = std::min(bytes.size(), kFrameBytes - pending_.size());
-      pending_.append(bytes.substr(0, take));
-      bytes.remove_prefix(take);
-      if (pending_.size() == kFrameBytes) flush();
-    }
+    failed_ = !framer_.append(bytes, frames_) || !write_frames();
   }
 
   bool commit(const std::string& key, const EntryMeta& meta, std::chrono::seconds ttl) override {
-    if (!pending_.empty() || size_ == 0) flush();
-    if (failed_) return false;
+    if (failed_ || !framer_.finish(frames_) || !write_frames()) return false;
     ::close(fd_);
     fd_ = -1;
-    const std::string hash = hash_.hex();
+    const std::string hash = framer_.hash();
     const fs::path blob = store_.blob_path(hash);
     std::error_code ec;
     fs::create_directories(blob.parent_path(), ec);
@@ -337,40 +309,31 @@ class FileBlobWriter final : public BlobWriter {
     }
     tmp_.clear();
     const std::int64_t now = unix_now();
-    return store_.write_entry(new_entry(key, hash, size_, stored_, meta, now, expiry(ttl, now)));
+    return store_.write_entry(make_entry(key, hash, framer_.size(), stored_, meta, now, expiry_after(ttl, now)));
   }
 
  private:
-  void flush() {
-    std::string frame;
-    try {
-      compressor_.compress(pending_, frame);
-    } catch (const std::exception& e) {
-      failed_ = true;
-      return;
-    }
-    pending_.clear();
+  bool write_frames() {
     std::size_t done = 0;
-    while (done < frame.size()) {
-      const ssize_t n = ::write(fd_, frame.data() + done, frame.size() - done);
+    while (done < frames_.size()) {
+      const ssize_t n = ::write(fd_, frames_.data() + done, frames_.size() - done);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
         store_.warn_unwritable(std::string("cannot write ") + tmp_ + ": " + std::strerror(errno));
-        failed_ = true;
-        return;
+        return false;
       }
       done += static_cast<std::size_t>(n);
     }
-    stored_ += frame.size();
+    stored_ += frames_.size();
+    frames_.clear();
+    return true;
   }
 
   DiskBackend& store_;
   int fd_;
   std::string tmp_;
-  FrameCompressor compressor_;
-  Sha256 hash_;
-  std::string pending_;
-  std::uint64_t size_ = 0;
+  BlobFramer framer_;
+  std::string frames_;  ///< compressed, not yet written
   std::uint64_t stored_ = 0;
   bool failed_ = false;
 };

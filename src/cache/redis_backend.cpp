@@ -133,7 +133,7 @@ bool RedisBackend::has_blob(const std::string& hash) {
 std::optional<Entry> RedisBackend::put(const std::string& key, const EntryMeta& meta, std::chrono::seconds ttl,
                                        std::string_view body) {
   const std::int64_t now = unix_now();
-  return store(key, meta, now, ttl.count() > 0 ? now + ttl.count() : 0, body);
+  return store(key, meta, now, expiry_after(ttl, now), body);
 }
 
 void RedisBackend::adopt(const Hit& hit) {
@@ -180,15 +180,7 @@ std::optional<Entry> RedisBackend::store(const std::string& key, const EntryMeta
   }
   // Kept already: it must live as long as this entry too.
   if (!created && !outlive(blob, expires_at)) return std::nullopt;
-  Entry e;
-  e.key = key;
-  e.blob = hash;
-  e.size = body.size();
-  e.stored_bytes = stored;
-  e.stored_at = stored_at;
-  e.expires_at = expires_at;
-  e.last_used = now;
-  e.meta = meta;
+  Entry e = make_entry(key, hash, body.size(), stored, meta, stored_at, expires_at);
   if (!keep_entry(e)) return std::nullopt;
   return e;
 }
@@ -200,32 +192,26 @@ std::optional<Entry> RedisBackend::store(const std::string& key, const EntryMeta
 // to the blob's name once the hash is known.
 class RedisBlobWriter final : public BlobWriter {
  public:
-  RedisBlobWriter(RedisBackend& redis, std::string tmp) : redis_(redis), tmp_(std::move(tmp)), compressor_(redis.options_.level) {}
+  RedisBlobWriter(RedisBackend& redis, std::string tmp)
+      : redis_(redis), tmp_(std::move(tmp)), framer_(redis.options_.level) {}
   ~RedisBlobWriter() override {
     if (!tmp_.empty() && appended_) redis_.run({"DEL", tmp_});
   }
 
   void append(std::string_view bytes) override {
     if (failed_) return;
-    hash_.update(bytes);
-    size_ += bytes.size();
-    while (!bytes.empty()) {
-      const std::size_t take = std::min(bytes.size(), kFrameBytes - pending_.size());
-      pending_.append(bytes.substr(0, take));
-      bytes.remove_prefix(take);
-      if (pending_.size() == kFrameBytes) compress();
-    }
+    failed_ = !framer_.append(bytes, frames_);
     if (frames_.size() >= (4u << 20)) send();
   }
 
   bool commit(const std::string& key, const EntryMeta& meta, std::chrono::seconds ttl) override {
-    if (!pending_.empty() || size_ == 0) compress();
+    if (!failed_ && !framer_.finish(frames_)) failed_ = true;
     send();
     if (failed_) return false;
-    const std::string hash = hash_.hex();
+    const std::string hash = framer_.hash();
     const std::string blob = blob_key(hash);
     const std::int64_t now = unix_now();
-    const std::int64_t expires_at = ttl.count() > 0 ? now + ttl.count() : 0;
+    const std::int64_t expires_at = expiry_after(ttl, now);
     auto exists = redis_.run({"EXISTS", blob});
     if (!exists) return false;
     if (exists->integer().value_or(0) == 0) {
@@ -238,27 +224,10 @@ class RedisBlobWriter final : public BlobWriter {
     } else if (!redis_.outlive(blob, expires_at)) {
       return false;
     }
-    Entry e;
-    e.key = key;
-    e.blob = hash;
-    e.size = size_;
-    e.stored_bytes = stored_;
-    e.stored_at = now;
-    e.expires_at = expires_at;
-    e.last_used = now;
-    e.meta = meta;
-    return redis_.keep_entry(e);
+    return redis_.keep_entry(make_entry(key, hash, framer_.size(), stored_, meta, now, expires_at));
   }
 
  private:
-  void compress() {
-    try {
-      compressor_.compress(pending_, frames_);
-    } catch (const std::exception&) {
-      failed_ = true;
-    }
-    pending_.clear();
-  }
   void send() {
     if (failed_ || frames_.empty()) return;
     if (!redis_.run({"APPEND", tmp_, frames_}) || (!appended_ && !redis_.run({"EXPIRE", tmp_, "3600"}))) {
@@ -271,11 +240,8 @@ class RedisBlobWriter final : public BlobWriter {
 
   RedisBackend& redis_;
   std::string tmp_;
-  FrameCompressor compressor_;
-  Sha256 hash_;
-  std::string pending_;
+  BlobFramer framer_;
   std::string frames_;  ///< compressed, not yet sent
-  std::uint64_t size_ = 0;
   std::uint64_t stored_ = 0;
   bool appended_ = false;
   bool failed_ = false;

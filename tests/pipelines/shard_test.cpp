@@ -33,17 +33,6 @@ std::string read_file(const fs::path& path) {
   return s.str();
 }
 
-// A fixed spot window, so that runs seconds apart read the same history.
-std::vector<std::string> spot_window() {
-  const auto until = std::chrono::floor<std::chrono::hours>(std::chrono::system_clock::now());
-  auto rfc = [](std::chrono::sys_seconds t) {
-    std::string s;
-    append_rfc3339(s, Timestamp{t});
-    return s;
-  };
-  return {"--since", rfc(until - std::chrono::hours(24)), "--until", rfc(until)};
-}
-
 // What a manifest says, but for its times: its datasets, sources, missing and parts, as JSON text each.
 struct Said {
   std::vector<std::string> datasets, sources, parts;
@@ -77,7 +66,7 @@ std::vector<std::string> part_paths(const std::string& manifest) {
 TEST(Shards, FourShardsMergedAreTheOneProcessSnapshotPartForPart) {
   if (!RedisServer::available()) GTEST_SKIP() << "redis-server is not installed (Debian package redis-server)";
   FakeAws fake({"--synthetic", "--synthetic-regions", "5", "--synthetic-variants", "6"});
-  const auto window = spot_window();
+  const auto window = fixed_spot_window();
   auto snapshot = [&](const std::string& dir, std::vector<std::string> extra,
                       const std::map<std::string, std::string>& env = {}) {
     std::vector<std::string> args = {"snapshot", "--out", dir, "--id", "nightly-1", "--part-size", "1M"};

@@ -154,21 +154,10 @@ void expect_same_rows(const std::multiset<std::string>& snapshot, const std::mul
                 << (only_streamed.empty() ? "" : " (first: " + only_streamed.front().substr(0, 400) + ")");
 }
 
-// A fixed spot window, so that two runs seconds apart read the same history.
-std::vector<std::string> spot_window() {
-  const auto until = std::chrono::floor<std::chrono::hours>(std::chrono::system_clock::now());
-  auto rfc = [](std::chrono::sys_seconds t) {
-    std::string s;
-    append_rfc3339(s, Timestamp{t});
-    return s;
-  };
-  return {"--since", rfc(until - std::chrono::hours(24)), "--until", rfc(until)};
-}
-
 TEST(Snapshot, EveryDatasetOfEveryRegionWithAManifestThePartsBearOut) {
   auto fake = small_world();
   const std::string dir = temp_dir("snapshot");
-  const auto window = spot_window();
+  const auto window = fixed_spot_window();
   std::vector<std::string> snapshot = {"snapshot", "--out", dir, "--id", "t1"};
   snapshot.insert(snapshot.end(), window.begin(), window.end());
   const auto r = fake.pricepipe(snapshot);
@@ -360,7 +349,7 @@ TEST(Snapshot, UncompressedPagesThatWaitedForAnEarlierRegionComeOutWhole) {
   auto fake = small_world();
   const std::string dir = temp_dir("snapshot-none");
   std::vector<std::string> args = {"snapshot", "--out", dir, "--id", "n1", "--compression", "none"};
-  const auto window = spot_window();
+  const auto window = fixed_spot_window();
   args.insert(args.end(), window.begin(), window.end());
   const auto r = fake.pricepipe(args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -550,7 +539,7 @@ TEST_P(SnapshotResume, EndsWithTheUninterruptedPartsAndFetchesOnlyWhatWasMissing
   const Stop stop = GetParam();
   // Slow answers and two requests at a time, so that the stop lands mid-run.
   FakeAws fake({"--synthetic", "--synthetic-regions", "3", "--latency-ms", "15"});
-  const auto window = spot_window();
+  const auto window = fixed_spot_window();
   auto args = [&](const std::string& dir, const std::string& cache, std::vector<std::string> extra) {
     std::vector<std::string> a = {"--cache-dir", cache, "--max-concurrency", "2", "snapshot", "--out", dir};
     a.insert(a.end(), window.begin(), window.end());

@@ -9,9 +9,21 @@
 
 #include <simdjson.h>
 
+#include "core/schema.h"
+
 #include "net/curl_loop.h"
 
 namespace pricepipe::testing {
+
+std::vector<std::string> fixed_spot_window() {
+  const auto until = std::chrono::floor<std::chrono::hours>(std::chrono::system_clock::now());
+  auto rfc = [](std::chrono::sys_seconds t) {
+    std::string s;
+    append_rfc3339(s, Timestamp{t});
+    return s;
+  };
+  return {"--since", rfc(until - std::chrono::hours(24)), "--until", rfc(until)};
+}
 
 FakeAws::FakeAws(std::vector<std::string> args) : args_(std::move(args)), dir_(temp_dir("fakeaws")) { start("0"); }
 

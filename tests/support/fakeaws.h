@@ -20,6 +20,10 @@ struct World {
   std::map<std::string, std::set<std::pair<std::string, std::string>>> offerings;  ///< region → (type, zone)
 };
 
+/// `--since` and `--until` of a fixed spot window (the last 24 whole hours),
+/// so that runs seconds apart read the same history.
+std::vector<std::string> fixed_spot_window();
+
 class FakeAws {
  public:
   /// Credentials the server accepts by default.

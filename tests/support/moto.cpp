@@ -13,22 +13,6 @@
 
 namespace pricepipe::testing {
 
-namespace {
-
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t n = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-}  // namespace
-
 bool Moto::available() {
   ProcessOptions p;
   p.argv = {"python3", "-c", "import moto.server, boto3"};
@@ -36,7 +20,7 @@ bool Moto::available() {
 }
 
 Moto::Moto() : dir_(temp_dir("moto")) {
-  const std::string port = std::to_string(free_port());
+  const std::string port = std::to_string(free_loopback_port());
   ProcessOptions options;
   options.argv = {"python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", port};
   process_ = std::make_unique<BackgroundProcess>(options, dir_ + "/stderr.log");

@@ -72,6 +72,9 @@ class BackgroundProcess {
   pid_t pid_ = -1;
 };
 
+/// A port on 127.0.0.1 nothing listens on now, for a server a test starts.
+int free_loopback_port();
+
 /// The project's source directory (tests read fixtures and scripts from it).
 std::string source_dir();
 /// The built pricepipe binary, or $PRICEPIPE_BIN (to run a suite against another build).

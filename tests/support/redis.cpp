@@ -11,22 +11,6 @@
 
 namespace pricepipe::testing {
 
-namespace {
-
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t n = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-}  // namespace
-
 bool RedisServer::available() {
   ProcessOptions p;
   p.argv = {"sh", "-c", "command -v redis-server && command -v redis-cli"};
@@ -34,7 +18,7 @@ bool RedisServer::available() {
 }
 
 RedisServer::RedisServer(std::vector<std::string> args, bool tls)
-    : args_(std::move(args)), tls_(tls), dir_(temp_dir("redis")), port_(free_port()) {
+    : args_(std::move(args)), tls_(tls), dir_(temp_dir("redis")), port_(free_loopback_port()) {
   if (tls_) {
     ProcessOptions p;
     p.argv = {"sh", "-c",
