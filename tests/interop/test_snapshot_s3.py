@@ -7,7 +7,8 @@ gets; boto3 reads every object back and checks it against the manifest
 and that no multipart upload is left. The parts are byte for byte those of
 the same snapshot written to a directory. A snapshot killed while a
 multipart upload is open is resumed and ends with the same parts, and the
-upload it left is aborted.
+upload it left is aborted. A snapshot written in two shards and merged in
+the bucket (`snapshot merge s3://…`) lists the whole snapshot's parts.
 
 Needs PRICEPIPE_BIN and a python3 with boto3 and moto 5.
 """
@@ -142,6 +143,24 @@ class SnapshotToS3(unittest.TestCase):
         with open(os.path.join(local, "s1", "manifest.json")) as f:
             local_parts = json.load(f)["parts"]
         self.assertEqual([(p["path"], p["sha256"]) for p in parts], [(p["path"], p["sha256"]) for p in local_parts])
+
+    def test_shards_written_to_s3_and_merged_there_are_the_whole_snapshot(self):
+        merge = [BIN, "snapshot", "merge", f"s3://{BUCKET}/sharded/s1"]
+        first = subprocess.run(self.snapshot_args(f"s3://{BUCKET}/sharded", "--shard", "1/2"), env=self.env(self.cache),
+                               capture_output=True, text=True, timeout=300)
+        self.assertEqual(first.returncode, 0, first.stderr)
+        early = subprocess.run(merge, env=self.env(self.cache), capture_output=True, text=True, timeout=120)
+        self.assertEqual(early.returncode, 7, early.stderr)
+        self.assertIn("waiting for shard 2/2", early.stderr)
+        self.assertEqual(self.keys("sharded/s1/manifest.json"), [])
+        second = subprocess.run(self.snapshot_args(f"s3://{BUCKET}/sharded", "--shard", "2/2"), env=self.env(self.cache),
+                                capture_output=True, text=True, timeout=300)
+        self.assertEqual(second.returncode, 0, second.stderr)
+        merged = subprocess.run(merge, env=self.env(self.cache), capture_output=True, text=True, timeout=120)
+        self.assertEqual(merged.returncode, 0, merged.stderr)
+        parts = self.check_against_manifest("sharded")
+        self.assertEqual(parts, json.loads(self.get("whole/s1/manifest.json"))["parts"])
+        self.assertEqual(len(self.keys("sharded/s1/_shards/")), 2)
 
     def test_keep_removes_the_older_complete_snapshots(self):
         out = f"s3://{BUCKET}/kept"
