@@ -286,8 +286,20 @@ Result<SnapshotSummary> summarize_snapshot(const fs::path& path) {
     }
     return s;
   }
-  if (auto text = read_whole_file((path / "_progress.ndjson").string()); text.ok()) {
-    simdjson::dom::parser parser;
+  // Being written: the parts its journals list — `_progress.ndjson`, or each
+  // shard's own while it writes, and the shard manifests of those done.
+  simdjson::dom::parser parser;
+  auto count = [&s](simdjson::dom::element p) {
+    std::uint64_t rows = 0, bytes = 0;
+    if (p["rows"].get_uint64().get(rows) == simdjson::SUCCESS) s.rows += rows;
+    if (p["bytes"].get_uint64().get(bytes) == simdjson::SUCCESS) s.bytes += bytes;
+    ++s.parts;
+  };
+  for (const auto& entry : fs::directory_iterator(path, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("_progress", 0) != 0 || entry.path().extension() != ".ndjson") continue;
+    auto text = read_whole_file(entry.path().string());
+    if (!text.ok()) continue;
     std::string_view rest = *text;
     while (!rest.empty()) {
       const auto end = rest.find('\n');
@@ -295,11 +307,14 @@ Result<SnapshotSummary> summarize_snapshot(const fs::path& path) {
       rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
       simdjson::dom::element p;
       if (parser.parse(line.data(), line.size(), true).get(p) != simdjson::SUCCESS) continue;  // a torn last line
-      std::uint64_t rows = 0, bytes = 0;
-      if (p["rows"].get_uint64().get(rows) == simdjson::SUCCESS) s.rows += rows;
-      if (p["bytes"].get_uint64().get(bytes) == simdjson::SUCCESS) s.bytes += bytes;
-      ++s.parts;
+      count(p);
     }
+  }
+  for (const auto& entry : fs::directory_iterator(path / "_shards", ec)) {
+    auto text = read_whole_file(entry.path().string());
+    simdjson::dom::array parts;
+    if (!text.ok() || parser.parse(*text)["parts"].get_array().get(parts) != simdjson::SUCCESS) continue;
+    for (simdjson::dom::element p : parts) count(p);
   }
   return s;
 }

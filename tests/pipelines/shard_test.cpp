@@ -104,6 +104,10 @@ TEST(Shards, FourShardsMergedAreTheOneProcessSnapshotPartForPart) {
   EXPECT_EQ(early.exit_code, 7) << early.err;
   EXPECT_HAS(early.err, "3 of 4 shards are in; waiting for shard 4/4 (nothing written)");
   EXPECT_FALSE(fs::exists(root / "manifest.json"));
+  const auto ls = fake.pricepipe({"snapshot", "ls", dir});
+  EXPECT_HAS(ls.out, "nightly-1");
+  EXPECT_HAS(ls.out, "incomplete");
+  EXPECT_EQ(ls.out.find("incomplete      0 "), std::string::npos) << "the shards' parts are counted: " << ls.out;
 
   runs[3] = snapshot(dir, {"--shard", "4/4", "--cache-dir", temp_dir("shard-cache"), "--cache-url", redis.url()},
                      {{"PRICEPIPE_NO_CACHE", ""}});
