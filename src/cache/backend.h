@@ -76,6 +76,8 @@ class BlobWriter {
   virtual bool commit(const std::string& key, const EntryMeta& meta, std::chrono::seconds ttl) = 0;
 };
 
+enum class Claim { unshared, granted, held };
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -103,14 +105,15 @@ class Backend {
   virtual std::size_t trim() { return 0; }
   /// False once it found it cannot write (it then only serves what it has).
   virtual bool writable() const { return true; }
-  /// Single flight across processes: true when this process should fetch
-  /// `key` itself, holding the claim until `release` or for `hold` at most;
-  /// false while another process holds it. A tier no other process fills
-  /// grants every claim.
-  virtual bool claim(const std::string& key, std::chrono::milliseconds hold) {
+  /// Single flight across processes: `granted` when this process should
+  /// fetch `key` itself, holding the claim until `release` or for `hold` at
+  /// most; `held` while another process holds it; `unshared` when no other
+  /// process fills this tier (or it cannot be reached): nothing to wait for,
+  /// nothing to release.
+  virtual Claim claim(const std::string& key, std::chrono::milliseconds hold) {
     (void)key;
     (void)hold;
-    return true;
+    return Claim::unshared;
   }
   /// Gives up a claim `claim` granted (the answer is stored, or there is none to store).
   virtual void release(const std::string& key) { (void)key; }

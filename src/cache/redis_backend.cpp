@@ -299,11 +299,11 @@ std::optional<StreamResult> RedisBackend::stream(const std::string& key, bool al
   return result;
 }
 
-bool RedisBackend::claim(const std::string& key, std::chrono::milliseconds hold) {
+Claim RedisBackend::claim(const std::string& key, std::chrono::milliseconds hold) {
   const std::string ms = std::to_string(hold.count());
   auto reply = run({"EVAL", kClaimScript, "1", lock_key(key), token_, ms});
-  if (!reply) return true;  // nothing to coordinate through: fetch it
-  return reply->integer().value_or(1) == 1;
+  if (!reply) return Claim::unshared;  // nothing to coordinate through: fetch it
+  return reply->integer().value_or(1) == 1 ? Claim::granted : Claim::held;
 }
 
 void RedisBackend::release(const std::string& key) {

@@ -62,7 +62,7 @@ class RedisBackend final : public Backend {
   std::unique_ptr<BlobWriter> begin_blob() override;
   std::optional<StreamResult> stream(const std::string& key, bool allow_expired,
                                      const std::function<Result<void>(std::string_view)>& consume) override;
-  bool claim(const std::string& key, std::chrono::milliseconds hold) override;
+  Claim claim(const std::string& key, std::chrono::milliseconds hold) override;
   void release(const std::string& key) override;
 
   /// True while connected.

@@ -127,8 +127,8 @@ std::optional<StreamResult> Store::stream(const std::string& key, bool allow_exp
 
 std::size_t Store::trim() { return disk_->trim(); }
 
-bool Store::claim(const std::string& key, std::chrono::milliseconds hold) {
-  return !shared_ || shared_->claim(key, hold);
+Claim Store::claim(const std::string& key, std::chrono::milliseconds hold) {
+  return shared_ ? shared_->claim(key, hold) : Claim::unshared;
 }
 
 void Store::release(const std::string& key) {

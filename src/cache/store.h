@@ -46,7 +46,7 @@ class Store final : public Backend {
   std::optional<StreamResult> stream(const std::string& key, bool allow_expired,
                                      const std::function<Result<void>(std::string_view)>& consume) override;
   std::size_t trim() override;
-  bool claim(const std::string& key, std::chrono::milliseconds hold) override;
+  Claim claim(const std::string& key, std::chrono::milliseconds hold) override;
   void release(const std::string& key) override;
 
   /// The disk tier, for maintenance.

@@ -141,15 +141,19 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
     return true;
   }
 
-  enum class Claim { fetch, answered, held_elsewhere };
+  enum class Next { fetch, answered, wait };
   // Claims `call` for this process (single flight across the processes
   // sharing the cache). Another process may have stored the answer between
-  // the lookup and the claim: the cache is asked once more.
-  Claim claim(Call& call) {
-    if (!options.cache->claim(call.cache_key)) return Claim::held_elsewhere;
-    if (!answered_from_cache(call, true)) return Claim::fetch;
+  // the lookup and a granted claim: the cache is asked once more.
+  Next claim(Call& call) {
+    switch (options.cache->claim(call.cache_key)) {
+      case cache::Claim::unshared: return Next::fetch;
+      case cache::Claim::held: return Next::wait;
+      case cache::Claim::granted: break;
+    }
+    if (!answered_from_cache(call, true)) return Next::fetch;
     options.cache->abandon(call.cache_key);
-    return Claim::answered;
+    return Next::answered;
   }
 
   // Answers `call` from the cache, or parks it behind an identical call in
@@ -170,10 +174,10 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
       it->second.push_back(std::move(call));
       return false;
     }
-    const Claim claimed = claim(call);
+    const Next next = claim(call);
     // Another process sharing the cache is fetching it: its answer will be there.
-    if (claimed == Claim::held_elsewhere) await_other_process(std::move(call), std::chrono::milliseconds(20));
-    return claimed == Claim::fetch;
+    if (next == Next::wait) await_other_process(std::move(call), std::chrono::milliseconds(20));
+    return next == Next::fetch;
   }
 
   // Looks for the answer another process is fetching, after `wait`; fetches
@@ -188,9 +192,9 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
         return;
       }
       if (self->answered_from_cache(c, true)) return;
-      const Claim claimed = self->claim(c);
-      if (claimed == Claim::fetch) self->pace(std::move(c));
-      if (claimed != Claim::held_elsewhere) return;
+      const Next next = self->claim(c);
+      if (next == Next::fetch) self->pace(std::move(c));
+      if (next != Next::wait) return;
       self->await_other_process(std::move(c), std::min<Clock::duration>(wait * 2, std::chrono::milliseconds(500)));
     });
   }
@@ -285,16 +289,19 @@ struct Fetcher::Impl : std::enable_shared_from_this<Impl> {
       http.url = call.request.url;
     } else {
       http.url = endpoints.base_url(call.request.service, call.request.signing_region()) + call.request.path;
-      // Signed when the transfer starts, not now: a request that waits for a
-      // connection (--max-concurrency) is signed with the credentials of
-      // when it goes out, never with ones that expired while it waited.
-      http.prepare = [sign = sign, api = call.request](HttpRequest& request) { return sign(request, api); };
+      // Signed when the transfer starts (below), not now: a request that
+      // waits for a connection (--max-concurrency) is signed with the
+      // credentials of when it goes out, never with ones that expired while it waited.
     }
     call.sent = Clock::now();
     RetryPolicy::started(call.tries, call.sent);
     metrics.action(call.request.service, call.request.action).requests.fetch_add(1);
     auto self = shared_from_this();
     auto shared_call = std::make_shared<Call>(std::move(call));
+    if (shared_call->request.url.empty()) {
+      // The call outlives its transfer: the request is signed from it, not from a copy.
+      http.prepare = [self, shared_call](HttpRequest& request) { return self->sign(request, shared_call->request); };
+    }
     loop.submit(std::move(http), [self, shared_call](Result<HttpResponse> result) {
       self->on_response(std::move(*shared_call), std::move(result));
     });
@@ -485,16 +492,17 @@ Result<void> Fetcher::download(const ApiRequest& api, const std::function<Result
     ~Held() {
       if (cache != nullptr) cache->abandon(key);
     }
-  } claim{offset == 0 ? cache : nullptr, key};
-  for (auto wait = std::chrono::milliseconds(20); claim.cache != nullptr && !cache->claim(key);
-       wait = std::min(wait * 2, std::chrono::milliseconds(500))) {
+  } held{offset == 0 ? cache : nullptr, key};
+  cache::Claim claimed = held.cache != nullptr ? cache->claim(key) : cache::Claim::unshared;
+  for (auto wait = std::chrono::milliseconds(20); claimed == cache::Claim::held;
+       wait = std::min(wait * 2, std::chrono::milliseconds(500)), claimed = cache->claim(key)) {
     if (impl.downloads_cancelled) return Error(ErrorCode::cancelled, "the run is stopping", c);
     std::this_thread::sleep_for(wait);
     if (!cache->policy().refresh && from_cache()) return done;
     if (offset != 0) break;  // a damaged copy: the rest comes from the network
   }
-  // Stored by another process between the first look and the claim?
-  if (claim.cache != nullptr && offset == 0 && !cache->policy().refresh && from_cache()) return done;
+  // Stored by another process between the first look and a granted claim?
+  if (claimed == cache::Claim::granted && offset == 0 && !cache->policy().refresh && from_cache()) return done;
   if (impl.downloads_cancelled) return Error(ErrorCode::cancelled, "the run is stopping", c);
   auto writer = cache != nullptr && offset == 0 ? cache->backend().begin_blob() : nullptr;
   // 16 MB in flight at most: the download pauses while the consumer waits.
@@ -514,7 +522,7 @@ Result<void> Fetcher::download(const ApiRequest& api, const std::function<Result
   auto renew_at = Clock::now() + (cache != nullptr ? cache->policy().claim_hold / 3 : Clock::duration::zero());
   while (auto chunk = queue.pop()) {
     if (!result.ok()) continue;  // drain what is left after a failure
-    if (claim.cache != nullptr && Clock::now() >= renew_at) {  // a long download keeps the others waiting for it
+    if (claimed == cache::Claim::granted && Clock::now() >= renew_at) {  // a long download keeps the others waiting for it
       cache->claim(key);
       renew_at = Clock::now() + cache->policy().claim_hold / 3;
     }

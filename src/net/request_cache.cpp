@@ -224,11 +224,13 @@ std::optional<RequestCache::Answer> RequestCache::lookup(const std::string& key)
   return a;
 }
 
-bool RequestCache::claim(const std::string& key) {
-  if (!backend_->claim(key, policy_.claim_hold)) return false;
-  std::lock_guard lock(mutex_);
-  claimed_.insert(key);
-  return true;
+cache::Claim RequestCache::claim(const std::string& key) {
+  const cache::Claim claim = backend_->claim(key, policy_.claim_hold);
+  if (claim == cache::Claim::granted) {
+    std::lock_guard lock(mutex_);
+    claimed_.insert(key);
+  }
+  return claim;
 }
 
 void RequestCache::abandon(const std::string& key) {
@@ -242,15 +244,16 @@ void RequestCache::abandon(const std::string& key) {
 void RequestCache::save(const ApiRequest& request, const std::string& key, long status, const std::string& request_id,
                         std::string_view body) {
   Save s;
-  s.key = key;
-  s.meta = meta_of(request, status, request_id, body);
-  s.ttl = ttl_of(s.meta);
+  if (backend_->writable() && cacheable_status(request, status, body)) {
+    s.meta = meta_of(request, status, request_id, body);
+    s.ttl = ttl_of(s.meta);
+  }
   const auto ttl = policy_.ttl.find(s.meta.dataset);
-  if (!backend_->writable() || !cacheable_status(request, status, body) ||
-      (ttl != policy_.ttl.end() && ttl->second.count() == 0)) {  // TTL 0: keep none
+  if (s.meta.dataset.empty() || (ttl != policy_.ttl.end() && ttl->second.count() == 0)) {  // TTL 0: keep none
     abandon(key);
     return;
   }
+  s.key = key;
   s.body.assign(body);
   std::unique_lock lock(mutex_);
   s.claimed = claimed_.erase(key) > 0;  // released once the answer is stored, for the processes waiting on it

@@ -92,10 +92,9 @@ class RequestCache {
   void save(const ApiRequest& request, const std::string& key, long status, const std::string& request_id,
             std::string_view body);
 
-  /// Single flight across the processes sharing the cache: true when this
-  /// process should fetch `key` (the claim is given up when its answer is
-  /// stored, or by `abandon`); false while another process is fetching it.
-  bool claim(const std::string& key);
+  /// Single flight across the processes sharing the cache (cache::Backend::claim):
+  /// a granted claim is given up when its answer is stored, or by `abandon`.
+  cache::Claim claim(const std::string& key);
   /// Gives up the claim on `key`, if this process holds one (no answer will be stored).
   void abandon(const std::string& key);
 

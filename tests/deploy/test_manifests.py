@@ -88,7 +88,8 @@ class Manifests(unittest.TestCase):
                 if name.startswith("PRICEPIPE_"):
                     self.assertIn(name, self.read_env, f"{where}: pricepipe reads no {name}")
                 else:
-                    self.assertTrue(name in self.cli_doc or name in pipeline_vars or re.search(rf"\${{?{name}\b", script),
+                    documented = re.search(rf"\b{name}\b", self.cli_doc)
+                    self.assertTrue(documented or name in pipeline_vars or re.search(rf"\${{?{name}\b", script),
                                     f"{where}: {name} is neither read by pricepipe (docs/cli.md), nor by the "
                                     "pipeline it runs, nor by its script")
 

@@ -145,19 +145,19 @@ TEST_F(SharedTier, ClaimsAreExclusiveReleasedOnlyByTheirHolderAndLapse) {
   RedisServer server;
   auto a = backend(server);
   auto b = backend(server);
-  EXPECT_TRUE(a->claim(key('k'), 10s));
-  EXPECT_FALSE(b->claim(key('k'), 10s));
+  EXPECT_EQ(a->claim(key('k'), 10s), Claim::granted);
+  EXPECT_EQ(b->claim(key('k'), 10s), Claim::held);
   b->release(key('k'));
-  EXPECT_FALSE(b->claim(key('k'), 10s)) << "a release by another process leaves the claim alone";
-  EXPECT_TRUE(a->claim(key('k'), 10s)) << "the holder may renew its claim";
+  EXPECT_EQ(b->claim(key('k'), 10s), Claim::held) << "a release by another process leaves the claim alone";
+  EXPECT_EQ(a->claim(key('k'), 10s), Claim::granted) << "the holder may renew its claim";
   a->release(key('k'));
-  EXPECT_TRUE(b->claim(key('k'), 10s));
+  EXPECT_EQ(b->claim(key('k'), 10s), Claim::granted);
 
   // A holder that crashed blocks the others for its hold at most.
-  EXPECT_TRUE(a->claim(key('l'), 200ms));
-  EXPECT_FALSE(b->claim(key('l'), 200ms));
+  EXPECT_EQ(a->claim(key('l'), 200ms), Claim::granted);
+  EXPECT_EQ(b->claim(key('l'), 200ms), Claim::held);
   std::this_thread::sleep_for(350ms);
-  EXPECT_TRUE(b->claim(key('l'), 200ms));
+  EXPECT_EQ(b->claim(key('l'), 200ms), Claim::granted);
 }
 
 TEST_F(SharedTier, ARedisThatGoesAwayIsAMissUntilItIsBack) {
@@ -167,7 +167,7 @@ TEST_F(SharedTier, ARedisThatGoesAwayIsAMissUntilItIsBack) {
   server.kill();
   EXPECT_FALSE(redis->get(key('a'), false));
   EXPECT_FALSE(redis->put(key('b'), meta(), 600s, "second"));
-  EXPECT_TRUE(redis->claim(key('c'), 10s)) << "nothing to coordinate through: this process fetches";
+  EXPECT_EQ(redis->claim(key('c'), 10s), Claim::unshared) << "nothing to coordinate through: this process fetches";
   EXPECT_FALSE(redis->up());
   EXPECT_EQ(redis->begin_blob(), nullptr);
   server.restart();
@@ -183,7 +183,7 @@ TEST_F(SharedTier, ARedisThatGoesAwayIsAMissUntilItIsBack) {
   nowhere.url = parse_redis_url("redis://127.0.0.1:1/0", no_env());
   RedisBackend none(nowhere);
   EXPECT_FALSE(none.get(key('a'), false));
-  EXPECT_TRUE(none.claim(key('a'), 1s));
+  EXPECT_EQ(none.claim(key('a'), 1s), Claim::unshared);
 }
 
 TEST_F(SharedTier, APasswordFromTheUrlOrRediscliAuth) {
@@ -191,7 +191,7 @@ TEST_F(SharedTier, APasswordFromTheUrlOrRediscliAuth) {
   const std::string bare = "redis://127.0.0.1:" + std::to_string(server.port()) + "/0";
   auto anonymous = backend(server, bare);
   EXPECT_FALSE(anonymous->put(key('a'), meta(), 600s, "x")) << "NOAUTH: a miss, not a failure";
-  EXPECT_TRUE(anonymous->claim(key('a'), 1s));
+  EXPECT_EQ(anonymous->claim(key('a'), 1s), Claim::unshared);
 
   auto with_url = backend(server, "redis://:s3cret-DO-NOT-LEAK@127.0.0.1:" + std::to_string(server.port()) + "/0");
   ASSERT_TRUE(with_url->put(key('a'), meta(), 600s, "x"));
@@ -269,7 +269,7 @@ TEST_F(SharedTier, TlsVerifiesTheCertificateAndItsName) {
   auto untrusted = backend(server);  // the system's CAs do not know this one
   EXPECT_FALSE(untrusted->up());
   EXPECT_FALSE(untrusted->get(key('a'), false));
-  EXPECT_TRUE(untrusted->claim(key('a'), 1s));
+  EXPECT_EQ(untrusted->claim(key('a'), 1s), Claim::unshared);
   auto plain = backend(server, "redis://127.0.0.1:" + port + "/0");
   EXPECT_FALSE(plain->get(key('a'), false));
 }
