@@ -233,18 +233,20 @@ TEST(Catalog, MemoryStaysFlatFromAnHourToNinetyDaysOfSpotHistory) {
     // Few pages in flight: the peak then follows what the run holds, not how
     // far fetching got ahead of parsing on a loaded machine.
     auto r = pricepipe(fake, {"--max-pages-in-flight", "8", "stream", "catalog", "--regions", "us-east-1",
-                              "--instance-types", "m*", "--since", since});
+                              "--instance-types", "m*,c*,r*", "--since", since});
     return std::make_pair(r, requests_of(fake, "DescribeSpotPriceHistory"));
   };
   const auto [hour, hour_pages] = run("1h");
   ASSERT_EQ(hour.exit_code, 0) << hour.err;
   const auto [quarter, quarter_pages] = run("90d");
   ASSERT_EQ(quarter.exit_code, 0) << quarter.err;
-  // 90 days of six-hourly prices for the ~130 offered m* types in their
-  // zones: over 100k observations. Held as records they would take tens of MB.
+  // 90 days of six-hourly prices for the ~270 offered m*, c* and r* types in
+  // their zones: over 200k observations, 40 MB as NDJSON. Held as records
+  // they would take more than that; the margin below leaves room for how
+  // much a loaded machine's allocator keeps (CI has seen 14 MB).
   ASSERT_GT(quarter_pages, hour_pages + 100) << "the window must bring many more pages for this test to mean anything";
   EXPECT_EQ(lines_of(hour.out).size(), lines_of(quarter.out).size());
-  EXPECT_LT(quarter.peak_rss_kib, hour.peak_rss_kib + 12 * 1024)
+  EXPECT_LT(quarter.peak_rss_kib, hour.peak_rss_kib + 24 * 1024)
       << "peak RSS " << quarter.peak_rss_kib << " KiB with 90 days (" << quarter_pages << " spot pages) vs "
       << hour.peak_rss_kib << " KiB with 1 hour (" << hour_pages << " pages)";
 }

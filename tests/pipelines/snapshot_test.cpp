@@ -564,6 +564,7 @@ TEST_P(SnapshotResume, EndsWithTheUninterruptedPartsAndFetchesOnlyWhatWasMissing
   ProcessOptions first = fake.command(args(stopped, cache, {"--id", "r1", "--retry-deadline", "2"}), cache_on);
   bool stopped_it = false;
   std::vector<std::string> first_requests;
+  const std::size_t logged_before = fake.logged_request_lines().size();
   first.watch = [&](pid_t pid, const std::string&) {
     if (stopped_it || stop.kind == Stop::Kind::full_disk) return;
     std::ifstream progress(fs::path(stopped) / "r1" / "_progress.ndjson");
@@ -574,7 +575,6 @@ TEST_P(SnapshotResume, EndsWithTheUninterruptedPartsAndFetchesOnlyWhatWasMissing
     if (stop.kind == Stop::Kind::signal) {
       ::kill(pid, stop.signal);
     } else {
-      first_requests = fake.request_lines();  // the outage takes the server's log with it
       fake.kill();
     }
   };
@@ -589,6 +589,11 @@ TEST_P(SnapshotResume, EndsWithTheUninterruptedPartsAndFetchesOnlyWhatWasMissing
   }
   if (stop.kind == Stop::Kind::outage) {
     EXPECT_EQ(first_run.exit_code, 4) << first_run.err;  // unreachable until --retry-deadline
+    // Everything answered up to the kill, from the server's log file (its
+    // in-memory log goes with it, and reading that before the kill would
+    // miss what it answered in between).
+    const auto logged = fake.logged_request_lines();
+    first_requests.assign(logged.begin() + static_cast<std::ptrdiff_t>(logged_before), logged.end());
     fake.restart();
   } else {
     // fakeaws logs a request as it answers: let the stopped run's last ones land in its log.

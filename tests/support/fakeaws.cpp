@@ -32,7 +32,7 @@ void FakeAws::start(const std::string& port) {
   std::filesystem::remove(port_file);
   ProcessOptions options;
   options.argv = {"python3", source_dir() + "/tests/fakeaws/fakeaws.py", "--host", "127.0.0.1", "--port", port,
-                  "--port-file", port_file};
+                  "--port-file", port_file, "--request-log", dir_ + "/requests.ndjson"};
   options.argv.insert(options.argv.end(), args_.begin(), args_.end());
   process_ = std::make_unique<BackgroundProcess>(options, dir_ + "/stderr.log");
 
@@ -83,19 +83,38 @@ void FakeAws::clear_faults() { control("DELETE", "/_fakeaws/faults"); }
 std::string FakeAws::requests() { return control("GET", "/_fakeaws/requests"); }
 void FakeAws::clear_requests() { control("DELETE", "/_fakeaws/requests"); }
 
+namespace {
+
+// A logged request on one line: its action and what was asked, not when.
+std::string request_line(simdjson::dom::element r) {
+  std::string line = std::string(r["action"].get_string().value());
+  for (const char* field : {"region", "path", "range_start"}) {
+    simdjson::dom::element v;
+    if (r[field].get(v) == simdjson::SUCCESS) line += " " + simdjson::to_string(v);
+  }
+  simdjson::dom::element params;
+  if (r["params"].get(params) == simdjson::SUCCESS) line += " " + simdjson::to_string(params);
+  return line;
+}
+
+}  // namespace
+
 std::vector<std::string> FakeAws::request_lines() {
   simdjson::dom::parser parser;
   const std::string log = requests();
   std::vector<std::string> out;
-  for (simdjson::dom::element r : parser.parse(log).get_array()) {
-    std::string line = std::string(r["action"].get_string().value());
-    for (const char* field : {"region", "path", "range_start"}) {
-      simdjson::dom::element v;
-      if (r[field].get(v) == simdjson::SUCCESS) line += " " + simdjson::to_string(v);
-    }
-    simdjson::dom::element params;
-    if (r["params"].get(params) == simdjson::SUCCESS) line += " " + simdjson::to_string(params);
-    out.push_back(line);
+  for (simdjson::dom::element r : parser.parse(log).get_array()) out.push_back(request_line(r));
+  return out;
+}
+
+std::vector<std::string> FakeAws::logged_request_lines() const {
+  simdjson::dom::parser parser;
+  std::ifstream in(dir_ + "/requests.ndjson");
+  std::vector<std::string> out;
+  for (std::string json; std::getline(in, json);) {
+    // A line the server was killed in the middle of is not a request it answered.
+    simdjson::dom::element r;
+    if (parser.parse(json).get(r) == simdjson::SUCCESS) out.push_back(request_line(r));
   }
   return out;
 }

@@ -51,6 +51,9 @@ class FakeAws {
   /// The same, one line each: the action and what was asked (region, path,
   /// range, parameters), not when.
   std::vector<std::string> request_lines();
+  /// request_lines() of every request since the server first started, read
+  /// from its request log file: what it answered before kill() too.
+  std::vector<std::string> logged_request_lines() const;
   void clear_requests();
   /// GET /_fakeaws/world: regions, their opt-in status, instance types and offerings.
   std::string world();
