@@ -18,6 +18,14 @@ NAMESPACE = "http://ec2.amazonaws.com/doc/2016-11-15/"
 API_VERSION = "2016-11-15"
 
 
+
+def opt_in_status(region, account):
+    """The region's opt-in status for `account` (None: the default account, which has not enabled the
+    world's not-opted-in regions; every other account has)."""
+    if account is not None and region.opt_in_status == "not-opted-in":
+        return "opted-in"
+    return region.opt_in_status
+
 class Ec2Error(Exception):
     def __init__(self, status, code, message):
         super().__init__(message)
@@ -237,8 +245,10 @@ class Ec2:
             self.type_xml[name] = xml
         return xml
 
-    def handle(self, action, region_name, params, request_id):
-        """(XML body, 1-based page number) for an action in a region."""
+    def handle(self, action, region_name, params, request_id, account=None):
+        """(XML body, 1-based page number) for an action in a region, asked by `account` (None: the
+        default one). Accounts differ as AWS's do in which opt-in regions they enabled: the default
+        account has not enabled the world's not-opted-in regions, every other account has."""
         if params.get("Version") != API_VERSION:
             raise Ec2Error(400, "InvalidParameterValue" if "Version" in params else "MissingParameter",
                            "The request must contain the parameter Version" if "Version" not in params
@@ -255,9 +265,11 @@ class Ec2:
         region = self.world.region(region_name)
         if region is None:
             raise Ec2Error(401, "AuthFailure", "AWS was not able to validate the provided access credentials")
-        if not region.enabled:
+        if opt_in_status(region, account) == "not-opted-in":
             # What EC2 answers for a region the account has not enabled.
             raise Ec2Error(401, "AuthFailure", "AWS was not able to validate the provided access credentials")
+        if handler == self.describe_regions:
+            return handler(region, params, request_id, account)
         return handler(region, params, request_id)
 
     @staticmethod
@@ -266,22 +278,23 @@ class Ec2:
         return (f'<?xml version="1.0" encoding="UTF-8"?>\n<{action}Response xmlns="{NAMESPACE}">'
                 f"<requestId>{request_id}</requestId>{inner}{tail}</{action}Response>")
 
-    def describe_regions(self, region, params, request_id):
+    def describe_regions(self, region, params, request_id, account=None):
         wanted = _list_param(params, "RegionName")
         filters = _filters(params, {"endpoint", "region-name", "opt-in-status"})
         include_all = _bool_param(params, "AllRegions")
         items = []
         for r in self.world.regions.values():
-            if not include_all and not r.enabled:
+            status = opt_in_status(r, account)
+            if not include_all and status == "not-opted-in":
                 continue
             if wanted and r.name not in wanted:
                 continue
             endpoint = f"ec2.{r.name}.amazonaws.com"
-            fields = {"endpoint": endpoint, "region-name": r.name, "opt-in-status": r.opt_in_status}
+            fields = {"endpoint": endpoint, "region-name": r.name, "opt-in-status": status}
             if not all(_matches(patterns, fields[f]) for f, patterns in filters.items()):
                 continue
             items.append(f"<item><regionName>{r.name}</regionName><regionEndpoint>{endpoint}"
-                         f"</regionEndpoint><optInStatus>{r.opt_in_status}</optInStatus></item>")
+                         f"</regionEndpoint><optInStatus>{status}</optInStatus></item>")
         return self._envelope("DescribeRegions", f"<regionInfo>{''.join(items)}</regionInfo>", request_id), 1
 
     def describe_availability_zones(self, region, params, request_id):

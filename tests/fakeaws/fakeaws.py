@@ -33,7 +33,16 @@ import world as world_module  # noqa: E402
 
 DEFAULT_ACCESS_KEY = "AKIDFAKEAWS"
 DEFAULT_SECRET_KEY = "fakeaws-secret-key"
+DEFAULT_ACCOUNT = "123456789012"
 
+
+
+def caller_identity(account, akid, request_id):
+    """STS GetCallerIdentity's answer for the account `akid` is of."""
+    return (f'<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>'
+            f"<Arn>arn:aws:iam::{account}:user/fakeaws</Arn><UserId>{akid}</UserId><Account>{account}</Account>"
+            f"</GetCallerIdentityResult><ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>"
+            f"</GetCallerIdentityResponse>")
 
 class TokenBucket:
     def __init__(self, burst, rate):
@@ -88,10 +97,13 @@ class State:
         self.pricing_burst = args.pricing_throttle_burst
         self.pricing_rate = args.pricing_throttle_rate
         self.credentials = {}
+        self.accounts = {}  # access key → the account it is of (absent: DEFAULT_ACCOUNT)
         for entry in args.credentials or [f"{DEFAULT_ACCESS_KEY}:{DEFAULT_SECRET_KEY}"]:
             parts = entry.split(":")
-            self.credentials[parts[0]] = (parts[1], parts[2] if len(parts) > 2 else None)
-        self.sso = sso.SsoService(self.credentials)
+            self.credentials[parts[0]] = (parts[1], parts[2] if len(parts) > 2 and parts[2] else None)
+            if len(parts) > 3 and parts[3]:
+                self.accounts[parts[0]] = parts[3]
+        self.sso = sso.SsoService(self.credentials, self.accounts)
         self.verify_signature = not args.no_verify_signature
         self.burst = args.throttle_burst
         self.rate = args.throttle_rate
@@ -320,6 +332,13 @@ class Handler(BaseHTTPRequestHandler):
         # Who signed: the access key (an identifier, not a secret) and a hash of the session token.
         token = self.headers.get("X-Amz-Security-Token")
         entry.update(access_key=akid, token_sha256=hashlib.sha256(token.encode()).hexdigest() if token else None)
+        account = state.accounts.get(akid, DEFAULT_ACCOUNT)
+        entry.update(account=account)
+        if service == "sts" and action == "GetCallerIdentity" and not json_protocol:
+            entry.update(region=region, service=service, status=200, request_id=request_id)
+            state.log(entry)
+            self.send(200, caller_identity(account, akid, request_id), "text/xml", request_id=request_id)
+            return
         if service not in ("ec2", "pricing") or (service == "pricing") != json_protocol:
             fail(400, "InvalidAction", f"fakeaws does not serve {service!r} this way", region, service)
             return
@@ -334,7 +353,8 @@ class Handler(BaseHTTPRequestHandler):
                 answer, page = state.pricing.handle(target, body)
                 content = "application/x-amz-json-1.1"
             else:
-                answer, page = state.ec2.handle(action, region, params, request_id)
+                answer, page = state.ec2.handle(action, region, params, request_id,
+                                                None if account == DEFAULT_ACCOUNT else account)
                 content = "text/xml;charset=UTF-8"
         except (ec2.Ec2Error, pricing_api.PricingError) as e:
             fail(e.status, e.code, e.message, region, service)
@@ -480,8 +500,9 @@ def parse_args(argv):
     p.add_argument("--synthetic-regions", type=int, default=8, help="regions of the synthetic world (up to 30)")
     p.add_argument("--synthetic-variants", type=int, default=40,
                    help="made-up families per base type in the synthetic world (more: larger regions)")
-    p.add_argument("--credentials", action="append", metavar="AKID:SECRET[:TOKEN]",
-                   help=f"accepted credentials (repeatable; default {DEFAULT_ACCESS_KEY}:{DEFAULT_SECRET_KEY})")
+    p.add_argument("--credentials", action="append", metavar="AKID:SECRET[:TOKEN[:ACCOUNT]]",
+                   help=f"accepted credentials and the account they are of (repeatable; default "
+                        f"{DEFAULT_ACCESS_KEY}:{DEFAULT_SECRET_KEY}, account {DEFAULT_ACCOUNT})")
     p.add_argument("--no-verify-signature", action="store_true")
     p.add_argument("--throttle-burst", type=float, default=100, help="token bucket size per account and region")
     p.add_argument("--throttle-rate", type=float, default=20, help="token refill per second")

@@ -37,8 +37,9 @@ def _random(prefix, n):
 
 
 class SsoService:
-    def __init__(self, credentials):
+    def __init__(self, credentials, accounts):
         self.credentials = credentials  # fakeaws' accepted access keys: issued ones are added
+        self.accounts = accounts  # access key → its account: issued keys are of the account asked for
         self.lock = threading.Lock()
         self.access_tokens = set()
         self.clients = {}  # clientId -> {"clientSecret", "refreshToken"}
@@ -68,6 +69,7 @@ class SsoService:
                 raise SsoError(403, "ForbiddenException", "No access")
             akid, secret, token = _random("ASIA", 16), secrets.token_urlsafe(30), secrets.token_urlsafe(60)
             self.credentials[akid] = (secret, token)
+            self.accounts[akid] = account
             self.expires[akid] = time.time() + self.credential_seconds
             self.issued.append({"accessKeyId": akid, "secretAccessKey": secret, "sessionToken": token,
                                 "account_id": account, "role_name": role})

@@ -21,13 +21,15 @@ from harness import FakeAws  # noqa: E402
 
 
 SESSION_KEY, SESSION_SECRET, SESSION_TOKEN = "ASIAFAKESESSION", "session-secret", "session-token"
+OTHER_KEY, OTHER_SECRET, OTHER_ACCOUNT = "AKIDOTHERACCOUNT", "other-secret", "210987654321"
 
 
 class SharedServer(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.fake = FakeAws("--credentials", f"{FakeAws.ACCESS_KEY}:{FakeAws.SECRET_KEY}",
-                           "--credentials", f"{SESSION_KEY}:{SESSION_SECRET}:{SESSION_TOKEN}")
+                           "--credentials", f"{SESSION_KEY}:{SESSION_SECRET}:{SESSION_TOKEN}",
+                           "--credentials", f"{OTHER_KEY}:{OTHER_SECRET}::{OTHER_ACCOUNT}")
         cls.world = world_module.load()
 
     @classmethod
@@ -221,6 +223,25 @@ class TestAuth(SharedServer):
         error = ET.fromstring(body)
         self.assertEqual(error.findtext("Errors/Error/Code"), "MissingParameter")
         self.assertEqual(error.findtext("RequestID"), headers["x-amzn-RequestId"])
+
+    def test_sts_get_caller_identity_names_the_account_of_the_key(self):
+        default = self.fake.client("sts", "us-east-1").get_caller_identity()
+        self.assertEqual(default["Account"], "123456789012")
+        other = self.fake.client("sts", "us-east-1", access_key=OTHER_KEY, secret_key=OTHER_SECRET)
+        self.assertEqual(other.get_caller_identity()["Account"], OTHER_ACCOUNT)
+
+    def test_accounts_differ_in_the_opt_in_regions_they_enabled(self):
+        def regions(ec2):
+            return {r["RegionName"]: r["OptInStatus"] for r in ec2.describe_regions(AllRegions=True)["Regions"]}
+        default = regions(self.fake.client("ec2", "us-east-1"))
+        other_ec2 = self.fake.client("ec2", "us-east-1", access_key=OTHER_KEY, secret_key=OTHER_SECRET)
+        other = regions(other_ec2)
+        self.assertEqual(set(default), set(other))
+        self.assertEqual(default["af-south-1"], "not-opted-in")
+        self.assertEqual(other["af-south-1"], "opted-in")
+        self.assertNotIn("not-opted-in", other.values())
+        self.assertTrue(self.fake.client("ec2", "af-south-1", access_key=OTHER_KEY,
+                                         secret_key=OTHER_SECRET).describe_availability_zones()["AvailabilityZones"])
 
     def test_requests_are_logged_without_secrets(self):
         self.fake.control("DELETE", "requests")
