@@ -78,6 +78,8 @@ Result<Credentials> credentials_from_object(simdjson::dom::object doc, const std
     if (!when) return Error(ErrorCode::credentials, "the answer's Expiration is not an RFC 3339 time");
     c.expiration = when->time;
   }
+  std::string_view account;
+  if (doc["AccountId"].get_string().get(account) == simdjson::SUCCESS) c.account_id = account;
   c.provider = provider;
   return c;
 }
@@ -102,6 +104,7 @@ std::optional<Credentials> from_environment(const Environment& env, Tried& tried
   } else if (auto legacy = non_empty(env, "AWS_SECURITY_TOKEN")) {
     c.session_token = Secret(*legacy);
   }
+  c.account_id = non_empty(env, "AWS_ACCOUNT_ID").value_or("");
   c.provider = "environment";
   return c;
 }
@@ -147,6 +150,7 @@ std::optional<Credentials> static_keys(const config::AwsConfigFile& file, FileKi
   } else if (const auto* legacy = get("aws_security_token")) {
     c.session_token = Secret(legacy->value);
   }
+  if (const auto* account = get("aws_account_id")) c.account_id = account->value;
   c.provider = credentials_file ? "shared-credentials-file" : "shared-config-file";
   return c;
 }
@@ -525,6 +529,7 @@ std::optional<Credentials> from_web_identity(const config::AwsProfile& profile, 
   const std::string label = "web identity, " + source;
   auto r = assume_role_with_web_identity(http, sts_endpoint(env, profile), read_token(*file, label), role);
   if (!r.ok()) provider_failed(label, r.error().message());
+  r.value().account_id = account_of_arn(role.role_arn).value_or("");
   return std::move(r).value();
 }
 
@@ -623,10 +628,47 @@ std::optional<Credentials> from_assume_role(const config::AwsProfile& profile, c
   }
   auto r = assume_role(http, sts_endpoint(env, profile), source, role_request(profile, *arn));
   if (!r.ok()) provider_failed(label, r.error().message());
+  r.value().account_id = account_of_arn(*arn).value_or("");
+  return std::move(r).value();
+}
+
+// The chain's credentials (`options` without role_arn), then `role_arn`
+// assumed with them: an entry of --role-arns.
+Credentials assume_listed_role(const CredentialOptions& options, const config::AwsProfile& profile, HttpClient& http) {
+  CredentialOptions source_options = options;
+  source_options.role_arn.clear();
+  const Credentials source = resolve_credentials(source_options, http);
+  const std::string label = "assume-role (--role-arns " + options.role_arn + ")";
+  if (!account_of_arn(options.role_arn)) {
+    throw FatalError(ErrorCode::usage, fmt::format("{}: '{}' is not a role ARN (arn:PARTITION:iam::ACCOUNT:role/NAME)",
+                                                   label, options.role_arn));
+  }
+  auto r = assume_role(http, sts_endpoint(options.env, profile), source, role_request(profile, options.role_arn));
+  if (!r.ok()) provider_failed(label, r.error().message());
+  r.value().account_id = *account_of_arn(options.role_arn);
   return std::move(r).value();
 }
 
 }  // namespace
+
+std::optional<std::string> account_of_arn(std::string_view arn) {
+  // arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE
+  std::size_t at = 0;
+  for (int colons = 0; colons < 4; ++colons) {
+    at = arn.find(':', at);
+    if (at == std::string_view::npos) return std::nullopt;
+    ++at;
+  }
+  if (arn.substr(0, 4) != "arn:") return std::nullopt;
+  const std::size_t end = arn.find(':', at);
+  if (end == std::string_view::npos) return std::nullopt;
+  const std::string_view account = arn.substr(at, end - at);
+  const bool digits = account.size() == 12 && std::all_of(account.begin(), account.end(), [](char ch) {
+    return ch >= '0' && ch <= '9';
+  });
+  if (!digits) return std::nullopt;
+  return std::string(account);
+}
 
 Result<Credentials> parse_credentials_json(std::string_view json, const std::string& provider) {
   simdjson::dom::parser parser;
@@ -647,6 +689,8 @@ Credentials resolve_credentials(const CredentialOptions& options, HttpClient& ht
     throw FatalError(ErrorCode::credentials, fmt::format("the config profile ({}) could not be found in {} or {}", name,
                                                          config_file.path, credentials_file.path));
   }
+
+  if (!options.role_arn.empty()) return assume_listed_role(options, profile, http);
 
   Tried tried;
   const bool explicit_profile = !options.profile.empty();

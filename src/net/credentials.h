@@ -47,6 +47,10 @@ struct Credentials {
   Secret secret_access_key;
   Secret session_token;  ///< empty for long-term keys
   std::optional<std::chrono::system_clock::time_point> expiration;
+  /// The account they are of, when their source says (AWS_ACCOUNT_ID, a
+  /// profile's aws_account_id, the role assumed, the SSO account, a JSON
+  /// answer's AccountId); empty otherwise (graph/session.h then asks STS).
+  std::string account_id;
   /// Which provider yielded them: "environment", "assume-role", "web-identity",
   /// "sso", "shared-credentials-file", "credential_process", "shared-config-file",
   /// "container" or "imds".
@@ -56,6 +60,19 @@ struct Credentials {
 struct CredentialOptions {
   std::string profile;  ///< --profile; empty means AWS_PROFILE, then "default"
   Environment env = process_environment();
+  /// An entry of --role-arns: assumed (STS AssumeRole, with the profile's
+  /// role_session_name, external_id and duration_seconds) with the
+  /// credentials the rest of the options resolve.
+  std::string role_arn;
+};
+
+/// An account a run reads as besides its own: a profile of `--profiles` or
+/// a role of `--role-arns` (assumed with the run's credentials).
+struct AccountSpec {
+  std::string profile;
+  std::string role_arn;
+  /// How requests and messages name it: the profile or the role ARN.
+  const std::string& label() const { return role_arn.empty() ? profile : role_arn; }
 };
 
 /// The first credentials the chain yields; throws FatalError(credentials)
@@ -91,6 +108,9 @@ class CredentialCache {
   bool stopping_ = false;
   std::thread refresher_;
 };
+
+/// The 12-digit account of an ARN (`arn:aws:iam::123456789012:role/x`); nullopt when it has none.
+std::optional<std::string> account_of_arn(std::string_view arn);
 
 /// Parses the `{AccessKeyId, SecretAccessKey, Token|SessionToken, Expiration}`
 /// JSON that container, IMDS and credential_process providers return. The

@@ -252,6 +252,7 @@ Result<Credentials> role_credentials(HttpClient& http, const std::string& portal
   c.secret_access_key = Secret(std::string(secret));
   c.session_token = Secret(std::string(token));
   c.expiration = Clock::time_point(std::chrono::milliseconds(expiration_ms));
+  c.account_id = sso.account_id;
   c.provider = "sso";
   return c;
 }

@@ -35,15 +35,14 @@ std::string role_body(std::string_view action, const RoleRequest& role) {
   return body;
 }
 
-// One STS call: POSTed, signed when `source` is given.
-Result<Credentials> call(HttpClient& http, const StsEndpoint& endpoint, std::string_view action, std::string body,
-                         const Credentials* source, const RoleRequest& role, const std::string& provider) {
-  const std::string what = fmt::format("STS {} of {} at {}", action, role.role_arn, endpoint.url);
+// One STS call: POSTed, signed when `source` is given; `what` names it in errors.
+Result<HttpResponse> post(HttpClient& http, const StsEndpoint& endpoint, std::string_view action, std::string body,
+                          const Credentials* source, const std::string& what) {
   ApiRequest api;
   api.service = "sts";
   api.region = endpoint.region;
   api.action = std::string(action);
-  auto answer = call_credential_service(http, api, what, [&] {
+  return call_credential_service(http, api, what, [&] {
     HttpRequest request;
     request.method = "POST";
     request.url = endpoint.url + "/";
@@ -53,6 +52,13 @@ Result<Credentials> call(HttpClient& http, const StsEndpoint& endpoint, std::str
     if (source) sign(request, *source, {endpoint.region, "sts"}, std::chrono::system_clock::now());
     return request;
   });
+}
+
+// A call that yields credentials.
+Result<Credentials> call(HttpClient& http, const StsEndpoint& endpoint, std::string_view action, std::string body,
+                         const Credentials* source, const RoleRequest& role, const std::string& provider) {
+  const std::string what = fmt::format("STS {} of {} at {}", action, role.role_arn, endpoint.url);
+  auto answer = post(http, endpoint, action, std::move(body), source, what);
   if (!answer.ok()) return answer.error();
   auto parsed = parse_sts_credentials(answer.value().body, action, provider);
   if (!parsed.ok()) {
@@ -110,6 +116,27 @@ Result<Credentials> assume_role_with_web_identity(HttpClient& http, const StsEnd
   std::string body = role_body("AssumeRoleWithWebIdentity", role);
   add_param(body, "WebIdentityToken", token.reveal());
   return call(http, endpoint, "AssumeRoleWithWebIdentity", std::move(body), nullptr, role, "web-identity");
+}
+
+Result<std::string> caller_account(HttpClient& http, const StsEndpoint& endpoint, const Credentials& credentials) {
+  const std::string what = fmt::format("STS GetCallerIdentity of access key {} at {}", credentials.access_key_id,
+                                       endpoint.url);
+  std::string body;
+  add_param(body, "Action", "GetCallerIdentity");
+  add_param(body, "Version", kVersion);
+  auto answer = post(http, endpoint, "GetCallerIdentity", std::move(body), &credentials, what);
+  if (!answer.ok()) return answer.error();
+  pugi::xml_document doc;
+  const std::string& xml = answer.value().body;
+  std::string account;
+  if (doc.load_buffer(xml.data(), xml.size())) {
+    account = doc.document_element().child("GetCallerIdentityResult").child_value("Account");
+  }
+  if (account.empty()) {
+    return Error(ErrorCode::credentials, fmt::format("{}: the answer has no GetCallerIdentityResult/Account (request id {})",
+                                                     what, request_id_of(answer.value())));
+  }
+  return account;
 }
 
 }  // namespace pricepipe::net

@@ -1,6 +1,7 @@
 // AWS STS, for the credential chain: AssumeRole (signed with the source
 // credentials) and AssumeRoleWithWebIdentity (unsigned: the token is the
-// proof), query protocol over POST, answers in XML.
+// proof), and GetCallerIdentity for the account of credentials that do not
+// say it; query protocol over POST, answers in XML.
 //
 // Contract: each call is one blocking request through the given HttpClient
 // (the curl loop) with short timeouts, retried up to three times when the
@@ -54,6 +55,9 @@ Result<Credentials> assume_role(HttpClient& http, const StsEndpoint& endpoint, c
 /// STS AssumeRoleWithWebIdentity with `token` (an OIDC token: EKS's, a CI's).
 Result<Credentials> assume_role_with_web_identity(HttpClient& http, const StsEndpoint& endpoint, const Secret& token,
                                                   const RoleRequest& role);
+
+/// STS GetCallerIdentity with `credentials`: the account they are of.
+Result<std::string> caller_account(HttpClient& http, const StsEndpoint& endpoint, const Credentials& credentials);
 
 /// The credentials of an AssumeRole or AssumeRoleWithWebIdentity answer
 /// (`<ActionResponse><ActionResult><Credentials>…`), with `provider` as

@@ -114,6 +114,28 @@ TEST_F(Chain, EnvironmentWithSessionToken) {
   EXPECT_EQ(resolve().session_token.reveal(), "legacy") << "AWS_SECURITY_TOKEN still works";
 }
 
+TEST_F(Chain, TheAccountIsWhatTheSourceStates) {
+  vars_["AWS_ACCESS_KEY_ID"] = "AKIDENV";
+  vars_["AWS_SECRET_ACCESS_KEY"] = kSecret;
+  EXPECT_EQ(resolve().account_id, "") << "unknown: the session asks STS";
+  vars_["AWS_ACCOUNT_ID"] = "123456789012";
+  EXPECT_EQ(resolve().account_id, "123456789012");
+  vars_.erase("AWS_ACCESS_KEY_ID");
+  vars_.erase("AWS_ACCOUNT_ID");
+  write("credentials", std::string("[default]\naws_access_key_id = AKIDFILE\naws_secret_access_key = ") + kSecret +
+                           "\naws_account_id = 210987654321\n");
+  EXPECT_EQ(resolve().account_id, "210987654321");
+}
+
+TEST(AccountOfArn, TheTwelveDigitsOfAnArn) {
+  EXPECT_EQ(account_of_arn("arn:aws:iam::123456789012:role/reader"), "123456789012");
+  EXPECT_EQ(account_of_arn("arn:aws-cn:iam::210987654321:role/a/b"), "210987654321");
+  EXPECT_EQ(account_of_arn("arn:aws:iam::1:role/x"), std::nullopt);
+  EXPECT_EQ(account_of_arn("arn:aws:s3:::bucket"), std::nullopt);
+  EXPECT_EQ(account_of_arn("123456789012"), std::nullopt);
+  EXPECT_EQ(account_of_arn("xrn:aws:iam::123456789012:role/r"), std::nullopt);
+}
+
 TEST_F(Chain, AnEnvironmentKeyWithoutItsSecretIsAnError) {
   vars_["AWS_ACCESS_KEY_ID"] = "AKIDENV";
   EXPECT_HAS(failure(), "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
