@@ -19,6 +19,7 @@
 #include "config/options.h"
 #include "config/pipeline_spec.h"
 #include "core/environment.h"
+#include "net/credentials.h"
 #include "stages/lowering.h"
 #include "stages/shard.h"
 
@@ -51,6 +52,8 @@ struct PipelineOptions {
   bool keep_going = false;
   std::string shard;
   int shard_count = 0;
+  std::vector<std::string> profiles;
+  std::vector<std::string> role_arns;
 
   template <class V>
   static void describe(V&& v) {
@@ -69,6 +72,27 @@ struct PipelineOptions {
                      .help = "How many shards there are, when the index comes from the job: JOB_COMPLETION_INDEX (a "
                              "Kubernetes Indexed Job) or AWS_BATCH_JOB_ARRAY_INDEX (an AWS Batch array job), plus one.",
                      .env = "PRICEPIPE_SHARD_COUNT", .min = 0, .max = 10000});
+    v(&PipelineOptions::profiles,
+      config::Option{.key = "profiles",
+                     .help = "Read what differs by account (regions, availability-zones, instance-type-offerings, "
+                             "spot-prices) once as each of these profiles, with its account_id; what every account "
+                             "shares (prices, instance types, the catalog) once, as --profile or else the first.",
+                     .env = "PRICEPIPE_PROFILES", .placeholder = "LIST"});
+    v(&PipelineOptions::role_arns,
+      config::Option{.key = "role_arns",
+                     .help = "As --profiles, for roles assumed (STS AssumeRole) with the run's credentials, which "
+                             "read what every account shares: arn:aws:iam::ACCOUNT:role/NAME, comma-separated.",
+                     .env = "PRICEPIPE_ROLE_ARNS", .placeholder = "LIST",
+                     .check = [](const std::string& arn) -> std::optional<std::string> {
+                       if (net::account_of_arn(arn) && arn.find(":role/") != std::string::npos) return std::nullopt;
+                       return "expected a role ARN, arn:PARTITION:iam::ACCOUNT:role/NAME, not '" + arn + "'";
+                     }});
+  }
+  std::optional<config::OptionProblem> validate() const {
+    if (!profiles.empty() && !role_arns.empty()) {
+      return config::OptionProblem{"role_arns", "give profiles or role_arns, not both"};
+    }
+    return std::nullopt;
   }
 };
 

@@ -156,6 +156,8 @@ int run_pipeline(const config::PipelineSpec& spec, const RunSettings& settings, 
   options.network = settings.network;
   options.cache = settings.cache;
   options.sign_requests = plan.needs_credentials();
+  options.accounts = plan.accounts;
+  options.account_ids = plan.needs_account_ids();
   graph::Session session(options);
   graph::ProgressProbe probe;
   // Records streamed to the same terminal would be drawn over: no line then. A

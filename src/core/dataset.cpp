@@ -7,10 +7,10 @@ namespace pricepipe {
 namespace {
 
 constexpr std::array<DatasetInfo, 12> kDatasets = {{
-    {Dataset::regions, "regions", "Every region of the partition with its opt-in status and Price List name.", false, false},
-    {Dataset::availability_zones, "availability-zones", "Availability, Local and Wavelength Zones of each region.", true, false},
+    {Dataset::regions, "regions", "Every region of the partition with its opt-in status and Price List name.", false, false, true, true},
+    {Dataset::availability_zones, "availability-zones", "Availability, Local and Wavelength Zones of each region.", true, false, true, true},
     {Dataset::instance_types, "instance-types", "Every instance type offered in each region, with its specs flattened and typed.", true, false},
-    {Dataset::instance_type_offerings, "instance-type-offerings", "Which instance types each availability zone offers.", true, false},
+    {Dataset::instance_type_offerings, "instance-type-offerings", "Which instance types each availability zone offers.", true, false, true, true},
     {Dataset::on_demand_prices, "on-demand-prices",
      "On-demand hourly prices of EC2 instances: one record per (region, type, operating system, tenancy, license, "
      "pre-installed software, capacity status).", true, true},
@@ -22,7 +22,7 @@ constexpr std::array<DatasetInfo, 12> kDatasets = {{
      "operating system, tenancy).", true, true},
     {Dataset::spot_prices, "spot-prices",
      "Spot price history (DescribeSpotPriceHistory): one record per (region, zone, type, product description, "
-     "timestamp); by default the price in effect now.", true, false},
+     "timestamp); by default the price in effect now.", true, false, true, true},
     {Dataset::spot_advisor, "spot-advisor",
      "The Spot Instance Advisor: interruption band and savings per (region, operating system, type).", true, false},
     {Dataset::catalog, "catalog",
@@ -42,6 +42,16 @@ constexpr std::array<DatasetInfo, 12> kDatasets = {{
 }  // namespace
 
 std::span<const DatasetInfo> all_datasets() { return kDatasets; }
+
+void set_account_id(RecordVector& records, const std::string& account_id) {
+  std::visit(
+      [&](auto& rows) {
+        if constexpr (requires { rows.front().account_id; }) {
+          for (auto& r : rows) r.account_id = account_id;
+        }
+      },
+      records);
+}
 
 const DatasetInfo& info(Dataset dataset) {
   for (const auto& d : kDatasets) {

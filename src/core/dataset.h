@@ -41,6 +41,10 @@ struct DatasetInfo {
   bool regional;  ///< fetched once per region (false: once per run)
   bool priced;    ///< comes from the Price List (Pricing API or bulk offer files)
   bool fetched = true;  ///< read from AWS (false: derived from snapshots, as price-changes by `diff`)
+  /// What it says differs by AWS account (opt-in regions, zone names, zone
+  /// offerings, spot history): read once per account of `--profiles` or
+  /// `--role-arns`, its records carry `account_id`.
+  bool per_account = false;
 };
 
 /// Every dataset, in documentation order.
@@ -80,6 +84,9 @@ decltype(auto) visit_record_type(Dataset dataset, Fn&& fn) {
 /// The dataset whose records `records` holds; nullopt for records no dataset
 /// yields (PriceListFile, read by planning).
 std::optional<Dataset> dataset_of(const RecordVector& records);
+
+/// Sets `account_id` on records of a per-account dataset; others have none.
+void set_account_id(RecordVector& records, const std::string& account_id);
 
 inline std::size_t size_of(const RecordVector& records) {
   return std::visit([](const auto& v) { return v.size(); }, records);

@@ -325,7 +325,10 @@ std::vector<FieldInfo> fields_of(Dataset dataset) {
   });
 }
 
-std::vector<std::string_view> key_columns(Dataset dataset) {
+namespace {
+
+// The key of a dataset's rows within one account.
+std::vector<std::string_view> account_key_columns(Dataset dataset) {
   switch (dataset) {
     case Dataset::regions: return {"region"};
     case Dataset::availability_zones: return {"region", "zone"};
@@ -343,6 +346,15 @@ std::vector<std::string_view> key_columns(Dataset dataset) {
   return {"region"};
 }
 
+}  // namespace
+
+std::vector<std::string_view> key_columns(Dataset dataset) {
+  auto key = account_key_columns(dataset);
+  // Zone names and opt-in differ by account: one row per account.
+  if (info(dataset).per_account) key.insert(key.begin() + 1, "account_id");
+  return key;
+}
+
 bool replaced_whole(Dataset dataset) { return dataset == Dataset::price_changes; }
 
 std::optional<HistorySpec> history_of(Dataset dataset) {
@@ -352,7 +364,7 @@ std::optional<HistorySpec> history_of(Dataset dataset) {
       return HistorySpec{{"region", "sku", "offer_term_code"}, {"upfront_fee", "hourly", "currency"}, {}};
     case Dataset::savings_plans_rates: return HistorySpec{{"region", "plan_sku", "rate_code"}, {"rate", "currency"}, {}};
     case Dataset::spot_prices:
-      return HistorySpec{{"region", "zone", "instance_type", "product_description"}, {"price"}, "timestamp"};
+      return HistorySpec{{"region", "account_id", "zone", "instance_type", "product_description"}, {"price"}, "timestamp"};
     default: return std::nullopt;
   }
 }

@@ -149,14 +149,14 @@ class Explainer {
     std::string out = fmt::format("pipeline {}\n", plan_.name);
     for (const auto& p : plan_.producers) {
       std::vector<std::string> inputs;
-      for (std::size_t i : p.inputs) inputs.push_back(plan_.producers[i].id);
-      out += fmt::format("  {:<10} {:<24} {}{}\n", kind_name(p.kind), p.id, info(p.dataset).name,
+      for (std::size_t i : p.inputs) inputs.push_back(plan_.producers[i].name());
+      out += fmt::format("  {:<10} {:<24} {}{}\n", kind_name(p.kind), p.name(), info(p.dataset).name,
                          inputs.empty() ? fmt::format(", {}", scope_text(p.scope))
                                         : fmt::format(" ← {}", fmt::join(inputs, ", ")));
     }
     for (const auto& s : plan_.sinks) {
       std::vector<std::string> inputs;
-      for (std::size_t i : s.inputs) inputs.push_back(plan_.producers[i].id);
+      for (std::size_t i : s.inputs) inputs.push_back(plan_.producers[i].name());
       out += fmt::format("  {:<10} {:<24} {} ← {}\n", "sink", s.id, s.lowering.describe, fmt::join(inputs, ", "));
     }
 
@@ -177,9 +177,9 @@ class Explainer {
     for (const auto& p : plan_.producers) {
       if (p.kind == ProducerKind::catalog) {
         out += fmt::format("  {:<8} per region {}: {} regions at once, at most {} ahead of the oldest unwritten\n", "join",
-                           p.id, p.concurrent_regions, 2 * p.concurrent_regions);
+                           p.name(), p.concurrent_regions, 2 * p.concurrent_regions);
       } else if (p.kind == ProducerKind::transform) {
-        out += fmt::format("  {:<8} parallel  {}{}\n", "apply", p.id,
+        out += fmt::format("  {:<8} parallel  {}{}\n", "apply", p.name(),
                            p.transform->gathers() ? ": gathers every record, yields once its inputs have ended" : "");
       }
     }
@@ -192,8 +192,8 @@ class Explainer {
     out += "  edges    fetch → decode, read → decode, decode → route";
     for (const auto& p : plan_.producers) {
       for (const auto& c : p.consumers) {
-        const std::string to = c.sink ? "format(" + plan_.sinks[c.index].id + ")" : plan_.producers[c.index].id;
-        out += fmt::format(", {} → {}", p.kind == ProducerKind::catalog ? "join(" + p.id + ")" : "route(" + p.id + ")", to);
+        const std::string to = c.sink ? "format(" + plan_.sinks[c.index].id + ")" : plan_.producers[c.index].name();
+        out += fmt::format(", {} → {}", p.kind == ProducerKind::catalog ? "join(" + p.name() + ")" : "route(" + p.name() + ")", to);
       }
     }
     for (const auto& s : plan_.sinks) out += fmt::format(", format({0}) → write({0})", s.id);
@@ -202,7 +202,7 @@ class Explainer {
     out += "\nfeeds (each fetched once where it is needed, whoever reads it)\n";
     for (const auto& feed : plan_.feeds) {
       std::vector<std::string> users;
-      for (std::size_t u : feed.users) users.push_back(plan_.producers[u].id);
+      for (std::size_t u : feed.users) users.push_back(plan_.producers[u].name());
       std::vector<std::string> needs;
       for (std::size_t n : feed.needs) needs.push_back(plan_.feeds[n].feed->describe());
       out += fmt::format("  {:<40} {:<11} for {}{}\n", feed.feed->describe(),
@@ -224,7 +224,7 @@ class Explainer {
     out += fmt::format("  {:<14} {:<16} {:>8} {:>14} {:>12}\n", "total", "", total.streams, total.cached_streams,
                        total.fresh_pages);
     for (const auto& [catalog, count] : regions_) {
-      out += fmt::format("  {}: {} regions, {} from memos (no request)\n", plan_.producers[catalog].id, count,
+      out += fmt::format("  {}: {} regions, {} from memos (no request)\n", plan_.producers[catalog].name(), count,
                          memo_hits_[catalog]);
     }
     if (auto fatal = planner_.fatal()) {

@@ -657,6 +657,8 @@ BatchPtr Run::decode(const PiecePtr& piece) {
       }
       auto records = run.info->plan.decoder->decode(*piece->page);
       if (records.ok()) {
+        // Records of what differs by account say whose they are.
+        set_account_id(records.value(), session_.account_id(piece->page->request.account));
         if (size_of(records.value()) > 0) batch->records = std::make_shared<RecordVector>(std::move(records.value()));
       } else {
         batch->error = std::move(records.error());

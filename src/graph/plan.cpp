@@ -7,6 +7,7 @@
 
 #include "config/options.h"
 #include "core/error.h"
+#include "stages/sources/account_feed.h"
 #include "stages/sources/ec2_describe_feed.h"
 
 namespace pricepipe::graph {
@@ -104,6 +105,12 @@ bool Plan::needs_credentials() const {
          std::any_of(sinks.begin(), sinks.end(), [](const PlanSink& s) { return s.lowering.signed_requests; });
 }
 
+bool Plan::needs_account_ids() const {
+  return std::any_of(producers.begin(), producers.end(), [](const Producer& p) {
+    return p.kind == ProducerKind::source && info(p.dataset).per_account;
+  });
+}
+
 std::vector<std::size_t> Plan::closure(std::size_t feed) const {
   std::vector<std::size_t> out = {feed};
   for (std::size_t i = 0; i < out.size(); ++i) {
@@ -124,9 +131,11 @@ Plan plan_pipeline(const config::PipelineSpec& spec, const stages::LoweringConte
   plan.shard = stages::resolve_shard(options.shard, options.shard_count, given.env);
   stages::LoweringContext context = given;
   context.shard = plan.shard;  // a snapshot sink writes a shard's manifest
+  for (const auto& profile : options.profiles) plan.accounts.push_back(net::AccountSpec{profile, {}});
+  for (const auto& role : options.role_arns) plan.accounts.push_back(net::AccountSpec{{}, role});
 
   // Producers and sinks keep the spec's order; their ids index these maps.
-  std::map<std::string, std::size_t> producer_of;
+  std::map<std::string, std::vector<std::size_t>> producer_of;  // a node's producers: one per account, or one
   std::map<std::string, const NodeSpec*> node_of;
   plan.producers.reserve(spec.nodes.size());
   FeedTable feeds(plan.feeds);
@@ -166,11 +175,25 @@ Plan plan_pipeline(const config::PipelineSpec& spec, const stages::LoweringConte
     } else {
       p.kind = ProducerKind::transform;
     }
-    producer_of[node.id] = plan.producers.size();
+    auto* source = std::get_if<stages::SourceLowering>(&lowered);
+    if (source != nullptr && info(source->dataset).per_account && !plan.accounts.empty()) {
+      // What differs by account is read as each of them.
+      for (const auto& account : plan.accounts) {
+        Producer as = p;
+        as.account = account.label();
+        producer_of[node.id].push_back(plan.producers.size());
+        plan.producers.push_back(std::move(as));
+        stages::FeedUse use = source->input;
+        use.feed = std::make_shared<const stages::AccountFeed>(account.label(), use.feed);
+        feeds.read(use, shared_keeps, plan.producers.back().input);
+      }
+      continue;
+    }
+    producer_of[node.id].push_back(plan.producers.size());
     plan.producers.push_back(std::move(p));
     Producer& added = plan.producers.back();
     // Feeds are added once the producer has its place, so inputs can point into it.
-    if (auto* source = std::get_if<stages::SourceLowering>(&lowered)) {
+    if (source != nullptr) {
       feeds.read(source->input, shared_keeps, added.input);
     } else if (auto* catalog = std::get_if<stages::CatalogLowering>(&lowered)) {
       const stages::FeedUse* uses[kCatalogInputs] = {&catalog->instance_types, &catalog->offerings, &catalog->spot,
@@ -186,7 +209,10 @@ Plan plan_pipeline(const config::PipelineSpec& spec, const stages::LoweringConte
   for (auto& p : plan.producers) {
     if (p.kind == ProducerKind::transform) continue;
     if (p.scope.kind == stages::RegionScope::Kind::ec2) {
-      p.scope_feed = feeds.add(std::make_shared<const stages::DescribeRegionsFeed>());
+      // The regions its account has enabled.
+      stages::FeedPtr regions = std::make_shared<const stages::DescribeRegionsFeed>();
+      if (!p.account.empty()) regions = std::make_shared<const stages::AccountFeed>(p.account, regions);
+      p.scope_feed = feeds.add(regions);
     } else if (p.scope.kind == stages::RegionScope::Kind::price_list) {
       p.scope_feed = feeds.add(p.scope.index);
     }
@@ -225,15 +251,18 @@ Plan plan_pipeline(const config::PipelineSpec& spec, const stages::LoweringConte
                                                     [&](const PlanSink& s) { return s.id == node.id; }) -
                                        plan.sinks.begin());
     } else {
-      index = producer_of.at(node.id);
+      index = producer_of.at(node.id).front();  // transforms are one producer
     }
-    for (std::uint32_t i = 0; i < node.inputs.size(); ++i) {
-      const std::size_t from = producer_of.at(node.inputs[i].first);
-      plan.producers[from].consumers.push_back(Consumer{sink, index, i});
-      if (sink) {
-        plan.sinks[index].inputs.push_back(from);
-      } else {
-        plan.producers[index].inputs.push_back(from);
+    // A node read as several accounts is that many inputs, in account order.
+    std::uint32_t at = 0;
+    for (const auto& input : node.inputs) {
+      for (const std::size_t from : producer_of.at(input.first)) {
+        plan.producers[from].consumers.push_back(Consumer{sink, index, at++});
+        if (sink) {
+          plan.sinks[index].inputs.push_back(from);
+        } else {
+          plan.producers[index].inputs.push_back(from);
+        }
       }
     }
   }

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "config/pipeline_spec.h"
+#include "net/credentials.h"
 #include "stages/lowering.h"
 #include "stages/registry.h"
 
@@ -54,6 +55,9 @@ enum CatalogInput : std::size_t { kInstanceTypes, kOfferings, kSpot, kEc2Prices,
 
 struct Producer {
   std::string id;
+  /// The account it reads as (an entry of Plan::accounts), for a per-account
+  /// dataset in a run of several; empty: the run's own.
+  std::string account;
   ProducerKind kind = ProducerKind::source;
   Dataset dataset = Dataset::regions;
 
@@ -86,6 +90,8 @@ struct Producer {
   std::size_t files = 0;
   std::optional<std::size_t> regions_counted;
 
+  /// How explain and messages name it: its node's id, with the account it reads as.
+  std::string name() const { return account.empty() ? id : id + " as " + account; }
   /// Every feed it reads directly (sources and catalogs).
   std::vector<std::size_t> direct_feeds() const;
 };
@@ -101,6 +107,9 @@ struct Plan {
   std::string name;
   bool keep_going = false;
   stages::Shard shard;  ///< the regions of each producer this run does (planner.h)
+  /// `profiles` or `role_arns`: a source of a per-account dataset becomes one
+  /// producer per account, in this order, each reading as its account.
+  std::vector<net::AccountSpec> accounts;
   std::string default_region;
   std::vector<PlanFeed> feeds;
   std::vector<Producer> producers;
@@ -108,6 +117,8 @@ struct Plan {
 
   /// Some feed signs its requests: the run needs credentials.
   bool needs_credentials() const;
+  /// Some source yields a per-account dataset, whose records carry the account's id.
+  bool needs_account_ids() const;
   /// Feeds reachable from `feed` through its needs, itself included.
   std::vector<std::size_t> closure(std::size_t feed) const;
 };

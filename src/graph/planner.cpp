@@ -201,8 +201,9 @@ void Planner::resolve(std::size_t p, Actions& out) {
     if (producer.scope.kind == Scope::ec2) {
       if (!skipped.empty()) {
         std::sort(skipped.begin(), skipped.end());
-        spdlog::info("--regions all: {} enabled regions; skipping {} not enabled for this account ({})", regions.size(),
-                     skipped.size(), fmt::join(skipped, ", "));
+        spdlog::info("--regions all: {} enabled regions; skipping {} not enabled for {} ({})", regions.size(),
+                     skipped.size(), producer.account.empty() ? "this account" : producer.account,
+                     fmt::join(skipped, ", "));
       }
       if (regions.empty()) {
         if (!fatal_) fatal_ = Error(ErrorCode::aws_api, "DescribeRegions returned no enabled region");

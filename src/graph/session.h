@@ -1,13 +1,18 @@
 // A session: what every run shares — the curl loop, endpoints, credentials,
 // the fetcher and the metrics — built once from the settings.
 //
-// Contract: construct on the main thread (credential providers may block on
-// HTTP); then `fetcher()` is used by graph runs, one at a time. Destruction
-// stops the fetcher before the curl loop.
+// Contract: construct on the main thread (credential providers, and STS
+// GetCallerIdentity for an account id no credential source states, may
+// block on HTTP); then `fetcher()` is used by graph runs, one at a time.
+// Account ids are kept in the cache, one entry per account with a hash of
+// the access key id it was learned for (never a secret), so a cached rerun
+// asks nothing and --offline knows them. Destruction stops the fetcher before the curl loop.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "config/settings.h"
 #include "core/metrics.h"
@@ -26,6 +31,12 @@ struct SessionOptions {
   /// False for runs that only read the public bulk Price List: no credential
   /// lookup, and nothing is signed.
   bool sign_requests = true;
+  /// The accounts of `--profiles` or `--role-arns` (Plan::accounts): requests
+  /// asked as one (ApiRequest::account) are signed with its credentials.
+  std::vector<net::AccountSpec> accounts;
+  /// Learn the id of every account, the run's own too (the plan reads a
+  /// per-account dataset, whose records carry it).
+  bool account_ids = false;
 };
 
 /// --region, AWS_REGION, AWS_DEFAULT_REGION, the profile's region, else us-east-1.
@@ -47,6 +58,10 @@ class Session {
   /// --region, AWS_REGION, AWS_DEFAULT_REGION, the profile's region, else us-east-1.
   const std::string& default_region() const { return default_region_; }
 
+  /// The 12-digit id of the account `label` names (an entry of
+  /// SessionOptions::accounts; empty: the run's own), with account_ids; else empty.
+  const std::string& account_id(const std::string& label) const;
+
   /// "AWS" or the custom endpoint `service` calls go to, for the run summary.
   std::string endpoint_description(const std::string& service) const;
   /// The cache key of a request, as the fetcher computes it.
@@ -59,7 +74,20 @@ class Session {
   std::string default_region_;
   std::unique_ptr<net::CurlLoop> loop_;
   std::unique_ptr<net::EndpointResolver> endpoints_;
-  std::unique_ptr<net::CredentialCache> credentials_;
+  // Who signs: the run's own credentials ("") and each account's, by label.
+  struct Signer {
+    net::CredentialOptions options;
+    net::CredentialCache* credentials = nullptr;  ///< null with --offline
+    std::string account_id;
+  };
+  /// Credentials of the run's own account and of each of options_.accounts, then their ids (account_ids).
+  void open_accounts();
+  void add_account(const std::string& label, net::CredentialOptions options);
+  std::string resolve_account_id(const std::string& label, const net::CredentialOptions& options,
+                                 const net::CredentialCache* credentials);
+
+  std::vector<std::unique_ptr<net::CredentialCache>> credentials_;
+  std::map<std::string, Signer> signers_;
   std::unique_ptr<net::RequestCache> cache_;
   net::FetcherOptions fetch_options_;
   std::unique_ptr<net::Fetcher> fetcher_;

@@ -22,6 +22,9 @@ struct ApiRequest {
   /// An absolute URL for public, unsigned fetches (bulk price files). When
   /// set, no endpoint is resolved and nothing is signed.
   std::string url;
+  /// The account it is asked as: an entry of `--profiles` or `--role-arns`
+  /// (graph/session.h signs with its credentials); empty for the run's own.
+  std::string account;
   /// Parameters whose value follows the clock, with the value the cache key
   /// uses instead (`EndTime` → `now`), so "the answer for now" can be reused.
   std::vector<std::pair<std::string, std::string>> key_overrides;

@@ -74,6 +74,8 @@ std::string canonical_request(const ApiRequest& r, std::string_view endpoint) {
   }
   if (auto target = find_header(r.headers, "X-Amz-Target")) out += *target;
   out += '\n';
+  // The account asked as, when not the run's own: its answers are its own.
+  if (!r.account.empty()) out += "account " + r.account + '\n';
   if (!form_body(r)) {
     out += r.body;
     return out;
@@ -127,7 +129,7 @@ std::string describe_request(const ApiRequest& r) {
   const std::string canonical = canonical_request(r);
   std::string params = canonical.substr(canonical.rfind('\n') + 1);
   if (params.size() > 300) params = params.substr(0, 300) + "…";
-  return r.service + " " + r.action + " " + r.region + " " + params;
+  return r.service + " " + r.action + " " + r.region + (r.account.empty() ? "" : " as " + r.account) + " " + params;
 }
 
 std::string cache_class(const ApiRequest& r) {

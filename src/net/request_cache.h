@@ -5,8 +5,9 @@
 // Contract: the key of a request is the SHA-256 of its canonical form:
 // service, region, endpoint region, the endpoint's base URL, action,
 // method, URL or path, the
-// protocol's target header and the parameters (a form body's pairs sorted; a
-// JSON body as sent). Headers, credentials, dates and signatures never enter
+// protocol's target header, the account asked as when it is not the run's
+// own (`ApiRequest::account`) and the parameters (a form body's pairs
+// sorted; a JSON body as sent). Headers, credentials, dates and signatures never enter
 // it. Parameters whose value depends on the clock (a spot window ending
 // "now") enter it as their relative form (`ApiRequest::key_overrides`), so
 // the answer for "now" is reused while it is fresh. Each request belongs to

@@ -1,6 +1,8 @@
 #include "stages/sinks/snapshot_manifest.h"
 
 #include <algorithm>
+#include <string_view>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <simdjson.h>
@@ -248,6 +250,16 @@ Result<ManifestDocument> parse_manifest_document(std::string_view text) {
   }
   if (!problem.empty()) return Error(ErrorCode::malformed_response, problem);
   return doc;
+}
+
+void order_parts(std::vector<SnapshotPart>& parts, const std::vector<Dataset>& datasets) {
+  auto rank = [&datasets](Dataset d) {
+    return static_cast<std::size_t>(std::find(datasets.begin(), datasets.end(), d) - datasets.begin());
+  };
+  std::stable_sort(parts.begin(), parts.end(), [&](const SnapshotPart& a, const SnapshotPart& b) {
+    return std::make_tuple(rank(a.dataset), std::string_view(a.region), std::string_view(a.path)) <
+           std::make_tuple(rank(b.dataset), std::string_view(b.region), std::string_view(b.path));
+  });
 }
 
 }  // namespace pricepipe::stages

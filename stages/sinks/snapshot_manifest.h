@@ -34,6 +34,11 @@ struct SnapshotPart {
 };
 
 /// An input that failed under --keep-going, as the manifest says it.
+/// The order a manifest lists parts in, whoever wrote them (one process or
+/// shards): dataset by dataset as `datasets` lists them, then by region,
+/// then by path (an account's parts, then part by part).
+void order_parts(std::vector<SnapshotPart>& parts, const std::vector<Dataset>& datasets);
+
 struct ManifestMissing {
   Dataset dataset = Dataset::regions;
   std::string region;  ///< empty: every region

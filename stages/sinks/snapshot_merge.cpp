@@ -95,27 +95,9 @@ Result<MergeReport> merge_shards(SnapshotTarget& target, const std::string& id) 
   std::sort(merged.missing.begin(), merged.missing.end(), [](const ManifestMissing& a, const ManifestMissing& b) {
     return std::tie(a.dataset, a.region, a.source) < std::tie(b.dataset, b.region, b.source);
   });
-  // Parts dataset by dataset; a dataset split over shards region by region, part by part.
-  for (Dataset d : merged.datasets) {
-    std::vector<SnapshotPart> parts;
-    std::set<int> from;
-    for (const auto& s : shards) {
-      for (const auto& p : s.parts) {
-        if (p.dataset != d) continue;
-        parts.push_back(p);
-        from.insert(s.shard->index);
-      }
-    }
-    if (from.size() > 1) {
-      std::stable_sort(parts.begin(), parts.end(), [](const SnapshotPart& a, const SnapshotPart& b) {
-        return std::tie(a.region, a.path) < std::tie(b.region, b.path);
-      });
-    }
-    for (auto& p : parts) {
-      report.rows += p.rows;
-      merged.parts.push_back(std::move(p));
-    }
-  }
+  for (const auto& s : shards) merged.parts.insert(merged.parts.end(), s.parts.begin(), s.parts.end());
+  order_parts(merged.parts, merged.datasets);
+  for (const auto& p : merged.parts) report.rows += p.rows;
   report.parts = merged.parts.size();
   report.complete = merged.complete;
 

@@ -38,18 +38,19 @@ void add_snapshot_column(std::string& out, std::string_view column) {
 
 struct Group {
   std::string region;
+  std::string account;  ///< of a per-account dataset's rows: their own partition under the region's
   std::string ndjson;
   std::uint64_t rows = 0;
 };
 
-// A batch's rows by region, regions in the order they first appear.
+// A batch's rows by region (and account), in the order they first appear.
 std::vector<Group> rows_by_region(const RecordBatch& batch, std::string_view column) {
   std::vector<Group> groups;
-  auto group_of = [&groups](std::string_view region) -> Group& {
+  auto group_of = [&groups](std::string_view region, std::string_view account = {}) -> Group& {
     for (auto& g : groups) {
-      if (g.region == region) return g;
+      if (g.region == region && g.account == account) return g;
     }
-    groups.push_back(Group{std::string(region), {}, 0});
+    groups.push_back(Group{std::string(region), std::string(account), {}, 0});
     return groups.back();
   };
   if (batch.ndjson) {  // a catalog region replayed from its memo: one region
@@ -71,7 +72,12 @@ std::vector<Group> rows_by_region(const RecordBatch& batch, std::string_view col
   std::visit(
       [&](const auto& rows) {
         for (const auto& row : rows) {
-          if constexpr (requires { row.region; }) {
+          if constexpr (requires { row.account_id; }) {
+            Group& g = group_of(row.region, row.account_id);
+            pricepipe::append_ndjson(g.ndjson, row);
+            add_snapshot_column(g.ndjson, column);
+            ++g.rows;
+          } else if constexpr (requires { row.region; }) {
             Group& g = group_of(row.region);
             pricepipe::append_ndjson(g.ndjson, row);
             add_snapshot_column(g.ndjson, column);
@@ -179,6 +185,7 @@ bool valid_snapshot_id(std::string_view id) {
 
 struct SnapshotSink::Part {
   Closed info;
+  std::string account;  ///< the account_id partition, for a per-account dataset
   std::unique_ptr<SnapshotTarget::Part> file;  ///< not under its name until closed
   Sha256 hash;
 };
@@ -306,6 +313,8 @@ std::string SnapshotSink::prepare(const RecordBatch& batch) const {
     const std::string_view data = compress(g.ndjson, options_.compression, options_.level);
     put_u64(out, g.region.size());
     out += g.region;
+    put_u64(out, g.account.size());
+    out += g.account;
     put_u64(out, g.rows);
     put_u64(out, g.ndjson.size());
     put_u64(out, data.size());
@@ -319,10 +328,12 @@ Result<void> SnapshotSink::write(const RecordBatch& batch, std::string prepared)
   while (!in.empty()) {
     const std::string region(in.substr(0, get_u64(in)));
     in.remove_prefix(region.size());
+    const std::string account(in.substr(0, get_u64(in)));
+    in.remove_prefix(account.size());
     const std::uint64_t rows = get_u64(in);
     const std::uint64_t ndjson_bytes = get_u64(in);
     const std::uint64_t size = get_u64(in);
-    if (auto appended = append(batch.dataset, region, rows, ndjson_bytes, in.substr(0, size)); !appended.ok()) {
+    if (auto appended = append(batch.dataset, region, account, rows, ndjson_bytes, in.substr(0, size)); !appended.ok()) {
       return appended;
     }
     in.remove_prefix(size);
@@ -330,14 +341,14 @@ Result<void> SnapshotSink::write(const RecordBatch& batch, std::string prepared)
   return {};
 }
 
-Result<void> SnapshotSink::append(Dataset dataset, const std::string& region, std::uint64_t rows,
-                                  std::uint64_t ndjson_bytes, std::string_view data) {
-  if (part_ && (part_->info.dataset != dataset || part_->info.region != region ||
+Result<void> SnapshotSink::append(Dataset dataset, const std::string& region, const std::string& account,
+                                  std::uint64_t rows, std::uint64_t ndjson_bytes, std::string_view data) {
+  if (part_ && (part_->info.dataset != dataset || part_->info.region != region || part_->account != account ||
                 (part_->info.bytes > 0 && part_->info.bytes + data.size() > options_.part_bytes))) {
     if (auto closed = close_part(); !closed.ok()) return closed;
   }
   if (!part_) {
-    if (auto opened = open_part(dataset, region); !opened.ok()) return opened;
+    if (auto opened = open_part(dataset, region, account); !opened.ok()) return opened;
   }
   if (auto written = part_->file->write(data); !written.ok()) return written;
   part_->hash.update(data);
@@ -347,14 +358,19 @@ Result<void> SnapshotSink::append(Dataset dataset, const std::string& region, st
   return {};
 }
 
-Result<void> SnapshotSink::open_part(Dataset dataset, const std::string& region) {
+Result<void> SnapshotSink::open_part(Dataset dataset, const std::string& region, const std::string& account) {
   if (auto begun = begin(); !begun.ok()) return begun;
   auto part = std::make_unique<Part>();
-  const std::uint32_t number = next_part_[{dataset, region}]++;
+  // Each account's rows of a region are parts of their own, numbered apart
+  // (`part-ACCOUNT-NNNNN`): the shards that read two accounts never write
+  // the same part, and the partitions stay dataset=NAME/region=CODE.
   const fs::path dir = fs::path(fmt::format("dataset={}", info(dataset).name)) / fmt::format("region={}", region);
-  part->info.path = (dir / fmt::format("part-{:05}{}", number, part_extension(options_.compression))).string();
+  const std::string stem = account.empty() ? "part-" : "part-" + account + "-";
+  const std::uint32_t number = next_part_[{dataset, region + "/" + account}]++;
+  part->info.path = (dir / fmt::format("{}{:05}{}", stem, number, part_extension(options_.compression))).string();
   part->info.dataset = dataset;
   part->info.region = region;
+  part->account = account;
   part->file = target_->open_part(options_.id + "/" + part->info.path);
   part_ = std::move(part);
   return {};
@@ -516,6 +532,7 @@ Result<void> SnapshotSink::write_manifest(const RunEnd& end, bool whole) {
   doc.options = options_.options;
   doc.datasets = options_.datasets;
   doc.parts = closed_;
+  order_parts(doc.parts, doc.datasets);
   if (options_.shard.sharded()) {
     doc.shard = options_.shard;
     const std::string name = options_.id + "/_shards/" + options_.shard.file_stem() + ".json";

@@ -114,9 +114,9 @@ class SnapshotSink final : public Sink {
   /// ID/_progress.ndjson, or a shard's own ID/_progress.shard-000I-of-000N.ndjson.
   std::string progress_name() const;
 
-  Result<void> append(Dataset dataset, const std::string& region, std::uint64_t rows, std::uint64_t ndjson_bytes,
-                      std::string_view data);
-  Result<void> open_part(Dataset dataset, const std::string& region);
+  Result<void> append(Dataset dataset, const std::string& region, const std::string& account, std::uint64_t rows,
+                      std::uint64_t ndjson_bytes, std::string_view data);
+  Result<void> open_part(Dataset dataset, const std::string& region, const std::string& account);
   Result<void> close_part();
   Result<void> write_manifest(const RunEnd& end, bool whole);
   Result<void> write_changes(const RunEnd& end);
@@ -126,7 +126,7 @@ class SnapshotSink final : public Sink {
   SnapshotSinkOptions options_;
   std::shared_ptr<SnapshotTarget> target_;
   std::unique_ptr<Part> part_;  ///< the part being written, if any
-  std::map<std::pair<Dataset, std::string>, std::uint32_t> next_part_;
+  std::map<std::pair<Dataset, std::string>, std::uint32_t> next_part_;  ///< by dataset and partition directory
   std::vector<Closed> closed_;
   bool begun_ = false;
   bool partial_manifest_ = false;  ///< resuming a partial snapshot: its manifest goes when writing begins

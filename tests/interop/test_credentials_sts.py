@@ -105,8 +105,9 @@ role_session_name = ci-job
                                timeout=30).close()
         return {(q.get("access_key"), q.get("token_sha256")) for q in requests if q.get("service") == "ec2"}
 
-    def stream_regions(self, *global_flags, **env):
-        run = subprocess.run([BIN, "-v", "--no-cache", *global_flags, "stream", "regions"], env=self.env(**env),
+    def stream_regions(self, *global_flags, stream_flags=(), **env):
+        run = subprocess.run([BIN, "-v", "--no-cache", *global_flags, "stream", "regions", *stream_flags],
+                             env=self.env(**env),
                              capture_output=True, text=True, timeout=120)
         self.assertEqual(run.returncode, 0, run.stderr)
         self.assertGreater(len(run.stdout.splitlines()), 0)
@@ -154,6 +155,30 @@ role_session_name = ci-job
         self.assertEqual(session["role_arn"], "arn:aws:iam::123456789012:role/ci")
         self.assert_signed_by(session, run)
 
+    def test_role_arns_read_each_account_as_its_role(self):
+        roles = ["arn:aws:iam::111111111111:role/fleet-reader", "arn:aws:iam::222222222222:role/fleet-reader"]
+        run = self.stream_regions("--profile", "base", stream_flags=("--role-arns", ",".join(roles)))
+        rows = [json.loads(line) for line in run.stdout.splitlines()]
+        by_account = {}
+        for r in rows:
+            by_account.setdefault(r["account_id"], []).append(r["region"])
+        self.assertEqual(set(by_account), {"111111111111", "222222222222"})
+        self.assertEqual(by_account["111111111111"], by_account["222222222222"])
+        # One session per role, assumed with the source profile's keys; each account's requests signed with its own.
+        issued = {s["role_arn"]: s for s in self.sessions().values() if s["role_arn"] in roles}
+        self.assertEqual(set(issued), set(roles))
+        expected = {(s["access_key_id"], hashlib.sha256(s["session_token"].encode()).hexdigest())
+                    for s in issued.values()}
+        self.assertEqual(self.signers(), expected)
+
+    def test_the_account_of_plain_keys_is_what_sts_get_caller_identity_says(self):
+        import boto3
+        run = self.stream_regions("--profile", "base")
+        accounts = {json.loads(line)["account_id"] for line in run.stdout.splitlines()}
+        sts = boto3.client("sts", endpoint_url=self.moto_url, region_name="us-east-1", aws_access_key_id="AKIDSOURCE",
+                           aws_secret_access_key=SOURCE_SECRET)
+        self.assertEqual(accounts, {sts.get_caller_identity()["Account"]})
+        self.signers()
 
     def test_no_secret_of_a_role_reaches_the_cache_the_metrics_or_a_debug_log(self):
         work = tempfile.mkdtemp(dir=self.home.name)

@@ -176,10 +176,11 @@ def expected_instance_type(region, t):
     }
 
 
-def expected_zone(region, z):
+def expected_zone(region, account, z):
     """boto3's AvailabilityZone → pricepipe's availability-zones record."""
     return {
         "region": z.get("RegionName", region),
+        "account_id": account,
         "zone": z["ZoneName"],
         "zone_id": z.get("ZoneId", ""),
         "zone_type": z.get("ZoneType", "availability-zone"),
@@ -257,6 +258,12 @@ class MotoInterop(unittest.TestCase):
         return boto3.client("ec2", region_name=region, endpoint_url=self.url,
                             aws_access_key_id="testing", aws_secret_access_key="testing")
 
+    def account(self):
+        """The account moto's STS says the keys are of: what pricepipe's records must name."""
+        sts = boto3.client("sts", region_name="us-east-1", endpoint_url=self.url, aws_access_key_id="testing",
+                           aws_secret_access_key="testing")
+        return sts.get_caller_identity()["Account"]
+
     def keyed(self, what, records, key):
         by_key = {}
         for record in records:
@@ -311,7 +318,8 @@ class MotoInterop(unittest.TestCase):
         for region in REGIONS:
             with self.subTest(region=region):
                 ours = self.pricepipe("instance-type-offerings", region)
-                theirs = [{"region": region, "instance_type": o["InstanceType"], "zone": o["Location"]}
+                theirs = [{"region": region, "account_id": self.account(), "instance_type": o["InstanceType"],
+                           "zone": o["Location"]}
                           for page in self.ec2(region).get_paginator("describe_instance_type_offerings").paginate(
                               LocationType="availability-zone")
                           for o in page["InstanceTypeOfferings"]]
@@ -324,7 +332,7 @@ class MotoInterop(unittest.TestCase):
         for region in REGIONS:
             with self.subTest(region=region):
                 ours = self.keyed(region, self.pricepipe("availability-zones", region), lambda r: r["zone"])
-                theirs = {z["ZoneName"]: expected_zone(region, z)
+                theirs = {z["ZoneName"]: expected_zone(region, self.account(), z)
                           for z in self.ec2(region).describe_availability_zones(AllAvailabilityZones=True)[
                               "AvailabilityZones"]}
                 self.assertTrue(theirs, "moto knows the region's zones")

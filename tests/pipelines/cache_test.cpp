@@ -227,8 +227,8 @@ TEST(Cache, CacheVerifyReportsAndDropsCorruptBlobs) {
   TempDir cache;
   ASSERT_EQ(pricepipe(fake, cache.str(), {"stream", "regions"}).exit_code, 0);
   const auto blobs = blobs_under(cache.path());
-  ASSERT_EQ(blobs.size(), 1u);
-  fs::resize_file(blobs[0], fs::file_size(blobs[0]) - 3);
+  ASSERT_EQ(blobs.size(), 2u) << "DescribeRegions' answer and the account id";
+  for (const auto& blob : blobs) fs::resize_file(blob, fs::file_size(blob) - 3);
   const auto verify = pricepipe(fake, cache.str(), {"cache", "verify"});
   EXPECT_EQ(verify.exit_code, 6) << verify.err;
   EXPECT_NE(verify.out.find("corrupt "), std::string::npos) << verify.out;

@@ -74,7 +74,7 @@ SpotPriceRecord spot(const std::string& type, const std::string& zone, double pr
 }
 
 InstanceTypeOfferingRecord offering(const std::string& type, const std::string& zone) {
-  return InstanceTypeOfferingRecord{"eu-west-1", type, zone};
+  return InstanceTypeOfferingRecord{.region = "eu-west-1", .account_id = {}, .instance_type = type, .zone = zone};
 }
 
 const CatalogRecord& row(const std::vector<CatalogRecord>& rows, const std::string& type) {

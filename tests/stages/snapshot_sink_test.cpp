@@ -83,10 +83,11 @@ TEST(SnapshotSink, PartsRollAtTheirSizeAndAPartitionMetAgainContinuesItsNumbers)
     paths.emplace_back(p["path"].get_string().value());
     rows += p["rows"].get_uint64().value();
   }
+  // Listed by region, then part (whatever order they were written in: as shards' merged ones are).
   EXPECT_EQ(paths, (std::vector<std::string>{"dataset=catalog/region=eu-west-1/part-00000.ndjson",
                                              "dataset=catalog/region=eu-west-1/part-00001.ndjson",
-                                             "dataset=catalog/region=us-east-1/part-00000.ndjson",
-                                             "dataset=catalog/region=eu-west-1/part-00002.ndjson"}));
+                                             "dataset=catalog/region=eu-west-1/part-00002.ndjson",
+                                             "dataset=catalog/region=us-east-1/part-00000.ndjson"}));
   EXPECT_EQ(rows, 6u);
   simdjson::dom::element catalog = m["datasets"].at(0);
   EXPECT_EQ(catalog["rows"].get_uint64().value(), 6u);
@@ -102,7 +103,7 @@ TEST(SnapshotSink, FailedInputsMakeAPartialManifestThatListsThemAndIsResumed) {
   options.compression = Compression::none;
   options.datasets = {Dataset::spot_prices};
   const std::string row =
-      R"j({"region":"eu-west-1","zone":"eu-west-1a","zone_id":"euw1-az1","instance_type":"m7g.large",)j"
+      R"j({"region":"eu-west-1","account_id":"123456789012","zone":"eu-west-1a","zone_id":"euw1-az1","instance_type":"m7g.large",)j"
       R"j("product_description":"Linux/UNIX (Amazon VPC)","price":0.0312,"timestamp":"2026-11-30T06:00:00Z"})j"
       "\n";
   const fs::path root = dir / "p1";

@@ -30,7 +30,7 @@ Result<RecordVector> run_spot(const net::Page& page, const std::vector<std::stri
                               const std::map<std::string, std::string>& zone_ids = {}) {
   const SpotPriceFeed feed(types, SpotWindow{});
   std::vector<AvailabilityZoneRecord> zones;
-  for (const auto& [zone, id] : zone_ids) zones.push_back({"eu-west-1", zone, id, "availability-zone", "available", "", {}, {}, {}});
+  for (const auto& [zone, id] : zone_ids) zones.push_back({"eu-west-1", "", zone, id, "availability-zone", "available", "", {}, {}, {}});
   std::vector<std::vector<RecordVector>> needs;
   needs.push_back({RecordVector(std::move(zones))});
   auto streams = plan_feed(feed, "eu-west-1", std::move(needs));

@@ -295,6 +295,18 @@ TEST(CacheKey, CanonicalRequestSortsParametersAndIgnoresHeaders) {
   EXPECT_NE(net::cache_key(a), net::cache_key(next_page)) << "a chain replays page by page";
 }
 
+TEST(CacheKey, AnAccountsAnswersAreKeptApartFromTheRunsOwn) {
+  const auto own = ec2_request("Action=DescribeAvailabilityZones&Version=2016-11-15");
+  auto as_b = own;
+  as_b.account = "b";
+  auto as_c = own;
+  as_c.account = "arn:aws:iam::111111111111:role/reader";
+  EXPECT_NE(net::cache_key(own), net::cache_key(as_b));
+  EXPECT_NE(net::cache_key(as_b), net::cache_key(as_c));
+  EXPECT_EQ(net::canonical_request(own).find("account"), std::string::npos) << "the run's own keys are as before";
+  EXPECT_NE(net::describe_request(as_b).find(" as b "), std::string::npos) << net::describe_request(as_b);
+}
+
 TEST(CacheKey, ClockFollowingParametersUseTheirRelativeName) {
   auto at_ten = ec2_request("Action=DescribeSpotPriceHistory&EndTime=2026-11-24T10%3A00%3A00Z&StartTime=2026-11-24T10%3A00%3A00Z");
   auto at_eleven = ec2_request("Action=DescribeSpotPriceHistory&EndTime=2026-11-24T11%3A00%3A00Z&StartTime=2026-11-24T11%3A00%3A00Z");

@@ -13,21 +13,21 @@ namespace {
 
 TEST(CsvFormat, QuotesWhatWouldEndAFieldAndWritesNullAsNothing) {
   const CsvFormat csv(Dataset::regions, csv_columns(Dataset::regions));
-  EXPECT_EQ(csv.header(), "region,partition,opt_in_status,enabled,endpoint,location,geography,currency\n");
+  EXPECT_EQ(csv.header(), "region,account_id,partition,opt_in_status,enabled,endpoint,location,geography,currency\n");
   RecordBatch batch;
   batch.dataset = Dataset::regions;
   batch.ndjson = std::make_shared<const std::string>(
-      R"({"region":"eu-west-1","partition":"aws","opt_in_status":"opt-in-not-required","enabled":true,)"
+      R"({"region":"eu-west-1","account_id":"123456789012","partition":"aws","opt_in_status":"opt-in-not-required","enabled":true,)"
       R"("endpoint":"ec2.eu-west-1.amazonaws.com","location":"Europe, \"Ireland\"\nDublin","geography":null,)"
       R"("currency":"USD"})"
       "\n"
-      R"({"region":"x","partition":"aws","opt_in_status":"not-opted-in","enabled":false,"endpoint":"e",)"
+      R"({"region":"x","account_id":"210987654321","partition":"aws","opt_in_status":"not-opted-in","enabled":false,"endpoint":"e",)"
       R"("location":"","geography":"g\r","currency":"USD"})"
       "\n");
   batch.rows = 2;
   EXPECT_EQ(csv.encode(batch),
-            "eu-west-1,aws,opt-in-not-required,true,ec2.eu-west-1.amazonaws.com,\"Europe, \"\"Ireland\"\"\nDublin\",,USD\n"
-            "x,aws,not-opted-in,false,e,\"\",\"g\r\",USD\n");
+            "eu-west-1,123456789012,aws,opt-in-not-required,true,ec2.eu-west-1.amazonaws.com,\"Europe, \"\"Ireland\"\"\nDublin\",,USD\n"
+            "x,210987654321,aws,not-opted-in,false,e,\"\",\"g\r\",USD\n");
 }
 
 TEST(CsvFormat, TakesTheRecordsOfOneDatasetOnly) {
@@ -46,17 +46,17 @@ TEST(TableFormat, AlignsTextLeftNumbersRightAndShowsNullAsADash) {
   RecordBatch batch;
   batch.dataset = Dataset::spot_prices;
   batch.ndjson = std::make_shared<const std::string>(
-      R"({"region":"eu-west-1","zone":"eu-west-1a","zone_id":null,"instance_type":"m7g.large",)"
+      R"({"region":"eu-west-1","account_id":"123456789012","zone":"eu-west-1a","zone_id":null,"instance_type":"m7g.large",)"
       R"("product_description":"Linux/UNIX\tVPC","price":7,"timestamp":"2026-12-01T00:00:00Z"})"
       "\n"
-      R"({"region":"us-east-1","zone":"us-east-1b","zone_id":"use1-az2","instance_type":"p5.48xlarge",)"
+      R"({"region":"us-east-1","account_id":"123456789012","zone":"us-east-1b","zone_id":"use1-az2","instance_type":"p5.48xlarge",)"
       R"("product_description":"Windows","price":12.345,"timestamp":"2026-12-01T00:00:00Z"})"
       "\n");
   EXPECT_EQ(table.render(table.encode(batch)),
-            "region     zone        zone_id   instance_type  product_description   price  timestamp\n"
-            "---------  ----------  --------  -------------  -------------------  ------  --------------------\n"
-            "eu-west-1  eu-west-1a  -         m7g.large      Linux/UNIX VPC            7  2026-12-01T00:00:00Z\n"
-            "us-east-1  us-east-1b  use1-az2  p5.48xlarge    Windows              12.345  2026-12-01T00:00:00Z\n");
+            "region     account_id    zone        zone_id   instance_type  product_description   price  timestamp\n"
+            "---------  ------------  ----------  --------  -------------  -------------------  ------  --------------------\n"
+            "eu-west-1  123456789012  eu-west-1a  -         m7g.large      Linux/UNIX VPC            7  2026-12-01T00:00:00Z\n"
+            "us-east-1  123456789012  us-east-1b  use1-az2  p5.48xlarge    Windows              12.345  2026-12-01T00:00:00Z\n");
 }
 
 TEST(TabularFormats, ColumnsArePickedByTheHeadersNamesAndAWrongOneNamesTheNearest) {

@@ -129,7 +129,8 @@ sinks:
         cls.gone_rate_code, cls.gone_price = gone["rate_code"], gone["price_per_hour"]
         b["on-demand-prices"].remove(gone)
         spot = b["spot-prices"][0]
-        cls.spot_key = (spot["region"], spot["zone"], spot["instance_type"], spot["product_description"])
+        cls.spot_key = (spot["region"], spot["account_id"], spot["zone"], spot["instance_type"],
+                        spot["product_description"])
         spot["price"] = round(spot["price"] + 0.01, 6)
         spot["timestamp"] = "2026-10-01T06:30:00Z"
         cls.spot_b = spot["price"]
@@ -301,16 +302,17 @@ class Engine:
         self.assertIsNotNone(gone[0][1], "a price gone is closed")
         self.assertEqual(int(self.query("SELECT count(*) FROM on_demand_prices_history WHERE valid_to IS NOT NULL")[0][0]),
                          2, "exactly the changed and the removed price closed")
-        region, zone, itype, product = Snapshots.spot_key
+        region, account, zone, itype, product = Snapshots.spot_key
         spot = self.query(f"SELECT price, valid_to IS NULL FROM spot_prices_history WHERE region = '{region}' AND "
-                          f"zone = '{zone}' AND instance_type = '{itype}' AND product_description = '{product}' "
-                          f"ORDER BY valid_from")
+                          f"account_id = '{account}' AND zone = '{zone}' AND instance_type = '{itype}' AND "
+                          f"product_description = '{product}' ORDER BY valid_from")
         self.assertEqual([float(p) for p, _ in spot][-1], Snapshots.spot_b)
         self.assertEqual(len(spot), 2)
         # Unchanged prices keep the version A opened; the changed one's opened with B; the changed and the gone
         # price's A versions are closed. Every observation of the changed spot price carries its new version.
         changed_spot = sum(1 for r in Snapshots.b_rows["spot-prices"]
-                           if (r["region"], r["zone"], r["instance_type"], r["product_description"]) == Snapshots.spot_key)
+                           if (r["region"], r["account_id"], r["zone"], r["instance_type"],
+                               r["product_description"]) == Snapshots.spot_key)
         self.assert_versions({"on_demand_prices": {a_id: expected["on_demand_prices"] - 2, b_id: 1},
                               "spot_prices": {a_id: expected["spot_prices"] - changed_spot, b_id: changed_spot},
                               "closed": 2})

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "core/records/account.h"
 #include "core/schema.h"
 
 namespace pricepipe {
@@ -11,6 +12,7 @@ namespace pricepipe {
 /// One region, as DescribeRegions (AllRegions=true) reports it.
 struct RegionRecord {
   std::string region;
+  std::string account_id;
   std::string partition;
   std::string opt_in_status;
   bool enabled = false;
@@ -22,6 +24,7 @@ struct RegionRecord {
   template <class V>
   static void describe(V&& v) {
     v("region", &RegionRecord::region, "Region code, e.g. `us-east-1`.");
+    v("account_id", &RegionRecord::account_id, kAccountIdDescription);
     v("partition", &RegionRecord::partition, "AWS partition: `aws`, `aws-cn` or `aws-us-gov`.");
     v("opt_in_status", &RegionRecord::opt_in_status,
       "`opt-in-not-required`, `opted-in` or `not-opted-in`, as EC2 reports it.");
@@ -39,6 +42,7 @@ struct RegionRecord {
 /// One availability zone, Local Zone or Wavelength Zone.
 struct AvailabilityZoneRecord {
   std::string region;
+  std::string account_id;
   std::string zone;
   std::string zone_id;
   std::string zone_type;
@@ -51,6 +55,7 @@ struct AvailabilityZoneRecord {
   template <class V>
   static void describe(V&& v) {
     v("region", &AvailabilityZoneRecord::region, "Region code.");
+    v("account_id", &AvailabilityZoneRecord::account_id, kAccountIdDescription);
     v("zone", &AvailabilityZoneRecord::zone, "Zone name, e.g. `us-east-1a` (the mapping to physical zones differs per account).");
     v("zone_id", &AvailabilityZoneRecord::zone_id, "Zone id, e.g. `use1-az1`, the same physical zone in every account.");
     v("zone_type", &AvailabilityZoneRecord::zone_type, "`availability-zone`, `local-zone` or `wavelength-zone`.");

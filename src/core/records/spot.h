@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "core/records/account.h"
 #include "core/schema.h"
 
 namespace pricepipe {
@@ -12,6 +13,7 @@ namespace pricepipe {
 /// One spot price observation: the price of a type in a zone from `timestamp` on.
 struct SpotPriceRecord {
   std::string region;
+  std::string account_id;
   std::string zone;
   std::optional<std::string> zone_id;
   std::string instance_type;
@@ -23,6 +25,7 @@ struct SpotPriceRecord {
   static void describe(V&& v) {
     using R = SpotPriceRecord;
     v("region", &R::region, "Region code.");
+    v("account_id", &R::account_id, kAccountIdDescription);
     v("zone", &R::zone, "Availability zone name.");
     v("zone_id", &R::zone_id, "Availability zone id (`use1-az1`); null when the zone is not in DescribeAvailabilityZones.");
     v("instance_type", &R::instance_type, "Instance type.");
