@@ -137,7 +137,8 @@ Plan plan_pipeline(const config::PipelineSpec& spec, const stages::LoweringConte
   // Producers and sinks keep the spec's order; their ids index these maps.
   std::map<std::string, std::vector<std::size_t>> producer_of;  // a node's producers: one per account, or one
   std::map<std::string, const NodeSpec*> node_of;
-  plan.producers.reserve(spec.nodes.size());
+  // Inputs point into producers (shared keeps): room for one per node and account, never reallocated.
+  plan.producers.reserve(spec.nodes.size() * std::max<std::size_t>(1, plan.accounts.size()));
   FeedTable feeds(plan.feeds);
   std::vector<std::pair<PlanInput*, stages::Keep>> shared_keeps;
   std::vector<std::pair<std::size_t, stages::TransformLowering>> transforms;
