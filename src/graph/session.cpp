@@ -78,12 +78,12 @@ Session::Session(SessionOptions options) : options_(std::move(options)) {
   fetch.rate_limits = net::default_rate_limits();
   auto sign = [this](net::HttpRequest& http, const net::ApiRequest& api) -> Result<void> {
     const auto signer = signers_.find(api.account);
-    if (signer == signers_.end() || signer->second.credentials == nullptr) {
+    if (signer == signers_.end() || signer->second->credentials == nullptr) {
       return Error(ErrorCode::internal, api.account.empty()
                                             ? "a signed request in a run that resolved no credentials"
                                             : "a request asked as " + api.account + ", whose credentials the run has not");
     }
-    net::sign(http, signer->second.credentials->get(), net::SigningScope{api.signing_region(), api.service},
+    net::sign(http, signer->second->credentials->get(), net::SigningScope{api.signing_region(), api.service},
               std::chrono::system_clock::now());
     return {};
   };
@@ -96,7 +96,6 @@ Session::~Session() {
   fetcher_.reset();
   // Its refresher calls through the loop: it stops before the loop does.
   signers_.clear();
-  credentials_.clear();
   if (cache_) {
     cache_->flush();
     if (cache_->saved() > 0) cache_->backend().trim();
@@ -122,12 +121,12 @@ void Session::open_accounts() {
   if (own.profile.empty() && !options_.accounts.empty() && options_.accounts.front().role_arn.empty()) {
     own.profile = options_.accounts.front().profile;
   }
-  add_account("", own);
+  const std::shared_ptr<Signer> own_signer = add_account("", own);
   for (const auto& account : options_.accounts) {
     net::CredentialOptions as = own;
     if (account.role_arn.empty()) {
       if (account.profile == own.profile) {  // the run's own credentials, resolved once
-        signers_[account.label()] = signers_.at("");
+        signers_[account.label()] = own_signer;
         continue;
       }
       as.profile = account.profile;
@@ -138,27 +137,24 @@ void Session::open_accounts() {
   }
   // Every account's credentials first, so that one missing is refused before any is asked its id.
   if (options_.account_ids) {
-    std::map<const net::CredentialCache*, std::string> known;  // an account listed as the run's own is asked once
     for (auto& [label, signer] : signers_) {
-      auto it = signer.credentials ? known.find(signer.credentials) : known.end();
-      signer.account_id = it != known.end() ? it->second : resolve_account_id(label, signer.options, signer.credentials);
-      if (signer.credentials) known.emplace(signer.credentials, signer.account_id);
+      if (signer->account_id.empty()) signer->account_id = resolve_account_id(label, *signer);
     }
   }
 }
 
-void Session::add_account(const std::string& label, net::CredentialOptions options) {
-  Signer signer;
-  signer.options = std::move(options);
+std::shared_ptr<Session::Signer> Session::add_account(const std::string& label, net::CredentialOptions options) {
+  auto signer = std::make_shared<Signer>();
+  signer->options = std::move(options);
   if (options_.sign_requests && !options_.cache.offline) {
-    credentials_.push_back(std::make_unique<net::CredentialCache>(signer.options, *loop_));
-    signer.credentials = credentials_.back().get();
+    signer->credentials = std::make_unique<net::CredentialCache>(signer->options, *loop_);
   }
-  signers_[label] = std::move(signer);
+  signers_[label] = signer;
+  return signer;
 }
 
-std::string Session::resolve_account_id(const std::string& label, const net::CredentialOptions& options,
-                                        const net::CredentialCache* credentials) {
+std::string Session::resolve_account_id(const std::string& label, const Signer& signer) {
+  const net::CredentialOptions& options = signer.options;
   // One cache entry per account: "SHA256(access key id) ACCOUNT", the access
   // key the id was learned for (its hash: never a secret) and the id.
   const std::string key = identity_key(label);
@@ -173,12 +169,12 @@ std::string Session::resolve_account_id(const std::string& label, const net::Cre
       }
     }
   }
-  if (credentials == nullptr) {  // --offline
+  if (signer.credentials == nullptr) {  // --offline
     if (!known_id.empty()) return known_id;
     throw FatalError(ErrorCode::not_cached, "--offline: the id of " + named +
                                                 " is not in the cache; a run online learns it (STS GetCallerIdentity)");
   }
-  const net::Credentials current = credentials->get();
+  const net::Credentials current = signer.credentials->get();
   const std::string access_key = sha256_hex(current.access_key_id);
   std::string id = current.account_id;
   if (id.empty() && known_key == access_key) id = known_id;
@@ -206,7 +202,7 @@ std::string Session::resolve_account_id(const std::string& label, const net::Cre
 const std::string& Session::account_id(const std::string& label) const {
   static const std::string none;
   const auto it = signers_.find(label);
-  return it == signers_.end() ? none : it->second.account_id;
+  return it == signers_.end() ? none : it->second->account_id;
 }
 
 std::string Session::cache_key(const net::ApiRequest& request) const {

@@ -77,17 +77,16 @@ class Session {
   // Who signs: the run's own credentials ("") and each account's, by label.
   struct Signer {
     net::CredentialOptions options;
-    net::CredentialCache* credentials = nullptr;  ///< null with --offline
+    std::unique_ptr<net::CredentialCache> credentials;  ///< null with --offline
     std::string account_id;
   };
   /// Credentials of the run's own account and of each of options_.accounts, then their ids (account_ids).
   void open_accounts();
-  void add_account(const std::string& label, net::CredentialOptions options);
-  std::string resolve_account_id(const std::string& label, const net::CredentialOptions& options,
-                                 const net::CredentialCache* credentials);
+  std::shared_ptr<Signer> add_account(const std::string& label, net::CredentialOptions options);
+  std::string resolve_account_id(const std::string& label, const Signer& signer);
 
-  std::vector<std::unique_ptr<net::CredentialCache>> credentials_;
-  std::map<std::string, Signer> signers_;
+  /// By label; a listed profile that is the run's own shares its signer.
+  std::map<std::string, std::shared_ptr<Signer>> signers_;
   std::unique_ptr<net::RequestCache> cache_;
   net::FetcherOptions fetch_options_;
   std::unique_ptr<net::Fetcher> fetcher_;

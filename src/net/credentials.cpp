@@ -635,17 +635,18 @@ std::optional<Credentials> from_assume_role(const config::AwsProfile& profile, c
 // The chain's credentials (`options` without role_arn), then `role_arn`
 // assumed with them: an entry of --role-arns.
 Credentials assume_listed_role(const CredentialOptions& options, const config::AwsProfile& profile, HttpClient& http) {
-  CredentialOptions source_options = options;
-  source_options.role_arn.clear();
-  const Credentials source = resolve_credentials(source_options, http);
   const std::string label = "assume-role (--role-arns " + options.role_arn + ")";
-  if (!account_of_arn(options.role_arn)) {
+  const auto account = account_of_arn(options.role_arn);
+  if (!account) {
     throw FatalError(ErrorCode::usage, fmt::format("{}: '{}' is not a role ARN (arn:PARTITION:iam::ACCOUNT:role/NAME)",
                                                    label, options.role_arn));
   }
+  CredentialOptions source_options = options;
+  source_options.role_arn.clear();
+  const Credentials source = resolve_credentials(source_options, http);
   auto r = assume_role(http, sts_endpoint(options.env, profile), source, role_request(profile, options.role_arn));
   if (!r.ok()) provider_failed(label, r.error().message());
-  r.value().account_id = *account_of_arn(options.role_arn);
+  r.value().account_id = *account;
   return std::move(r).value();
 }
 
