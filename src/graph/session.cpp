@@ -125,7 +125,8 @@ void Session::open_accounts() {
   for (const auto& account : options_.accounts) {
     net::CredentialOptions as = own;
     if (account.role_arn.empty()) {
-      if (account.profile == own.profile) {  // the run's own credentials, resolved once
+      if (account.profile == own.profile) {  // the run's own credentials, resolved once, known by the profile
+        own_signer->label = account.label();
         signers_[account.label()] = own_signer;
         continue;
       }
@@ -138,13 +139,14 @@ void Session::open_accounts() {
   // Every account's credentials first, so that one missing is refused before any is asked its id.
   if (options_.account_ids) {
     for (auto& [label, signer] : signers_) {
-      if (signer->account_id.empty()) signer->account_id = resolve_account_id(label, *signer);
+      if (signer->account_id.empty()) signer->account_id = resolve_account_id(*signer);
     }
   }
 }
 
 std::shared_ptr<Session::Signer> Session::add_account(const std::string& label, net::CredentialOptions options) {
   auto signer = std::make_shared<Signer>();
+  signer->label = label;
   signer->options = std::move(options);
   if (options_.sign_requests && !options_.cache.offline) {
     signer->credentials = std::make_unique<net::CredentialCache>(signer->options, *loop_);
@@ -153,7 +155,8 @@ std::shared_ptr<Session::Signer> Session::add_account(const std::string& label, 
   return signer;
 }
 
-std::string Session::resolve_account_id(const std::string& label, const Signer& signer) {
+std::string Session::resolve_account_id(const Signer& signer) {
+  const std::string& label = signer.label;
   const net::CredentialOptions& options = signer.options;
   // One cache entry per account: "SHA256(access key id) ACCOUNT", the access
   // key the id was learned for (its hash: never a secret) and the id.

@@ -76,6 +76,7 @@ class Session {
   std::unique_ptr<net::EndpointResolver> endpoints_;
   // Who signs: the run's own credentials ("") and each account's, by label.
   struct Signer {
+    std::string label;  ///< what its id is cached under: the account's label, the run's own "" unless listed
     net::CredentialOptions options;
     std::unique_ptr<net::CredentialCache> credentials;  ///< null with --offline
     std::string account_id;
@@ -83,7 +84,7 @@ class Session {
   /// Credentials of the run's own account and of each of options_.accounts, then their ids (account_ids).
   void open_accounts();
   std::shared_ptr<Signer> add_account(const std::string& label, net::CredentialOptions options);
-  std::string resolve_account_id(const std::string& label, const Signer& signer);
+  std::string resolve_account_id(const Signer& signer);
 
   /// By label; a listed profile that is the run's own shares its signer.
   std::map<std::string, std::shared_ptr<Signer>> signers_;
